@@ -1,0 +1,90 @@
+import Crypto
+import _CryptoExtras
+import ExtrasBase64
+import Foundation
+import JWTKit
+
+/// One access-token signing key, bound to one algorithm and one `kid`.
+///
+/// Signing and signature checks go through jwt-kit: each key has its own
+/// `JWTKeyCollection` holding only that key, so no other key can ever be tried for it
+/// (jwt-kit's collection falls back to its default key for an unknown `kid`; one collection
+/// per key makes that fallback harmless, and ``SigningKeyRing`` rejects unknown `kid`s before
+/// jwt-kit sees the token — RFC 8725 §3.10).
+public struct SigningKey: Sendable {
+    /// The key identifier (`kid` header).
+    public let kid: String
+    /// The one algorithm this key signs and verifies with.
+    public let algorithm: AccessTokenAlgorithm
+    /// The public half as a JWK (`nil` for HS256, whose key is secret).
+    public let publicJWK: JWK?
+    let keys: JWTKeyCollection
+    /// The header of every token this key signs, encoded once.
+    let encodedHeader: [UInt8]
+
+    private init(kid: String, algorithm: AccessTokenAlgorithm, publicJWK: JWK?, keys: JWTKeyCollection) {
+        self.kid = kid
+        self.algorithm = algorithm
+        self.publicJWK = publicJWK
+        self.keys = keys
+        self.encodedHeader = Array(AccessTokenJSON.header(alg: algorithm.rawValue, kid: kid))
+    }
+
+    /// Makes a new key.
+    /// - Parameters:
+    ///   - algorithm: the algorithm the key is bound to.
+    ///   - kid: the key id; defaults to 16 random base64url characters.
+    ///   - random: source of the HS256 secret and the default `kid` (ES256, EdDSA and RS256 keys
+    ///     come from swift-crypto's own generator).
+    public static func generate(
+        _ algorithm: AccessTokenAlgorithm, kid: String? = nil, random: any RandomSource = SystemRandomSource()
+    ) async throws -> SigningKey {
+        let kid = kid ?? Base64.encodeToString(bytes: random.bytes(12), options: [.base64UrlAlphabet, .omitPaddingCharacter])
+        let keys = makeCollection()
+        let identifier = JWKIdentifier(string: kid)
+        switch algorithm {
+        case .hs256:
+            await keys.add(hmac: HMACKey(key: SymmetricKey(data: random.bytes(32))), digestAlgorithm: .sha256, kid: identifier,
+                           serializer: serializer)
+            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: nil, keys: keys)
+        case .es256:
+            let key = ES256PrivateKey()
+            await keys.add(ecdsa: key, kid: identifier, serializer: serializer)
+            let parameters = key.publicKey.parameters
+            let jwk = JWK.ecdsa(.es256, identifier: identifier, x: parameters?.x, y: parameters?.y, curve: .p256)
+            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
+        case .eddsa:
+            let key = try EdDSA.PrivateKey(curve: .ed25519)
+            await keys.add(eddsa: key, kid: identifier, serializer: serializer)
+            let x = Base64.encodeToString(bytes: key.publicKey.rawRepresentation, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+            let jwk = JWK.octetKeyPair(.eddsa, identifier: identifier, x: x, y: nil, curve: .ed25519)
+            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
+        case .rs256:
+            let key = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
+            await keys.add(rsa: key, digestAlgorithm: .sha256, kid: identifier, serializer: serializer)
+            let primitives = try key.publicKey.getKeyPrimitives()
+            let jwk = JWK.rsa(
+                .rs256, identifier: identifier,
+                modulus: Base64.encodeToString(bytes: primitives.modulus, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+                exponent: Base64.encodeToString(bytes: primitives.publicExponent, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
+            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
+        }
+    }
+
+    /// Makes an HS256 key from a shared secret (for several nodes that must accept each
+    /// other's tokens).
+    /// - Throws: ``ConfigurationError`` if the secret is shorter than 32 bytes (RFC 7518 §3.2).
+    public static func hs256(secret: some Collection<UInt8>, kid: String) async throws -> SigningKey {
+        guard secret.count >= 32 else { throw ConfigurationError(setting: "HS256 secret", accepted: "at least 32 bytes") }
+        let keys = makeCollection()
+        await keys.add(hmac: HMACKey(key: SymmetricKey(data: Array(secret))), digestAlgorithm: .sha256,
+                       kid: JWKIdentifier(string: kid), serializer: serializer)
+        return SigningKey(kid: kid, algorithm: .hs256, publicJWK: nil, keys: keys)
+    }
+
+    private static func makeCollection() -> JWTKeyCollection {
+        JWTKeyCollection(defaultJWTParser: DefaultJWTParser(), defaultJWTSerializer: serializer)
+    }
+
+    private static var serializer: DefaultJWTSerializer { DefaultJWTSerializer(jsonEncoder: AccessTokenJSONEncoder()) }
+}

@@ -1,0 +1,100 @@
+import ExtrasBase64
+import Foundation
+import JWTKit
+
+/// What an access token must satisfy besides its signature.
+public struct AccessTokenPolicy: Sendable, Hashable {
+    /// Required `iss`.
+    public var issuer: String
+    /// `aud` must contain this.
+    public var audience: String
+    /// Leeway for `exp`, `nbf`, `iat`, seconds.
+    public var leeway: TimeInterval
+    /// Longest token looked at, bytes.
+    public var maxTokenBytes: Int
+
+    public init(issuer: String, audience: String, leeway: TimeInterval, maxTokenBytes: Int = 8192) {
+        self.issuer = issuer
+        self.audience = audience
+        self.leeway = leeway
+        self.maxTokenBytes = maxTokenBytes
+    }
+}
+
+/// The JOSE header fields TokenBench looks at before any key is chosen.
+private struct JOSEHeader: Decodable {
+    var alg: String?
+    var kid: String?
+    var typ: String?
+    var crit: [String]?
+}
+
+extension SigningKeyRing {
+    /// Verifies an access token strictly and returns its claims.
+    ///
+    /// Checks, in order, failing closed at the first miss:
+    /// 1. shape: at most `maxTokenBytes`, three non-empty base64url segments (a refresh token
+    ///    never passes: it has no dots);
+    /// 2. header: `alg` is not `none` (RFC 8725 §3.1); `kid` names a key of this ring, with
+    ///    no fallback (§3.10); `alg` equals that key's algorithm (§3.1, defeats RS256→HS256
+    ///    confusion); `typ` is `at+jwt` (RFC 9068 §4, §3.11 of RFC 8725); no `crit`;
+    /// 3. signature, through jwt-kit with that one key;
+    /// 4. claims: `iss` and `aud` (RFC 9068 §4); `exp` ≥ now − leeway; `nbf`, `iat` ≤ now + leeway.
+    ///
+    /// - Parameters:
+    ///   - token: the compact JWS.
+    ///   - now: the instant to judge expiry at.
+    ///   - policy: issuer, audience, leeway, size limit.
+    /// - Returns: the verified claims.
+    /// - Throws: ``AuthError`` with code `.invalidToken` and the reason.
+    public func verify(_ token: String, now: Date, policy: AccessTokenPolicy) async throws(AuthError) -> AccessTokenClaims {
+        let utf8 = token.utf8
+        guard utf8.count <= policy.maxTokenBytes, utf8.count >= 5 else { throw .invalidToken(.malformedToken) }
+        var dots = 0
+        var segmentLength = 0
+        for c in utf8 {
+            if c == UInt8(ascii: ".") {
+                guard segmentLength > 0 else { throw .invalidToken(.malformedToken) }
+                dots += 1
+                segmentLength = 0
+            } else if RefreshTokenCodec.isBase64URL(c) {
+                segmentLength += 1
+            } else {
+                throw .invalidToken(.malformedToken)
+            }
+        }
+        guard dots == 2 else { throw .invalidToken(.malformedToken) }
+        guard segmentLength > 0 else { throw .invalidToken(.unsecuredAlgorithm) } // empty signature
+
+        let headerSegment = utf8.prefix { $0 != UInt8(ascii: ".") }
+        guard let headerBytes = try? Base64.decode(bytes: headerSegment, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+              let header = try? JSONDecoder().decode(JOSEHeader.self, from: Data(headerBytes)),
+              let alg = header.alg
+        else { throw .invalidToken(.malformedToken) }
+        guard alg.lowercased() != "none" else { throw .invalidToken(.unsecuredAlgorithm) }
+        guard header.crit == nil else { throw .invalidToken(.malformedToken) }
+        guard let kid = header.kid, let key = key(kid: kid, at: now) else { throw .invalidToken(.unknownKey) }
+        guard alg == key.algorithm.rawValue else { throw .invalidToken(.algorithmMismatch) }
+        guard let typ = header.typ?.lowercased(), typ == "at+jwt" || typ == "application/at+jwt" else {
+            throw .invalidToken(.wrongTokenType)
+        }
+
+        let claims: AccessTokenClaims
+        do {
+            claims = try await key.keys.verify(token, as: AccessTokenClaims.self)
+        } catch let error as JWTError where error.errorType == .malformedToken {
+            throw .invalidToken(.malformedToken)
+        } catch {
+            throw .invalidToken(.badSignature)
+        }
+
+        guard claims.iss == policy.issuer else { throw .invalidToken(.wrongIssuer) }
+        guard claims.aud.contains(policy.audience) else { throw .invalidToken(.wrongAudience) }
+        guard !claims.sub.isEmpty, !claims.sid.isEmpty, !claims.jti.isEmpty else { throw .invalidToken(.missingClaim) }
+        let t = now.timeIntervalSince1970
+        guard TimeInterval(claims.exp) + policy.leeway >= t else { throw .invalidToken(.tokenExpired) }
+        if let nbf = claims.nbf, TimeInterval(nbf) > t + policy.leeway { throw .invalidToken(.tokenNotYetValid) }
+        guard TimeInterval(claims.iat) <= t + policy.leeway else { throw .invalidToken(.tokenNotYetValid) }
+        return claims
+    }
+}

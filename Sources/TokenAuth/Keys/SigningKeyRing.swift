@@ -1,0 +1,79 @@
+import Foundation
+import JWTKit
+import Synchronization
+
+/// The access-token signing keys: one current key that signs, and retired keys that still
+/// verify until every token they signed has expired.
+///
+/// Rotation (``rotate(to:at:)``) makes a new key current and keeps the old one for
+/// `maxAccessTokenLifetime + leeway` seconds, after which its tokens would be rejected as
+/// expired anyway; then it is dropped and its `kid` becomes unknown. ``jwks(at:)`` publishes
+/// the public halves of every key that still verifies (RFC 7517).
+public final class SigningKeyRing: Sendable {
+    struct State {
+        var current: SigningKey
+        var retired: [(key: SigningKey, until: Date)] = []
+    }
+
+    private let state: Mutex<State>
+    /// How long a retired key keeps verifying, seconds: the longest access-token lifetime
+    /// plus the leeway.
+    public let retirementPeriod: TimeInterval
+
+    /// - Parameters:
+    ///   - current: the key that signs.
+    ///   - retirementPeriod: seconds a retired key keeps verifying; use the longest access-token
+    ///     lifetime plus the leeway.
+    public init(current: SigningKey, retirementPeriod: TimeInterval) {
+        self.state = Mutex(State(current: current))
+        self.retirementPeriod = retirementPeriod
+    }
+
+    /// The key that signs new tokens.
+    public var currentKey: SigningKey { state.withLock { $0.current } }
+
+    /// Makes `key` current; the previous current key verifies for ``retirementPeriod`` more seconds.
+    public func rotate(to key: SigningKey, at now: Date) {
+        state.withLock { s in
+            s.retired.removeAll { $0.until <= now }
+            s.retired.append((s.current, now.addingTimeInterval(retirementPeriod)))
+            s.current = key
+        }
+    }
+
+    /// The key with this `kid` that may verify at `now`, or `nil` (unknown or retired too long
+    /// ago). Never another key: there is no fallback (RFC 8725 §3.10).
+    public func key(kid: String, at now: Date) -> SigningKey? {
+        state.withLock { s in
+            if s.current.kid == kid { return s.current }
+            return s.retired.first { $0.key.kid == kid && $0.until > now }?.key
+        }
+    }
+
+    /// The public keys that verify at `now`, as a JWK Set (HS256 keys are secret and omitted).
+    public func jwks(at now: Date) -> JWKS {
+        state.withLock { s in
+            let keys = [s.current] + s.retired.filter { $0.until > now }.map(\.key)
+            return JWKS(keys: keys.compactMap(\.publicJWK))
+        }
+    }
+
+    /// The JWK Set as JSON, for `/.well-known/jwks.json`.
+    public func jwksJSON(at now: Date) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(jwks(at: now))
+    }
+
+    /// Signs claims with the current key. Header: `{"alg", "kid", "typ": "at+jwt"}` (RFC 9068 §2.1).
+    /// - Throws: jwt-kit's `JWTError` if signing fails (it does not for valid keys).
+    public func sign(_ claims: AccessTokenClaims) async throws -> String {
+        try await sign(claims, with: currentKey)
+    }
+
+    /// Signs claims with a given key.
+    public func sign(_ claims: AccessTokenClaims, with key: SigningKey) async throws -> String {
+        let header: JWTHeader = ["alg": .string(key.algorithm.rawValue), "kid": .string(key.kid), "typ": "at+jwt"]
+        return try await key.keys.sign(claims, header: header)
+    }
+}

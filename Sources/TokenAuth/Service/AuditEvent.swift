@@ -1,0 +1,45 @@
+import Logging
+import Metrics
+
+/// Security-relevant events, logged through swift-log and counted through swift-metrics
+/// (`tokenauth_events_total{event=…}`). Logged metadata never holds a token or password.
+public enum AuditEvent: String, Sendable, Hashable, CaseIterable {
+    case loginSucceeded = "login_succeeded"
+    case loginFailed = "login_failed"
+    case tokenRefreshed = "token_refreshed"
+    /// The previous refresh token came back inside the grace window; the same successor was returned.
+    case refreshReuseTolerated = "refresh_reuse_tolerated"
+    /// A spent refresh token came back outside the grace window; its family was revoked.
+    case refreshReuseDetected = "refresh_reuse_detected"
+    case familyRevoked = "family_revoked"
+
+    /// The level each event is logged at: routine events at `debug`, security events higher.
+    var level: Logger.Level {
+        switch self {
+        case .tokenRefreshed: .debug
+        case .loginSucceeded, .refreshReuseTolerated: .info
+        case .loginFailed, .familyRevoked: .notice
+        case .refreshReuseDetected: .warning
+        }
+    }
+}
+
+/// Emits ``AuditEvent``s: a log line and a counter increment each. Counters are made once.
+struct AuditTrail: Sendable {
+    let logger: Logger
+    private let counters: [AuditEvent: Counter]
+
+    init(logger: Logger, metrics: any MetricsFactory) {
+        self.logger = logger
+        var counters: [AuditEvent: Counter] = [:]
+        for event in AuditEvent.allCases {
+            counters[event] = Counter(label: "tokenauth_events_total", dimensions: [("event", event.rawValue)], factory: metrics)
+        }
+        self.counters = counters
+    }
+
+    func record(_ event: AuditEvent, _ metadata: @autoclosure () -> Logger.Metadata = [:], count: Int = 1) {
+        counters[event]?.increment(by: count)
+        logger.log(level: event.level, "\(event.rawValue)", metadata: metadata())
+    }
+}

@@ -1,0 +1,278 @@
+import Foundation
+import Logging
+import Metrics
+
+/// The refresh-token authentication core.
+///
+/// - ``login(username:password:clientID:)`` checks a password and opens a session: an access
+///   token (RFC 9068 JWT) and a refresh token (opaque, MAC-protected) of a new family.
+/// - ``authenticate(accessToken:)`` verifies an access token for a protected resource.
+/// - ``refresh(refreshToken:)`` rotates: spends the presented refresh token and returns a
+///   successor pair, with the grace window and reuse detection of RFC 9700 §4.14.2.
+/// - ``revoke(token:)`` logs out one session (RFC 7009); ``revokeAll(subject:)`` every session
+///   of a user; ``changePassword(subject:newPassword:)`` does both.
+///
+/// Generic over its store and user directory so the hot path is specialised (STYLE.md rule 3).
+public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Sendable {
+    public let configuration: AuthConfiguration
+    public let store: Store
+    public let users: Users
+    public let keys: SigningKeyRing
+    public let hashing: PasswordHashing
+    /// The refresh-token codec (its MAC secret never leaves it).
+    public let refreshTokens: RefreshTokenCodec
+    let clock: any AuthClock
+    let random: any RandomSource
+    let audit: AuditTrail
+    let policy: AccessTokenPolicy
+    /// A hash of a random password, checked when a username is unknown so that an unknown user
+    /// costs the same one hash as a wrong password (no timing oracle).
+    let decoyHash: String
+
+    /// - Parameters:
+    ///   - configuration: lifetimes, grace window, leeway, limits; validated here.
+    ///   - store: where families live.
+    ///   - users: where users live.
+    ///   - keys: access-token signing keys.
+    ///   - hashing: the password algorithm for the decoy hash and password changes.
+    ///   - refreshTokens: the refresh-token MAC codec; share its secret across nodes of one store.
+    ///   - clock: the time source (``SystemClock`` in production).
+    ///   - random: the random source for family ids (``SystemRandomSource`` in production).
+    ///   - logger: audit log; defaults to a no-op logger.
+    ///   - metrics: where audit counters go; defaults to the bootstrapped `MetricsSystem`.
+    /// - Throws: ``ConfigurationError`` for a setting out of range.
+    public init(
+        configuration: AuthConfiguration = AuthConfiguration(),
+        store: Store,
+        users: Users,
+        keys: SigningKeyRing,
+        hashing: PasswordHashing,
+        refreshTokens: RefreshTokenCodec,
+        clock: any AuthClock = SystemClock(),
+        random: any RandomSource = SystemRandomSource(),
+        logger: Logger = Logger(label: "tokenauth", factory: { _ in SwiftLogNoOpLogHandler() }),
+        metrics: any MetricsFactory = MetricsSystem.factory
+    ) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.store = store
+        self.users = users
+        self.keys = keys
+        self.hashing = hashing
+        self.refreshTokens = refreshTokens
+        self.clock = clock
+        self.random = random
+        self.audit = AuditTrail(logger: logger, metrics: metrics)
+        self.policy = AccessTokenPolicy(issuer: configuration.issuer, audience: configuration.audience,
+                                        leeway: configuration.leeway, maxTokenBytes: configuration.maxTokenBytes)
+        self.decoyHash = try hashing.hash(String(decoding: random.bytes(12).map { 0x61 + $0 % 26 }, as: UTF8.self),
+                                          random: random)
+    }
+}
+
+// MARK: - Login
+
+extension AuthService {
+    /// Logs a user in (DESIGN step 1): checks the password and opens a new session.
+    ///
+    /// An unknown user costs one hash, like a wrong password. Over-long passwords are refused
+    /// before hashing (never truncated).
+    /// - Parameters:
+    ///   - username: the login name.
+    ///   - password: the password.
+    ///   - clientID: the OAuth client, written as `client_id` into access tokens.
+    /// - Returns: the access and refresh token of the new session.
+    /// - Throws: ``AuthError``: `.invalidRequest` (empty or over-long fields, NUL in password),
+    ///   `.invalidGrant(.badCredentials)`, `.temporarilyUnavailable` when the store or the
+    ///   directory cannot be reached.
+    public func login(username: String, password: String, clientID: String? = nil) async throws(AuthError) -> TokenPair {
+        guard !username.isEmpty, !password.isEmpty else { throw .invalidRequest(.missingParameter) }
+        guard username.utf8.count <= 256 else { throw .invalidGrant(.badCredentials) }
+        guard password.utf8.count <= configuration.maxPasswordBytes else { throw .invalidRequest(.passwordTooLong) }
+        guard !password.utf8.contains(0) else { throw .invalidRequest(.passwordInvalidCharacter) }
+
+        let user: UserRecord?
+        do { user = try await users.user(named: username) } catch { throw .storeUnavailable }
+        guard let user, hashing.verify(password, against: user.passwordHash) else {
+            if user == nil { _ = hashing.verify(password, against: decoyHash) }
+            audit.record(.loginFailed, ["reason": "\(user == nil ? "unknown_user" : "bad_password")"])
+            throw .invalidGrant(.badCredentials)
+        }
+        let pair = try await openSession(subject: user.subject, clientID: clientID ?? configuration.defaultClientID)
+        audit.record(.loginSucceeded, ["sub": "\(user.subject)", "sid": "\(pair.sessionID)"])
+        return pair
+    }
+
+    /// Opens a session for an already authenticated subject (e.g. after an external login).
+    /// - Throws: ``AuthError`` `.temporarilyUnavailable` when the store fails.
+    public func openSession(subject: String, clientID: String? = nil) async throws(AuthError) -> TokenPair {
+        let now = clock.now
+        let id = FamilyID.random(using: random)
+        let first = refreshTokens.mint(family: id, generation: 0)
+        let family = RefreshFamily(
+            id: id, subject: subject, clientID: clientID, createdAt: now,
+            expiresAt: now.addingTimeInterval(configuration.refreshTokenLifetime),
+            idleExpiresAt: configuration.idleTimeout.map { min(now.addingTimeInterval($0), now.addingTimeInterval(configuration.refreshTokenLifetime)) },
+            generation: 0, currentDigest: first.digest, previousDigest: nil, issuedAt: now)
+        do { try await store.create(family) } catch { throw .storeUnavailable }
+        return try await pair(for: family, refreshToken: first.token, now: now)
+    }
+
+    /// The token pair of a family's current generation. Deterministic: the access token's
+    /// claims depend only on the family (`jti = sid.generation`, `iat` = when the generation
+    /// was issued), so a grace-window replay gets the very same pair back (byte-identical for
+    /// HS256, EdDSA and RS256; ES256 signatures are randomized, the claims are identical).
+    func pair(for family: RefreshFamily, refreshToken: String, now: Date) async throws(AuthError) -> TokenPair {
+        let iat = Int64(family.issuedAt.timeIntervalSince1970.rounded(.down))
+        let exp = iat + Int64(configuration.accessTokenLifetime.rounded(.up))
+        let sid = family.id.string
+        let claims = AccessTokenClaims(
+            iss: configuration.issuer, sub: family.subject, aud: [configuration.audience],
+            exp: exp, iat: iat, jti: "\(sid).\(family.generation)", sid: sid, clientID: family.clientID)
+        let accessToken: String
+        do { accessToken = try await keys.sign(claims) } catch { throw AuthError(.temporarilyUnavailable, .signingFailed) }
+        let expiresIn = max(0, Int(exp) - Int(now.timeIntervalSince1970.rounded(.down)))
+        return TokenPair(accessToken: accessToken, refreshToken: refreshToken, expiresIn: expiresIn,
+                         sessionID: family.id, subject: family.subject)
+    }
+}
+
+// MARK: - Protected resources
+
+extension AuthService {
+    /// Verifies an access token for a protected resource (DESIGN steps 2 and 3).
+    ///
+    /// Strict: see ``SigningKeyRing/verify(_:now:policy:)``. With
+    /// ``AuthConfiguration/checkSessionOnAccess`` the session must also be live in the store.
+    /// A refresh token never passes (it is not a JWS).
+    /// - Returns: the verified claims.
+    /// - Throws: ``AuthError`` `.invalidToken` with the reason (RFC 6750 §3.1), or
+    ///   `.temporarilyUnavailable` when the session check cannot reach the store.
+    public func authenticate(accessToken: String) async throws(AuthError) -> AccessTokenClaims {
+        let now = clock.now
+        let claims = try await keys.verify(accessToken, now: now, policy: policy)
+        if configuration.checkSessionOnAccess {
+            guard let id = FamilyID(string: claims.sid) else { throw .invalidToken(.missingClaim) }
+            let family: RefreshFamily?
+            do { family = try await store.family(id) } catch { throw .storeUnavailable }
+            guard let family, !family.isRevoked, !family.isExpired(at: now), family.subject == claims.sub else {
+                throw .invalidToken(.sessionRevoked)
+            }
+        }
+        return claims
+    }
+}
+
+// MARK: - Refresh
+
+extension AuthService {
+    /// Refreshes (DESIGN steps 4–6): spends the presented refresh token and returns the
+    /// successor pair, in one atomic compare-and-swap of the store (RFC 9700 §4.14.2).
+    ///
+    /// - The current token rotates: a new access token and refresh token.
+    /// - The immediately previous token, within the grace window of its rotation, gets the
+    ///   **same** successor back: no new token, no revocation.
+    /// - Any other spent token revokes the whole family (reuse detection).
+    /// - A revoked or expired family, an unknown or malformed token: `invalid_grant`.
+    ///   Malformed input never reaches the store.
+    /// - Returns: the successor pair.
+    /// - Throws: ``AuthError``: `.invalidRequest(.missingParameter)` for an empty token;
+    ///   `.invalidGrant` with `.malformedToken`, `.unknownToken`, `.familyExpired`,
+    ///   `.familyRevoked`, `.reuseDetected`; `.temporarilyUnavailable` when the store fails.
+    public func refresh(refreshToken: String) async throws(AuthError) -> TokenPair {
+        guard !refreshToken.isEmpty else { throw .invalidRequest(.missingParameter) }
+        guard let handle = refreshTokens.parse(refreshToken) else { throw .invalidGrant(.malformedToken) }
+        let now = clock.now
+        let successor = refreshTokens.mint(family: handle.family, generation: handle.generation &+ 1)
+        let request = RotationRequest(
+            family: handle.family, presentedGeneration: handle.generation, presentedDigest: handle.digest,
+            successorDigest: successor.digest, now: now, graceWindow: configuration.graceWindow,
+            idleTimeout: configuration.idleTimeout)
+        let outcome: RotationOutcome
+        do { outcome = try await store.rotate(request) } catch { throw .storeUnavailable }
+
+        switch outcome {
+        case .rotated(let family):
+            audit.record(.tokenRefreshed, ["sub": "\(family.subject)", "sid": "\(family.id)"])
+            return try await pair(for: family, refreshToken: successor.token, now: now)
+        case .graceReplay(let family):
+            audit.record(.refreshReuseTolerated, ["sub": "\(family.subject)", "sid": "\(family.id)"])
+            let current = refreshTokens.mint(family: family.id, generation: family.generation)
+            return try await pair(for: family, refreshToken: current.token, now: now)
+        case .reuseDetected(let family):
+            audit.record(.refreshReuseDetected, ["sub": "\(family.subject)", "sid": "\(family.id)"])
+            audit.record(.familyRevoked, ["sub": "\(family.subject)", "sid": "\(family.id)", "reason": "reuse"])
+            throw .invalidGrant(.reuseDetected)
+        case .revoked:
+            throw .invalidGrant(.familyRevoked)
+        case .expired:
+            throw .invalidGrant(.familyExpired)
+        case .notFound, .mismatch:
+            throw .invalidGrant(.unknownToken)
+        }
+    }
+}
+
+// MARK: - Revocation
+
+extension AuthService {
+    /// Logs out one session (RFC 7009): revokes the family of a refresh token, or of the
+    /// `sid` of a valid access token. Needs no access token (case S1).
+    ///
+    /// Unknown, malformed and already revoked tokens are not errors (RFC 7009 §2.2): the
+    /// outcome says what happened; the HTTP layer answers 200 for every outcome.
+    /// - Returns: what the call did.
+    /// - Throws: ``AuthError`` `.temporarilyUnavailable` when the store fails.
+    @discardableResult
+    public func revoke(token: String) async throws(AuthError) -> RevocationOutcome {
+        let now = clock.now
+        let id: FamilyID
+        if let handle = refreshTokens.parse(token) {
+            id = handle.family
+        } else if token.utf8.count <= configuration.maxTokenBytes,
+                  let claims = try? await keys.verify(token, now: now, policy: policy),
+                  let sid = FamilyID(string: claims.sid) {
+            id = sid
+        } else {
+            return .unknownToken
+        }
+        let revoked: Bool
+        do { revoked = try await store.revoke(id, at: now, reason: .logout) } catch { throw .storeUnavailable }
+        if revoked { audit.record(.familyRevoked, ["sid": "\(id)", "reason": "logout"]) }
+        return revoked ? .revoked : .alreadyRevoked
+    }
+
+    /// Logs a user out everywhere: revokes every live family of the subject.
+    /// - Returns: how many families this call revoked.
+    /// - Throws: ``AuthError`` `.temporarilyUnavailable` when the store fails.
+    @discardableResult
+    public func revokeAll(subject: String) async throws(AuthError) -> Int {
+        let count: Int
+        do { count = try await store.revokeAll(subject: subject, at: clock.now) } catch { throw .storeUnavailable }
+        if count > 0 { audit.record(.familyRevoked, ["sub": "\(subject)", "reason": "logout_all", "count": "\(count)"], count: count) }
+        return count
+    }
+
+    /// Changes a user's password and revokes every session of the user (case S2).
+    /// - Returns: how many sessions were revoked.
+    /// - Throws: ``AuthError``: `.invalidRequest` when the password cannot be hashed (too long,
+    ///   NUL for bcrypt) or the user is unknown; `.temporarilyUnavailable` when a store fails.
+    @discardableResult
+    public func changePassword(subject: String, newPassword: String) async throws(AuthError) -> Int {
+        guard !newPassword.isEmpty else { throw .invalidRequest(.missingParameter) }
+        let hash: String
+        do throws(PasswordHashingError) { hash = try hashing.hash(newPassword, random: random) } catch {
+            throw .invalidRequest(error.code == .invalidCharacter ? .passwordInvalidCharacter : .passwordTooLong)
+        }
+        let known: Bool
+        do { known = try await users.setPasswordHash(hash, subject: subject) } catch { throw .storeUnavailable }
+        guard known else { throw .invalidRequest(.missingParameter) }
+        return try await revokeAll(subject: subject)
+    }
+
+    /// Deletes families past their absolute lifetime. Run it periodically for durable stores.
+    /// - Returns: how many were deleted.
+    public func purgeExpired() async throws(AuthError) -> Int {
+        do { return try await store.purgeExpired(asOf: clock.now) } catch { throw .storeUnavailable }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import JWTKit
+
+/// jwt-kit's JSON encoder hook (`JWTJSONEncoder`), with a direct writer for the two shapes on
+/// the signing hot path: ``AccessTokenClaims`` and the `{alg, kid, typ}` header. Everything
+/// else goes to Foundation's `JSONEncoder`. Measured reason: Foundation's encoder took most of
+/// the time of a refresh (see the closing note of the core issue and `Benchmarks/`).
+struct AccessTokenJSONEncoder: JWTJSONEncoder {
+    private let fallback: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }()
+
+    func encode<T: Encodable>(_ value: T) throws -> Data {
+        if let claims = value as? AccessTokenClaims {
+            return Data(AccessTokenJSON.claims(claims))
+        }
+        if let header = value as? JWTHeader, let fast = AccessTokenJSON.header(header) {
+            return Data(fast)
+        }
+        return try fallback.encode(value)
+    }
+}
+
+/// Writes JSON for access-token headers and claims. Strings are escaped per RFC 8259 §7.
+enum AccessTokenJSON {
+    static func header(alg: String, kid: String) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        out.append(contentsOf: #"{"alg":"#.utf8)
+        appendString(alg, to: &out)
+        out.append(contentsOf: #","kid":"#.utf8)
+        appendString(kid, to: &out)
+        out.append(contentsOf: #","typ":"at+jwt"}"#.utf8)
+        return out
+    }
+
+    static func header(_ header: JWTHeader) -> [UInt8]? {
+        guard header.fields.count == 3,
+              let alg = header.fields["alg"]?.asString,
+              let kid = header.fields["kid"]?.asString,
+              header.fields["typ"]?.asString == "at+jwt"
+        else { return nil }
+        return Self.header(alg: alg, kid: kid)
+    }
+
+    static func claims(_ c: AccessTokenClaims) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"iss":"#.utf8)
+        appendString(c.iss, to: &out)
+        out.append(contentsOf: #","sub":"#.utf8)
+        appendString(c.sub, to: &out)
+        out.append(contentsOf: #","aud":"#.utf8)
+        if c.aud.count == 1 {
+            appendString(c.aud[0], to: &out)
+        } else {
+            out.append(UInt8(ascii: "["))
+            for (i, a) in c.aud.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(a, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(contentsOf: #","exp":"#.utf8)
+        out.append(contentsOf: String(c.exp).utf8)
+        out.append(contentsOf: #","iat":"#.utf8)
+        out.append(contentsOf: String(c.iat).utf8)
+        if let nbf = c.nbf {
+            out.append(contentsOf: #","nbf":"#.utf8)
+            out.append(contentsOf: String(nbf).utf8)
+        }
+        out.append(contentsOf: #","jti":"#.utf8)
+        appendString(c.jti, to: &out)
+        out.append(contentsOf: #","sid":"#.utf8)
+        appendString(c.sid, to: &out)
+        if let client = c.clientID {
+            out.append(contentsOf: #","client_id":"#.utf8)
+            appendString(client, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// Appends `s` as a JSON string: quotes, backslashes and control characters escaped;
+    /// other UTF-8 bytes as they are (Swift strings are valid UTF-8).
+    static func appendString(_ s: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                        hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

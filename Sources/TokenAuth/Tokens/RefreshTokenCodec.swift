@@ -1,0 +1,99 @@
+import Crypto
+import ExtrasBase64
+import Foundation
+
+/// A refresh token, parsed and authenticated.
+public struct RefreshTokenHandle: Hashable, Sendable {
+    /// The family (session) it belongs to.
+    public var family: FamilyID
+    /// Its position in the family: 0 at login, +1 at each rotation.
+    public var generation: UInt64
+    /// SHA-256 of its raw bytes, the form a store keeps.
+    public var digest: TokenDigest
+}
+
+/// Mints and parses refresh tokens.
+///
+/// ## Format and why
+/// A refresh token is opaque to clients (not a JWT): the base64url encoding (76 characters)
+/// of 57 bytes `version(1) ‖ family id(16) ‖ generation(8, big-endian) ‖ tag(32)`, where
+/// `tag = HMAC-SHA256(secret, "tokenbench.rt.v1" ‖ family id ‖ generation)`. It is therefore
+/// **MAC-protected** (RFC 6749 §10.10: an attacker cannot guess or forge one without the
+/// 256-bit secret) and a store keeps only its SHA-256 digest (RFC 9700 §4.14.2).
+///
+/// Because the token for (family, generation) is *derivable* by the server, the grace window
+/// can hand back the **same** successor to a client that retries (two tabs, a lost response)
+/// while the store keeps no token at all: the approach of Supabase's auth server. The
+/// alternative — keeping the successor encrypted for the length of the window — would add a
+/// second secret and a column that every store must expire. A leak of the store alone yields
+/// nothing usable; the secret must be shared by every node that serves the same store.
+public struct RefreshTokenCodec: Sendable {
+    /// Raw token length, bytes.
+    public static let rawLength = 57
+    /// Encoded token length, characters.
+    public static let encodedLength = 76
+    static let version: UInt8 = 1
+    static let domain = Array("tokenbench.rt.v1".utf8)
+
+    private let key: SymmetricKey
+
+    /// - Parameter secret: the MAC key, at least 32 bytes.
+    /// - Throws: ``ConfigurationError`` when the secret is shorter than 32 bytes.
+    public init(secret: some Collection<UInt8>) throws(ConfigurationError) {
+        guard secret.count >= 32 else {
+            throw ConfigurationError(setting: "refreshTokenSecret", accepted: "at least 32 bytes")
+        }
+        self.key = SymmetricKey(data: Array(secret))
+    }
+
+    /// A codec with a fresh random 256-bit secret (tokens die with the process).
+    public init(random: any RandomSource) {
+        self.key = SymmetricKey(data: random.bytes(32))
+    }
+
+    /// The token for `generation` of `family`, with its digest.
+    public func mint(family: FamilyID, generation: UInt64) -> (token: String, digest: TokenDigest) {
+        var raw = [UInt8]()
+        raw.reserveCapacity(Self.rawLength)
+        raw.append(Self.version)
+        raw.append(contentsOf: family.bytes)
+        withUnsafeBytes(of: generation.bigEndian) { raw.append(contentsOf: $0) }
+        let tag = tag(for: raw[1..<25])
+        raw.append(contentsOf: tag)
+        let token = Base64.encodeToString(bytes: raw, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+        return (token, TokenDigest(of: raw))
+    }
+
+    /// Parses and authenticates a presented refresh token.
+    ///
+    /// Rejects, without touching any store: anything not exactly 76 base64url characters,
+    /// an unknown version, and any token whose tag does not verify (compared in constant time).
+    /// - Returns: the handle, or `nil` when the token is not one of ours.
+    public func parse(_ token: String) -> RefreshTokenHandle? {
+        guard token.utf8.count == Self.encodedLength,
+              token.utf8.allSatisfy({ Self.isBase64URL($0) }),
+              let raw = try? Base64.decode(string: token, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+              raw.count == Self.rawLength,
+              raw[0] == Self.version
+        else { return nil }
+        let body = raw[1..<25]
+        guard HMAC<SHA256>.isValidAuthenticationCode(raw[25...], authenticating: Self.domain + body, using: key),
+              let family = FamilyID(bytes: raw[1..<17])
+        else { return nil }
+        var generation: UInt64 = 0
+        for b in raw[17..<25] { generation = (generation << 8) | UInt64(b) }
+        return RefreshTokenHandle(family: family, generation: generation, digest: TokenDigest(of: raw))
+    }
+
+    private func tag(for body: ArraySlice<UInt8>) -> [UInt8] {
+        var mac = HMAC<SHA256>(key: key)
+        mac.update(data: Self.domain)
+        mac.update(data: body)
+        return Array(mac.finalize())
+    }
+
+    @inline(__always)
+    static func isBase64URL(_ c: UInt8) -> Bool {
+        (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x5F
+    }
+}
