@@ -1,0 +1,62 @@
+import Testing
+import TokenAuth
+
+@Suite("Refresh-token codec")
+struct RefreshTokenCodecTests {
+    let codec = try! RefreshTokenCodec(secret: Array(repeating: UInt8(42), count: 32))
+
+    @Test(arguments: [UInt64(0), 1, 2, 1_000_000, UInt64.max])
+    func roundTrip(generation: UInt64) throws {
+        let family = FamilyID.random(using: SystemRandomSource())
+        let minted = codec.mint(family: family, generation: generation)
+        #expect(minted.token.utf8.count == 76)
+        #expect(minted.token.utf8.allSatisfy { $0 == 0x2D || $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) })
+        let parsed = try #require(codec.parse(minted.token))
+        #expect(parsed.family == family)
+        #expect(parsed.generation == generation)
+        #expect(parsed.digest == minted.digest)
+    }
+
+    @Test("the same (family, generation) always gives the same token: successors are derivable")
+    func deterministic() {
+        let family = FamilyID(rawValue: 12345)
+        #expect(codec.mint(family: family, generation: 3).token == codec.mint(family: family, generation: 3).token)
+        #expect(codec.mint(family: family, generation: 3).token != codec.mint(family: family, generation: 4).token)
+    }
+
+    @Test("a token MACed with another secret is not ours")
+    func otherSecret() throws {
+        let other = try RefreshTokenCodec(secret: Array(repeating: UInt8(43), count: 32))
+        let token = other.mint(family: FamilyID(rawValue: 1), generation: 0).token
+        #expect(codec.parse(token) == nil)
+        #expect(other.parse(token)?.generation == 0)
+    }
+
+    @Test("every single-character change is detected")
+    func everyCharacter() {
+        let token = codec.mint(family: FamilyID(rawValue: 99), generation: 7).token
+        var chars = Array(token)
+        for i in chars.indices {
+            let original = chars[i]
+            chars[i] = original == "Q" ? "R" : "Q"
+            #expect(codec.parse(String(chars)) == nil, "position \(i)")
+            chars[i] = original
+        }
+        #expect(codec.parse(String(chars)) != nil)
+    }
+
+    @Test("a short secret is refused")
+    func shortSecret() {
+        #expect(throws: ConfigurationError(setting: "refreshTokenSecret", accepted: "at least 32 bytes")) {
+            try RefreshTokenCodec(secret: Array(repeating: UInt8(1), count: 31))
+        }
+    }
+
+    @Test func familyIDString() throws {
+        let id = FamilyID.random(using: SeededRandomSource(seed: 1))
+        #expect(id.string.utf8.count == 22)
+        #expect(FamilyID(string: id.string) == id)
+        #expect(FamilyID(string: id.string + "A") == nil)
+        #expect(FamilyID(string: "!!!!!!!!!!!!!!!!!!!!!!") == nil)
+    }
+}
