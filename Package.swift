@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "TokenAuth", targets: ["TokenAuth"]),
         .library(name: "TokenAuthTesting", targets: ["TokenAuthTesting"]),
+        .library(name: "TokenLoad", targets: ["TokenLoad"]),
+        .executable(name: "tokenbench", targets: ["tokenbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
@@ -15,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // Debian's libargon2 (the reference implementation), reached through pkg-config.
@@ -46,6 +51,31 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
+        // The load driver: scenarios, targets, recording, results. Does not import the server.
+        .target(
+            name: "TokenLoad",
+            dependencies: [
+                "TokenAuth",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // The thin CLI: parses arguments and wires targets together.
+        .executableTarget(
+            name: "tokenbench",
+            dependencies: [
+                "TokenAuth",
+                "TokenLoad",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TokenLoadTests",
+            dependencies: ["TokenLoad", "TokenAuth"]
+        ),
+        .testTarget(
+            name: "tokenbenchTests",
+            dependencies: ["tokenbench"]
+        ),
         .testTarget(
             name: "TokenAuthTests",
             dependencies: [
@@ -53,6 +83,16 @@ let package = Package(
                 "TokenAuthTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
+        ),
+        // package-benchmark micro-benchmarks (Benchmarks/<Target>/).
+        .executableTarget(
+            name: "TokenAuthBenchmarks",
+            dependencies: [
+                "TokenAuth",
+                .product(name: "Benchmark", package: "package-benchmark"),
+            ],
+            path: "Benchmarks/TokenAuthBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
         ),
     ]
 )

@@ -28,6 +28,8 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     /// A hash of a random password, checked when a username is unknown so that an unknown user
     /// costs the same one hash as a wrong password (no timing oracle).
     let decoyHash: String
+    /// Phase timings for load runs; `nil` in production.
+    let instrumentation: (any AuthInstrumentation)?
 
     /// - Parameters:
     ///   - configuration: lifetimes, grace window, leeway, limits; validated here.
@@ -40,6 +42,7 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     ///   - random: the random source for family ids (``SystemRandomSource`` in production).
     ///   - logger: audit log; defaults to a no-op logger.
     ///   - metrics: where audit counters go; defaults to the bootstrapped `MetricsSystem`.
+    ///   - instrumentation: receives phase timings (load runs); `nil` by default.
     /// - Throws: ``ConfigurationError`` for a setting out of range.
     public init(
         configuration: AuthConfiguration = AuthConfiguration(),
@@ -51,7 +54,8 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
         clock: any AuthClock = SystemClock(),
         random: any RandomSource = SystemRandomSource(),
         logger: Logger = Logger(label: "tokenauth", factory: { _ in SwiftLogNoOpLogHandler() }),
-        metrics: any MetricsFactory = MetricsSystem.factory
+        metrics: any MetricsFactory = MetricsSystem.factory,
+        instrumentation: (any AuthInstrumentation)? = nil
     ) throws {
         try configuration.validate()
         self.configuration = configuration
@@ -63,6 +67,7 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
         self.clock = clock
         self.random = random
         self.audit = AuditTrail(logger: logger, metrics: metrics)
+        self.instrumentation = instrumentation
         self.policy = AccessTokenPolicy(issuer: configuration.issuer, audience: configuration.audience,
                                         leeway: configuration.leeway, maxTokenBytes: configuration.maxTokenBytes)
         self.decoyHash = try hashing.hash(String(decoding: random.bytes(12).map { 0x61 + $0 % 26 }, as: UTF8.self),
@@ -93,8 +98,10 @@ extension AuthService {
 
         let user: UserRecord?
         do { user = try await users.user(named: username) } catch { throw .storeUnavailable }
-        guard let user, hashing.verify(password, against: user.passwordHash) else {
-            if user == nil { _ = hashing.verify(password, against: decoyHash) }
+        let hashTimer = PhaseTimer(instrumentation)
+        let matched = hashing.verify(password, against: user?.passwordHash ?? decoyHash)
+        hashTimer.stop(.passwordHash)
+        guard let user, matched else {
             audit.record(.loginFailed, ["reason": "\(user == nil ? "unknown_user" : "bad_password")"])
             throw .invalidGrant(.badCredentials)
         }
@@ -114,7 +121,9 @@ extension AuthService {
             expiresAt: now.addingTimeInterval(configuration.refreshTokenLifetime),
             idleExpiresAt: configuration.idleTimeout.map { min(now.addingTimeInterval($0), now.addingTimeInterval(configuration.refreshTokenLifetime)) },
             generation: 0, currentDigest: first.digest, previousDigest: nil, issuedAt: now)
+        let timer = PhaseTimer(instrumentation)
         do { try await store.create(family) } catch { throw .storeUnavailable }
+        timer.stop(.storeCreate)
         return try await pair(for: family, refreshToken: first.token, now: now)
     }
 
@@ -123,15 +132,20 @@ extension AuthService {
     /// was issued), so a grace-window replay gets the very same pair back (byte-identical for
     /// HS256, EdDSA and RS256; ES256 signatures are randomized, the claims are identical).
     func pair(for family: RefreshFamily, refreshToken: String, now: Date) async throws(AuthError) -> TokenPair {
-        let iat = Int64(family.issuedAt.timeIntervalSince1970.rounded(.down))
-        let exp = iat + Int64(configuration.accessTokenLifetime.rounded(.up))
+        // NumericDates are whole seconds: `iat` rounds down, `exp` rounds up, so a token lives
+        // at least the configured lifetime; `expires_in` rounds down, so clients refresh in time.
+        let issued = family.issuedAt.timeIntervalSince1970
+        let iat = Int64(issued.rounded(.down))
+        let exp = Int64((issued + configuration.accessTokenLifetime).rounded(.up))
         let sid = family.id.string
         let claims = AccessTokenClaims(
             iss: configuration.issuer, sub: family.subject, aud: [configuration.audience],
             exp: exp, iat: iat, jti: "\(sid).\(family.generation)", sid: sid, clientID: family.clientID)
         let accessToken: String
+        let timer = PhaseTimer(instrumentation)
         do { accessToken = try await keys.sign(claims) } catch { throw AuthError(.temporarilyUnavailable, .signingFailed) }
-        let expiresIn = max(0, Int(exp) - Int(now.timeIntervalSince1970.rounded(.down)))
+        timer.stop(.sign)
+        let expiresIn = max(0, Int((Double(exp) - now.timeIntervalSince1970).rounded(.down)))
         return TokenPair(accessToken: accessToken, refreshToken: refreshToken, expiresIn: expiresIn,
                          sessionID: family.id, subject: family.subject)
     }
@@ -150,11 +164,15 @@ extension AuthService {
     ///   `.temporarilyUnavailable` when the session check cannot reach the store.
     public func authenticate(accessToken: String) async throws(AuthError) -> AccessTokenClaims {
         let now = clock.now
+        let verifyTimer = PhaseTimer(instrumentation)
         let claims = try await keys.verify(accessToken, now: now, policy: policy)
+        verifyTimer.stop(.verify)
         if configuration.checkSessionOnAccess {
             guard let id = FamilyID(string: claims.sid) else { throw .invalidToken(.missingClaim) }
             let family: RefreshFamily?
+            let timer = PhaseTimer(instrumentation)
             do { family = try await store.family(id) } catch { throw .storeUnavailable }
+            timer.stop(.storeLookup)
             guard let family, !family.isRevoked, !family.isExpired(at: now), family.subject == claims.sub else {
                 throw .invalidToken(.sessionRevoked)
             }
@@ -189,7 +207,9 @@ extension AuthService {
             successorDigest: successor.digest, now: now, graceWindow: configuration.graceWindow,
             idleTimeout: configuration.idleTimeout)
         let outcome: RotationOutcome
+        let timer = PhaseTimer(instrumentation)
         do { outcome = try await store.rotate(request) } catch { throw .storeUnavailable }
+        timer.stop(.storeRotate)
 
         switch outcome {
         case .rotated(let family):
@@ -237,7 +257,9 @@ extension AuthService {
             return .unknownToken
         }
         let revoked: Bool
+        let timer = PhaseTimer(instrumentation)
         do { revoked = try await store.revoke(id, at: now, reason: .logout) } catch { throw .storeUnavailable }
+        timer.stop(.storeRevoke)
         if revoked { audit.record(.familyRevoked, ["sid": "\(id)", "reason": "logout"]) }
         return revoked ? .revoked : .alreadyRevoked
     }

@@ -1,0 +1,88 @@
+/// One simulated client: its session state and its slice of the shadow model (what the
+/// server *must* answer next, given what it answered before).
+struct VirtualUser {
+    enum Phase { case loggedOut, active }
+
+    /// The account number: `user{n}` / `pw-{n}`.
+    let number: Int32
+    var rng: SplitMix64
+    var phase: Phase = .loggedOut
+    var accessToken = ""
+    var refreshToken = ""
+    /// Monotonic ns at which the access token expires, the refresh is due, the session ends.
+    var accessExpiresAt: UInt64 = 0
+    var refreshDueAt: UInt64 = .max
+    var sessionEndsAt: UInt64 = .max
+    /// The two most recently spent refresh tokens of this family and when they were spent
+    /// (index 0: the immediate predecessor of the current token).
+    var spent: [(token: String, at: UInt64)] = []
+    /// An earlier access token of this session and its expiry, for expired-token probes.
+    var oldAccess: (token: String, expiresAt: UInt64)?
+
+    init(number: Int32, seed: UInt64) {
+        self.number = number
+        self.rng = SplitMix64(seed: seed ^ (UInt64(UInt32(bitPattern: number)) &* 0xD6E8_FEB8_6659_FD93))
+    }
+
+    var username: String { "user\(number)" }
+    var password: String { "pw-\(number)" }
+
+    /// A new session began (login) at `now`.
+    mutating func begin(_ tokens: IssuedTokens, at now: UInt64, configuration c: LoadConfiguration) {
+        phase = .active
+        spent.removeAll(keepingCapacity: true)
+        oldAccess = nil
+        sessionEndsAt = now &+ ns(c.sessionLength * (0.5 + rng.unit()))
+        adopt(tokens, at: now, configuration: c)
+    }
+
+    /// A refresh succeeded at `now`: the presented token is spent, the successor adopted.
+    mutating func rotate(to tokens: IssuedTokens, spending token: String, at now: UInt64, configuration c: LoadConfiguration) {
+        spent.insert((token, now), at: 0)
+        if spent.count > 2 { spent.removeLast() }
+        if oldAccess == nil || rng.chance(0.5) { oldAccess = (accessToken, accessExpiresAt) }
+        adopt(tokens, at: now, configuration: c)
+    }
+
+    private mutating func adopt(_ tokens: IssuedTokens, at now: UInt64, configuration c: LoadConfiguration) {
+        accessToken = tokens.accessToken
+        refreshToken = tokens.refreshToken
+        accessExpiresAt = now &+ ns(tokens.expiresIn)
+        let lead = ns(c.refreshLead + c.refreshJitter * rng.unit())
+        refreshDueAt = accessExpiresAt > lead ? max(now, accessExpiresAt - lead) : now
+    }
+
+    mutating func endSession() {
+        phase = .loggedOut
+        accessToken = ""
+        refreshToken = ""
+        spent.removeAll(keepingCapacity: true)
+        oldAccess = nil
+        refreshDueAt = .max
+        sessionEndsAt = .max
+    }
+
+    /// A spent token whose replay is reuse beyond doubt: the one before the immediate
+    /// predecessor, or the immediate predecessor once `grace + 1 s` have passed since it was
+    /// spent (the margin keeps clock differences from making the expectation ambiguous).
+    func unambiguouslySpent(now: UInt64, grace: Double) -> String? {
+        if spent.count >= 2 { return spent[1].token }
+        if let last = spent.first, now > last.at &+ ns(grace + 1) { return last.token }
+        return nil
+    }
+
+    /// An access token expired beyond doubt (past `exp + leeway + 2 s`: `exp` is a whole second,
+    /// up to one second later than `expires_in` said).
+    func expiredAccess(now: UInt64, leeway: Double) -> String? {
+        guard let old = oldAccess, now > old.expiresAt &+ ns(leeway + 2) else { return nil }
+        return old.token
+    }
+}
+
+/// Seconds to nanoseconds (saturating).
+@inline(__always)
+func ns(_ seconds: Double) -> UInt64 {
+    guard seconds > 0 else { return 0 }
+    let v = seconds * 1e9
+    return v >= 1.8e19 ? .max : UInt64(v)
+}

@@ -1,0 +1,225 @@
+/// One worker: owns a share of the virtual users, a timer heap that wakes them, and a
+/// recorder. Runs as one task; operations of its users run inline, one at a time, so an
+/// idle user costs only memory and the worker never holds a thread while nothing is due.
+final class Worker<Target: LoadTarget>: @unchecked Sendable {
+    // @unchecked: all mutable state is touched only by the task running `run()`; the driver
+    // reads `recorder` after that task has finished (its `live` part is locked).
+    let index: Int
+    let target: Target
+    let configuration: LoadConfiguration
+    let recorder = WorkerRecorder()
+    private var users: [VirtualUser]
+    private var heap: TimerHeap
+    private let measureStart: UInt64
+    private let end: UInt64
+    private let think: UInt64
+    private let grace: Double
+    private let open: Bool
+
+    init(index: Int, target: Target, configuration c: LoadConfiguration, userNumbers: [Int32],
+         start: UInt64, measureStart: UInt64, end: UInt64) {
+        self.index = index
+        self.target = target
+        self.configuration = c
+        self.measureStart = measureStart
+        self.end = end
+        self.open = c.model == .open
+        self.think = ns(c.effectiveThinkTime)
+        self.grace = c.grace
+        self.users = userNumbers.map { VirtualUser(number: $0, seed: c.seed) }
+        self.heap = TimerHeap(capacity: userNumbers.count)
+        // First logins: spread evenly over one think time (open model), or over up to one second.
+        let spread = open ? think : min(think, 1_000_000_000)
+        for (i, n) in userNumbers.enumerated() {
+            let offset = spread == 0 ? 0 : UInt64(Double(spread) * Double(n) / Double(max(1, c.users)))
+            heap.push(start &+ offset, Int32(i))
+        }
+    }
+
+    func run() async {
+        var sinceYield = 0
+        while let next = heap.nextDue {
+            let now = monotonicNanoseconds()
+            if now >= end { break }
+            if next > now {
+                try? await Task.sleep(nanoseconds: min(next - now, end - now))
+                continue
+            }
+            // In-process and no-op operations may never suspend: yield now and then so the other
+            // workers and the once-a-second tick get their share of the cooperative pool.
+            sinceYield += 1
+            if sinceYield == 32 {
+                sinceYield = 0
+                await Task.yield()
+            }
+            let (due, slot) = heap.pop()!
+            recorder.recording = due >= measureStart
+            recorder.recordLag(now - due)
+            var user = users[Int(slot)]
+            let nextDue = await step(&user, due: due, started: now)
+            users[Int(slot)] = user
+            heap.push(nextDue, slot)
+        }
+    }
+
+    /// One action of one user; returns when the user is next due.
+    private func step(_ u: inout VirtualUser, due: UInt64, started: UInt64) async -> UInt64 {
+        let base = open ? due : started
+        switch u.phase {
+        case .loggedOut:
+            await login(&u, base: base)
+        case .active where due >= u.sessionEndsAt:
+            await endSession(&u, base: base)
+        case .active where due >= u.refreshDueAt:
+            await refresh(&u, base: base)
+        case .active:
+            await access(&u, base: base)
+        }
+        let done = monotonicNanoseconds()
+        var next: UInt64
+        if open {
+            next = due &+ think
+        } else {
+            let jittered = think == 0 ? 0 : UInt64(Double(think) * (0.5 + u.rng.unit()))
+            next = done &+ jittered
+        }
+        if u.phase == .active { next = min(next, u.refreshDueAt, u.sessionEndsAt) }
+        return open ? next : max(next, done)
+    }
+
+    private func login(_ u: inout VirtualUser, base: UInt64) async {
+        let outcome = await target.login(username: u.username, password: u.password)
+        let done = monotonicNanoseconds()
+        switch outcome {
+        case .ok(let tokens):
+            recorder.record(.login, latency: done &- base, error: nil)
+            u.begin(tokens, at: done, configuration: configuration)
+        case .rejected(let kind):
+            recorder.record(.login, latency: done &- base, error: kind.rawValue)
+        case .failed(let kind):
+            recorder.record(.login, latency: done &- base, error: kind.rawValue)
+        }
+    }
+
+    private func access(_ u: inout VirtualUser, base: UInt64) async {
+        let c = configuration
+        if c.expiredAccessRatio > 0, u.rng.chance(c.expiredAccessRatio),
+           let expired = u.expiredAccess(now: base, leeway: c.leeway) {
+            await hostileAccess(expired, .expiredAccessAccepted)
+            return
+        }
+        if c.forgedAccessRatio > 0, u.rng.chance(c.forgedAccessRatio) {
+            await hostileAccess(forge(u.accessToken), .forgedAccessAccepted)
+            return
+        }
+        let outcome = await target.access(accessToken: u.accessToken)
+        let done = monotonicNanoseconds()
+        recorder.record(.access, latency: done &- base, error: outcome.errorLabel)
+    }
+
+    private func hostileAccess(_ token: String, _ kind: InvariantKind) async {
+        recorder.hostileAttempts += 1
+        switch await target.access(accessToken: token) {
+        case .ok: recorder.check(false, kind)
+        case .rejected: recorder.check(true, kind); recorder.hostileRejected += 1
+        case .failed: break // no verdict: the target could not answer
+        }
+    }
+
+    private func refresh(_ u: inout VirtualUser, base: UInt64) async {
+        let c = configuration
+        let current = u.refreshToken
+        if c.replayRatio > 0, u.rng.chance(c.replayRatio), let stale = u.unambiguouslySpent(now: base, grace: grace) {
+            // A thief replays a spent token: it must be refused, and the family revoked.
+            recorder.hostileAttempts += 1
+            switch await target.refresh(refreshToken: stale) {
+            case .ok: recorder.check(false, .spentTokenAccepted)
+            case .rejected: recorder.check(true, .spentTokenAccepted); recorder.hostileRejected += 1
+            case .failed: return // no verdict; the user tries again later
+            }
+            let start = monotonicNanoseconds()
+            let legit = await target.refresh(refreshToken: current)
+            let done = monotonicNanoseconds()
+            switch legit {
+            case .ok: recorder.check(false, .familyNotRevokedAfterReplay)
+            case .rejected: recorder.check(true, .familyNotRevokedAfterReplay)
+            case .failed(let kind): recorder.record(.refresh, latency: done &- start, error: kind.rawValue)
+            }
+            u.endSession() // the session is gone: log in again
+            return
+        }
+        if c.concurrentRefreshRatio > 0, u.rng.chance(c.concurrentRefreshRatio) {
+            // Two tabs refresh the same token at once: both must succeed with the same successor.
+            async let first = target.refresh(refreshToken: current)
+            async let second = target.refresh(refreshToken: current)
+            let (a, b) = await (first, second)
+            let done = monotonicNanoseconds()
+            switch (a, b) {
+            case (.ok(let ta), .ok(let tb)):
+                recorder.check(ta.refreshToken == tb.refreshToken, .benignConcurrentRefreshRevoked)
+                recorder.record(.refresh, latency: done &- base, error: nil)
+                u.rotate(to: ta, spending: current, at: done, configuration: c)
+            case (.rejected, _), (_, .rejected):
+                recorder.check(false, .benignConcurrentRefreshRevoked)
+                recorder.record(.refresh, latency: done &- base, error: RejectionKind.invalidGrant.rawValue)
+                u.endSession()
+            case (.failed(let kind), _), (_, .failed(let kind)):
+                recorder.record(.refresh, latency: done &- base, error: kind.rawValue)
+            }
+            return
+        }
+        let outcome = await target.refresh(refreshToken: current)
+        let done = monotonicNanoseconds()
+        switch outcome {
+        case .ok(let tokens):
+            recorder.record(.refresh, latency: done &- base, error: nil)
+            u.rotate(to: tokens, spending: current, at: done, configuration: c)
+        case .rejected(let kind):
+            recorder.record(.refresh, latency: done &- base, error: kind.rawValue)
+            u.endSession() // rejected: log in again
+        case .failed(let kind):
+            recorder.record(.refresh, latency: done &- base, error: kind.rawValue)
+        }
+    }
+
+    private func endSession(_ u: inout VirtualUser, base: UInt64) async {
+        let c = configuration
+        guard u.rng.chance(c.logoutRatio) else {
+            u.endSession() // abandoned: the tokens are simply forgotten
+            return
+        }
+        let token = u.refreshToken
+        let outcome = await target.logout(refreshToken: token)
+        let done = monotonicNanoseconds()
+        recorder.record(.logout, latency: done &- base, error: outcome.errorLabel)
+        if case .ok = outcome, c.replayRatio > 0, u.rng.chance(c.replayRatio) {
+            // After the logout was acknowledged, the refresh token must be dead.
+            recorder.hostileAttempts += 1
+            switch await target.refresh(refreshToken: token) {
+            case .ok: recorder.check(false, .mintedAfterRevocation)
+            case .rejected: recorder.check(true, .mintedAfterRevocation); recorder.hostileRejected += 1
+            case .failed: break
+            }
+        }
+        u.endSession()
+    }
+
+    /// The token with the first character of its signature changed.
+    private func forge(_ token: String) -> String {
+        var bytes = Array(token.utf8)
+        guard let dot = bytes.lastIndex(of: UInt8(ascii: ".")), dot + 1 < bytes.count else { return token + "x" }
+        bytes[dot + 1] = bytes[dot + 1] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension TargetOutcome {
+    /// `nil` on success, else the error label recorded for it.
+    var errorLabel: String? {
+        switch self {
+        case .ok: nil
+        case .rejected(let kind): kind.rawValue
+        case .failed(let kind): kind.rawValue
+        }
+    }
+}

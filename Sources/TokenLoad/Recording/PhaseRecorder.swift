@@ -1,0 +1,44 @@
+import Synchronization
+import TokenAuth
+
+/// Collects the in-process phase timings (`AuthInstrumentation`) into HDR histograms, one
+/// stripe per worker (picked through a task-local, so two workers never share a lock).
+public final class PhaseRecorder: AuthInstrumentation {
+    @TaskLocal static var stripe = 0
+
+    final class Stripe: Sendable {
+        let histograms = Mutex<[LatencyHistogram]>(AuthPhase.allCases.map { _ in .latency() })
+    }
+
+    private let stripes: [Stripe]
+    private let measureFrom = Atomic<UInt64>(.max)
+    private let measureUntil = Atomic<UInt64>(.max)
+
+    public init(stripes: Int) {
+        self.stripes = (0..<max(1, stripes)).map { _ in Stripe() }
+    }
+
+    /// Records only between these monotonic instants (ns): the measured window.
+    func window(from: UInt64, until: UInt64) {
+        measureFrom.store(from, ordering: .relaxed)
+        measureUntil.store(until, ordering: .relaxed)
+    }
+
+    public func record(_ phase: AuthPhase, nanoseconds: UInt64) {
+        let now = monotonicNanoseconds()
+        guard now >= measureFrom.load(ordering: .relaxed), now < measureUntil.load(ordering: .relaxed) else { return }
+        let index = AuthPhase.allCases.firstIndex(of: phase)!
+        stripes[Self.stripe % stripes.count].histograms.withLock { _ = $0[index].record(max(1, nanoseconds)) }
+    }
+
+    /// All stripes merged, by phase.
+    func merged() -> [AuthPhase: LatencyHistogram] {
+        var out: [AuthPhase: LatencyHistogram] = [:]
+        for (i, phase) in AuthPhase.allCases.enumerated() {
+            var h = LatencyHistogram.latency()
+            for s in stripes { s.histograms.withLock { h.add($0[i]) } }
+            out[phase] = h
+        }
+        return out
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// `result.json`, schema `tokenbench.result/v1`. Latencies in µs, throughput per second,
+/// durations in seconds.
+public struct RunResult: Codable, Sendable {
+    public static let schemaID = "tokenbench.result/v1"
+
+    public var schema = RunResult.schemaID
+    public var config: LoadConfiguration
+    public var environment: RunEnvironment
+    /// Seconds actually measured (after warm-up).
+    public var measuredSeconds: Double
+    /// Per operation: `login`, `access`, `refresh`, `logout`.
+    public var operations: [String: OperationSummary]
+    /// In-process only: per phase (`password_hash`, `sign`, `verify`, `store_lookup`,
+    /// `store_rotate`, `store_create`, `store_revoke`).
+    public var phases: [String: OperationSummary]
+    /// How late operations started against their due time: the driver's own saturation.
+    public var schedulingLagUs: LatencySummary
+    public var invariants: InvariantSummary
+    public var hostile: HostileSummary
+    /// One entry per measured second.
+    public var timeline: [TimelineEntry]
+    /// SLO checks given with `--slo`.
+    public var slo: [SLOResult]
+    /// `pass`, `invariant_violation` or `slo_breach`.
+    public var verdict: String
+
+    enum CodingKeys: String, CodingKey {
+        case schema, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict
+        case measuredSeconds = "measured_s"
+        case schedulingLagUs = "scheduling_lag_us"
+    }
+}
+
+public struct LatencySummary: Codable, Sendable, Hashable {
+    public var p50: Double, p90: Double, p99: Double, p999: Double, max: Double, mean: Double
+
+    init(_ h: LatencyHistogram) {
+        func us(_ v: UInt64) -> Double { (Double(v) / 1000).rounded(toPlaces: 3) }
+        if h.totalCount == 0 {
+            p50 = 0; p90 = 0; p99 = 0; p999 = 0; max = 0; mean = 0
+        } else {
+            p50 = us(h.valueAtPercentile(50))
+            p90 = us(h.valueAtPercentile(90))
+            p99 = us(h.valueAtPercentile(99))
+            p999 = us(h.valueAtPercentile(99.9))
+            max = us(h.max)
+            mean = (h.mean / 1000).rounded(toPlaces: 3)
+        }
+    }
+}
+
+public struct OperationSummary: Codable, Sendable, Hashable {
+    public var count: Int
+    public var errors: Int
+    /// Errors by kind (`invalid_grant`, `store_unavailable`, `transport`, …).
+    public var errorsByKind: [String: Int]
+    public var throughputPerS: Double
+    public var latencyUs: LatencySummary
+
+    enum CodingKeys: String, CodingKey {
+        case count, errors
+        case errorsByKind = "errors_by_kind"
+        case throughputPerS = "throughput_per_s"
+        case latencyUs = "latency_us"
+    }
+}
+
+public struct InvariantSummary: Codable, Sendable, Hashable {
+    public var checked: Int
+    public var violations: Int
+    public var byKind: [String: Int]
+
+    enum CodingKeys: String, CodingKey {
+        case checked, violations
+        case byKind = "by_kind"
+    }
+}
+
+public struct HostileSummary: Codable, Sendable, Hashable {
+    /// Hostile requests sent (replays, expired and forged access tokens, post-logout refreshes).
+    public var attempts: Int
+    /// Of those, refused by the target as they must be.
+    public var rejected: Int
+}
+
+public struct TimelineEntry: Codable, Sendable, Hashable {
+    /// Second since the start of measurement (1 = the first second).
+    public var second: Int
+    /// Completed operations by name.
+    public var operations: [String: Int]
+    public var errors: Int
+    /// p99 latency of the operations completed in this second, µs.
+    public var p99Us: Double
+
+    enum CodingKeys: String, CodingKey {
+        case second, operations, errors
+        case p99Us = "p99_us"
+    }
+}
+
+public struct RunEnvironment: Codable, Sendable, Hashable {
+    public var cores: Int
+    public var os: String
+    public var swiftVersion: String
+    public var gitCommit: String
+    public var startedAt: String
+    public var target: String
+
+    enum CodingKeys: String, CodingKey {
+        case cores, os, target
+        case swiftVersion = "swift_version"
+        case gitCommit = "git_commit"
+        case startedAt = "started_at"
+    }
+
+    /// Reads this machine: cores, OS, compiler, `git rev-parse HEAD` of the working directory.
+    public static func current(target: String) -> RunEnvironment {
+        #if compiler(>=6.4)
+        let swift = "6.4+"
+        #elseif compiler(>=6.3)
+        let swift = "6.3"
+        #elseif compiler(>=6.2)
+        let swift = "6.2"
+        #else
+        let swift = "<6.2"
+        #endif
+        return RunEnvironment(
+            cores: ProcessInfo.processInfo.activeProcessorCount,
+            os: ProcessInfo.processInfo.operatingSystemVersionString,
+            swiftVersion: swift,
+            gitCommit: gitCommit() ?? "unknown",
+            startedAt: ISO8601DateFormatter().string(from: Date()),
+            target: target)
+    }
+
+    static func gitCommit() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "rev-parse", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return out.isEmpty ? nil : out
+    }
+}
+
+extension Double {
+    func rounded(toPlaces places: Int) -> Double {
+        let f = Foundation.pow(10.0, Double(places))
+        return (self * f).rounded() / f
+    }
+}
+
+extension RunResult {
+    /// Pretty, key-sorted JSON.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}

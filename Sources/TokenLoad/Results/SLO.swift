@@ -1,0 +1,99 @@
+import Foundation
+import TokenAuth
+
+/// A service-level objective checked against a run: `OP.METRIC CMP VALUE`, e.g.
+/// `refresh.p99<20ms`, `login.p50<=150ms`, `refresh.error_rate<1%`, `access.throughput>=5000`.
+/// `OP` is an operation (`login`, `access`, `refresh`, `logout`) or an in-process phase;
+/// `METRIC` is `p50 p90 p99 p999 max mean` (a duration: `us`, `ms`, `s`), `error_rate`
+/// (a ratio or a percentage) or `throughput` (per second).
+public struct SLO: Sendable, Hashable, Codable {
+    public enum Metric: String, Sendable, Hashable, Codable {
+        case p50, p90, p99, p999, max, mean
+        case errorRate = "error_rate"
+        case throughput
+    }
+
+    public enum Comparison: String, Sendable, Hashable, Codable {
+        case lt = "<", le = "<=", gt = ">", ge = ">="
+        func holds(_ a: Double, _ b: Double) -> Bool {
+            switch self {
+            case .lt: a < b
+            case .le: a <= b
+            case .gt: a > b
+            case .ge: a >= b
+            }
+        }
+    }
+
+    public var text: String
+    public var operation: String
+    public var metric: Metric
+    public var comparison: Comparison
+    /// µs for latency metrics, a ratio (0 … 1) for `error_rate`, per second for `throughput`.
+    public var threshold: Double
+
+    static let accepted = "OP.METRIC<VALUE, e.g. refresh.p99<20ms, refresh.error_rate<1%, access.throughput>=5000"
+
+    /// Parses one SLO.
+    /// - Throws: ``ConfigurationError`` for `--slo` with the accepted form.
+    public init(parsing text: String) throws(ConfigurationError) {
+        let fail = ConfigurationError(setting: "--slo", accepted: Self.accepted)
+        let t = text.replacingOccurrences(of: " ", with: "")
+        guard let opIndex = t.firstIndex(where: { "<>".contains($0) }) else { throw fail }
+        let lhs = t[..<opIndex]
+        var rest = t[opIndex...]
+        let comparison: Comparison
+        if rest.hasPrefix("<=") { comparison = .le; rest = rest.dropFirst(2) }
+        else if rest.hasPrefix(">=") { comparison = .ge; rest = rest.dropFirst(2) }
+        else if rest.hasPrefix("<") { comparison = .lt; rest = rest.dropFirst() }
+        else { comparison = .gt; rest = rest.dropFirst() }
+        let parts = lhs.split(separator: ".")
+        guard parts.count == 2, let metric = Metric(rawValue: String(parts[1])) else { throw fail }
+        let operation = String(parts[0])
+        guard Operation(rawValue: operation) != nil || AuthPhase(rawValue: operation) != nil else { throw fail }
+        let value = String(rest)
+        let threshold: Double
+        switch metric {
+        case .errorRate:
+            if value.hasSuffix("%"), let v = Double(value.dropLast()), v >= 0, v <= 100 { threshold = v / 100 }
+            else if let v = Double(value), v >= 0, v <= 1 { threshold = v }
+            else { throw fail }
+        case .throughput:
+            guard let v = Double(value.hasSuffix("/s") ? String(value.dropLast(2)) : value), v.isFinite, v >= 0 else { throw fail }
+            threshold = v
+        default:
+            guard let seconds = DurationValue.seconds(value), value.last?.isLetter == true else { throw fail }
+            threshold = seconds * 1_000_000
+        }
+        self.text = text
+        self.operation = operation
+        self.metric = metric
+        self.comparison = comparison
+        self.threshold = threshold
+    }
+
+    /// Checks the objective against a result.
+    public func evaluate(_ result: RunResult) -> SLOResult {
+        let summary = result.operations[operation] ?? result.phases[operation]
+        guard let summary else { return SLOResult(slo: text, observed: nil, passed: false) }
+        let observed: Double
+        switch metric {
+        case .p50: observed = summary.latencyUs.p50
+        case .p90: observed = summary.latencyUs.p90
+        case .p99: observed = summary.latencyUs.p99
+        case .p999: observed = summary.latencyUs.p999
+        case .max: observed = summary.latencyUs.max
+        case .mean: observed = summary.latencyUs.mean
+        case .errorRate: observed = summary.count == 0 ? 0 : Double(summary.errors) / Double(summary.count)
+        case .throughput: observed = summary.throughputPerS
+        }
+        return SLOResult(slo: text, observed: observed, passed: comparison.holds(observed, threshold))
+    }
+}
+
+public struct SLOResult: Codable, Sendable, Hashable {
+    public var slo: String
+    /// The measured value (µs, ratio or per second); `nil` when the operation was not measured.
+    public var observed: Double?
+    public var passed: Bool
+}

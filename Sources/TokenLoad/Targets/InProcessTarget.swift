@@ -1,0 +1,59 @@
+import TokenAuth
+
+/// The core called directly, no HTTP: `AuthService` over any store.
+public struct InProcessTarget<Store: RefreshTokenStore, Users: UserDirectory>: LoadTarget {
+    public let service: AuthService<Store, Users>
+
+    public init(service: AuthService<Store, Users>) {
+        self.service = service
+    }
+
+    public var name: String { "in-process" }
+
+    public func login(username: String, password: String) async -> TargetOutcome<IssuedTokens> {
+        do throws(AuthError) {
+            return .ok(Self.tokens(try await service.login(username: username, password: password)))
+        } catch {
+            return Self.outcome(error)
+        }
+    }
+
+    public func access(accessToken: String) async -> TargetOutcome<Void> {
+        do throws(AuthError) {
+            _ = try await service.authenticate(accessToken: accessToken)
+            return .ok(())
+        } catch {
+            return Self.outcome(error)
+        }
+    }
+
+    public func refresh(refreshToken: String) async -> TargetOutcome<IssuedTokens> {
+        do throws(AuthError) {
+            return .ok(Self.tokens(try await service.refresh(refreshToken: refreshToken)))
+        } catch {
+            return Self.outcome(error)
+        }
+    }
+
+    public func logout(refreshToken: String) async -> TargetOutcome<Void> {
+        do throws(AuthError) {
+            _ = try await service.revoke(token: refreshToken)
+            return .ok(())
+        } catch {
+            return Self.outcome(error)
+        }
+    }
+
+    static func tokens(_ pair: TokenPair) -> IssuedTokens {
+        IssuedTokens(accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresIn: Double(pair.expiresIn))
+    }
+
+    static func outcome<T>(_ error: AuthError) -> TargetOutcome<T> {
+        switch error.code {
+        case .invalidGrant: .rejected(.invalidGrant)
+        case .invalidToken: .rejected(.invalidToken)
+        case .invalidRequest: .rejected(.invalidRequest)
+        case .temporarilyUnavailable: .failed(.storeUnavailable)
+        }
+    }
+}

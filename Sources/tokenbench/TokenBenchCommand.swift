@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+
+/// `tokenbench`: a thin command line over TokenAuth and TokenLoad. It parses arguments and
+/// wires targets together; the work is done in the libraries.
+@main
+struct TokenBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenbench",
+        abstract: "Load-test and benchmark the refresh-token pattern.",
+        discussion: """
+            Exit codes: 0 pass; 1 invariant violation (the target broke refresh-token semantics); \
+            2 SLO breach; 64 invalid flags or values.
+            """,
+        subcommands: [RunCommand.self]
+    )
+
+    /// Bad flags and values: one line naming the flag and the accepted form, exit 64 (EX_USAGE).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+                FileHandle.standardError.write(Data("tokenbench: \(message)\n".utf8))
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}

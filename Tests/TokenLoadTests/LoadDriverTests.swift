@@ -1,0 +1,139 @@
+import Foundation
+import Synchronization
+import Testing
+import TokenAuth
+import TokenLoad
+
+/// A **deliberately broken** store, the one mock in this suite: a dictionary behind a lock
+/// whose `rotate` skips the compare-and-swap, rotating whatever generation is presented, so
+/// spent refresh tokens keep working. It exists to prove that the driver's invariant checker
+/// catches a store that breaks rotation semantics.
+final class SkipsCompareAndSwapStore: RefreshTokenStore {
+    let families = Mutex<[FamilyID: RefreshFamily]>([:])
+    func create(_ family: RefreshFamily) async throws(StoreError) { families.withLock { $0[family.id] = family } }
+    func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? { families.withLock { $0[id] } }
+    func rotate(_ request: RotationRequest) async throws(StoreError) -> RotationOutcome {
+        families.withLock { all in
+            guard var family = all[request.family] else { return .notFound }
+            if family.isRevoked { return .revoked(family) }
+            // The bug: no check that the presented token is the current one.
+            family.generation = request.presentedGeneration + 1
+            family.previousDigest = request.presentedDigest
+            family.currentDigest = request.successorDigest
+            family.issuedAt = request.now
+            all[request.family] = family
+            return .rotated(family)
+        }
+    }
+    func revoke(_ id: FamilyID, at now: Date, reason: RefreshFamily.RevocationReason) async throws(StoreError) -> Bool {
+        families.withLock { all in
+            guard var f = all[id], !f.isRevoked else { return false }
+            f.revokedAt = now
+            all[id] = f
+            return true
+        }
+    }
+    func revokeAll(subject: String, at now: Date) async throws(StoreError) -> Int { 0 }
+    func purgeExpired(asOf now: Date) async throws(StoreError) -> Int { 0 }
+}
+
+@Suite("Load driver")
+struct LoadDriverTests {
+    func smallRun() -> LoadConfiguration {
+        var c = LoadConfiguration()
+        c.users = 40
+        c.duration = 3
+        c.warmup = 0
+        c.accessTTL = 1
+        c.refreshLead = 0.3
+        c.refreshJitter = 0.1
+        c.thinkTime = 0.02
+        c.sessionLength = 3
+        c.leeway = 0
+        c.grace = 0.5
+        c.passwordHash = "argon2id"
+        c.passwordHashCost = 8
+        c.replayRatio = 0.3
+        c.concurrentRefreshRatio = 0.3
+        c.expiredAccessRatio = 0.1
+        c.forgedAccessRatio = 0.1
+        c.workers = 2
+        return c
+    }
+
+    @Test("a short in-process run exercises every operation and hostile kind, and the core violates nothing")
+    func inProcessRun() async throws {
+        let c = smallRun()
+        try c.validate()
+        let phases = PhaseRecorder(stripes: c.workers)
+        let target = try await InProcessTarget.make(c, phases: phases)
+        let result = await LoadDriver(configuration: c, target: target, phases: phases).run()
+        #expect(result.schema == "tokenbench.result/v1")
+        for op in ["login", "access", "refresh", "logout"] {
+            #expect((result.operations[op]?.count ?? 0) > 0, "\(op) was exercised")
+        }
+        #expect(result.operations["access"]?.errors == 0)
+        #expect(result.invariants.checked > 0)
+        #expect(result.invariants.violations == 0, "\(result.invariants.byKind)")
+        #expect(result.hostile.attempts > 0)
+        #expect(result.hostile.rejected == result.hostile.attempts)
+        for phase in ["password_hash", "sign", "verify", "store_rotate", "store_create"] {
+            #expect((result.phases[phase]?.count ?? 0) > 0, "phase \(phase) measured")
+        }
+        #expect(result.timeline.count == 3)
+        #expect(result.verdict == "pass")
+    }
+
+    @Test("the invariant checker catches a store that skips the compare-and-swap")
+    func brokenStoreIsCaught() async throws {
+        var c = smallRun()
+        c.concurrentRefreshRatio = 0
+        c.expiredAccessRatio = 0
+        c.forgedAccessRatio = 0
+        c.replayRatio = 0.5
+        let target = try await InProcessTarget.make(c, store: SkipsCompareAndSwapStore(), phases: nil)
+        let result = await LoadDriver(configuration: c, target: target).run()
+        #expect(result.invariants.violations > 0)
+        #expect((result.invariants.byKind["spent_token_accepted"] ?? 0) > 0)
+        #expect(result.verdict == "invariant_violation")
+    }
+
+    @Test("the no-op target measures the driver alone")
+    func noop() async throws {
+        var c = LoadConfiguration()
+        c.users = 100
+        c.duration = 1
+        c.thinkTime = 0
+        c.target = "noop"
+        let result = await LoadDriver(configuration: c, target: NoOpTarget()).run()
+        #expect((result.operations["access"]?.count ?? 0) > 1000)
+        #expect(result.operations["login"]?.count == 100, "each user logs in once; tokens never expire")
+    }
+
+    @Test("open model: operations are due at the arrival rate, latency counts from the intended start")
+    func openModel() async throws {
+        var c = LoadConfiguration()
+        c.model = .open
+        c.rate = 2000
+        c.users = 200
+        c.duration = 2
+        c.target = "noop"
+        try c.validate()
+        #expect(c.effectiveThinkTime == 0.1)
+        let result = await LoadDriver(configuration: c, target: NoOpTarget()).run()
+        let total = result.operations.values.reduce(0) { $0 + $1.count }
+        #expect(total > 2000 && total <= 4200, "about rate × duration = 4000 operations, got \(total)")
+    }
+
+    @Test("SLOs: a breach sets the verdict")
+    func sloBreach() async throws {
+        var c = LoadConfiguration()
+        c.users = 10
+        c.duration = 1
+        c.target = "noop"
+        let slos = [try SLO(parsing: "access.throughput>1000000000"), try SLO(parsing: "access.error_rate<1%")]
+        let result = await LoadDriver(configuration: c, target: NoOpTarget(), slos: slos).run()
+        #expect(result.slo.map(\.passed) == [false, true])
+        #expect(result.verdict == "slo_breach")
+    }
+}

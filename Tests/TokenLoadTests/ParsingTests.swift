@@ -1,0 +1,70 @@
+import Testing
+import TokenAuth
+@testable import TokenLoad
+
+@Suite("Flags, durations, SLOs, scheduling")
+struct ParsingTests {
+    @Test(arguments: [("30s", 30.0), ("250ms", 0.25), ("2m", 120), ("1h", 3600), ("1.5s", 1.5), ("10", 10), ("0s", 0)])
+    func durations(_ text: String, _ seconds: Double) {
+        #expect(DurationValue.seconds(text) == seconds)
+    }
+
+    @Test(arguments: ["", "abc", "-1s", "1x", "s", "nan", "inf", "1e400s"])
+    func badDurations(_ text: String) {
+        #expect(DurationValue.seconds(text) == nil)
+    }
+
+    @Test func sloForms() throws {
+        let p99 = try SLO(parsing: "refresh.p99<20ms")
+        #expect(p99.operation == "refresh" && p99.metric == .p99 && p99.comparison == .lt && p99.threshold == 20_000)
+        let rate = try SLO(parsing: "refresh.error_rate<1%")
+        #expect(rate.metric == .errorRate && rate.threshold == 0.01)
+        let throughput = try SLO(parsing: "access.throughput>=5000")
+        #expect(throughput.comparison == .ge && throughput.threshold == 5000)
+        let phase = try SLO(parsing: "sign.p50<=15us")
+        #expect(phase.operation == "sign" && abs(phase.threshold - 15) < 1e-9)
+    }
+
+    @Test(arguments: ["refresh.p99", "refresh<20ms", "nothing.p99<1ms", "refresh.p98<1ms", "refresh.p99<fast",
+                      "refresh.error_rate<150%", "refresh.p99<20", ""])
+    func badSLOs(_ text: String) {
+        #expect(throws: ConfigurationError.self) { try SLO(parsing: text) }
+    }
+
+    @Test func configurationRanges() {
+        var c = LoadConfiguration()
+        #expect(throws: Never.self) { try c.validate() }
+        c.users = -1
+        #expect(throws: ConfigurationError(setting: "--users", accepted: "an integer 1 ... 10000000")) { try c.validate() }
+        c = LoadConfiguration()
+        c.replayRatio = 1.5
+        #expect(throws: ConfigurationError.self) { try c.validate() }
+        c = LoadConfiguration()
+        c.model = .open
+        #expect(throws: ConfigurationError(setting: "--rate", accepted: "required by the open model")) { try c.validate() }
+    }
+
+    @Test func timerHeapPopsInOrder() {
+        var heap = TimerHeap(capacity: 100)
+        var rng = SplitMix64(seed: 3)
+        var values: [UInt64] = []
+        for i in 0..<1000 {
+            let v = rng.next() % 10_000
+            values.append(v)
+            heap.push(v, Int32(i))
+        }
+        var popped: [UInt64] = []
+        while let (due, _) = heap.pop() { popped.append(due) }
+        #expect(popped == values.sorted())
+    }
+
+    @Test("same seed, same decisions for a user")
+    func seeded() {
+        var a = VirtualUser(number: 7, seed: 42)
+        var b = VirtualUser(number: 7, seed: 42)
+        var c = VirtualUser(number: 8, seed: 42)
+        let sa = (0..<20).map { _ in a.rng.next() }
+        #expect(sa == (0..<20).map { _ in b.rng.next() })
+        #expect(sa != (0..<20).map { _ in c.rng.next() })
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+/// Runs the built `tokenbench` binary as a user would.
+@Suite("tokenbench command line")
+struct CLITests {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `tokenbench` executable next to this test binary.
+    static var binary: URL {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("tokenbench").path), dir.path != "/" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.appendingPathComponent("tokenbench")
+    }
+
+    func run(_ arguments: [String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                       stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporaryDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("tokenbench-\(UUID().uuidString)").path
+    }
+
+    @Test("a short real in-process run writes result.json (schema v1) and exits 0")
+    func smokeRun() throws {
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try run(["run", "--users", "30", "--duration", "2s", "--think-time", "20ms", "--access-ttl", "1s",
+                         "--refresh-lead", "300ms", "--session-length", "1500ms", "--replay-ratio", "0.2",
+                         "--concurrent-refresh-ratio", "0.2", "--password-hash-cost", "8", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("verdict: pass"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("result.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["schema"] as? String == "tokenbench.result/v1")
+        let environment = try #require(json["environment"] as? [String: Any])
+        for key in ["cores", "os", "swift_version", "git_commit"] { #expect(environment[key] != nil, "environment.\(key)") }
+        let operations = try #require(json["operations"] as? [String: [String: Any]])
+        for op in ["login", "access", "refresh", "logout"] {
+            let o = try #require(operations[op], "operations.\(op)")
+            for key in ["count", "errors", "throughput_per_s", "latency_us"] { #expect(o[key] != nil, "\(op).\(key)") }
+            let latency = try #require(o["latency_us"] as? [String: Double])
+            #expect(Set(latency.keys) == ["p50", "p90", "p99", "p999", "max", "mean"])
+        }
+        #expect((operations["refresh"]?["count"] as? Int ?? 0) > 0)
+        let invariants = try #require(json["invariants"] as? [String: Any])
+        #expect((invariants["checked"] as? Int ?? 0) > 0)
+        #expect(invariants["violations"] as? Int == 0)
+        #expect((json["timeline"] as? [Any])?.count == 2)
+        #expect(json["phases"] is [String: Any])
+        #expect(json["config"] is [String: Any])
+    }
+
+    @Test("invalid flags: one line naming the flag, exit 64, no result directory",
+          arguments: [
+            (["--users", "-5"], "--users"), (["--alg", "XS256"], "--alg"), (["--slo", "refresh.p99"], "--slo"),
+            (["--duration", "10x"], "--duration"), (["--replay-ratio", "2"], "--replay-ratio"),
+            (["--password-hash", "md5"], "--password-hash"), (["--bogus"], "--bogus"), (["--rate", "-3"], "--rate"),
+          ])
+    func badFlags(_ flags: [String], _ named: String) throws {
+        let out = temporaryDirectory()
+        let r = try run(["run", "--duration", "1s", "--out", out] + flags)
+        #expect(r.status == 64)
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.contains(named))
+        #expect(!FileManager.default.fileExists(atPath: out), "no partial result directory")
+    }
+
+    @Test("an SLO breach exits 2")
+    func sloBreach() throws {
+        let r = try run(["run", "--target", "noop", "--users", "5", "--duration", "1s", "--slo", "access.throughput>1000000000", "--quiet"])
+        #expect(r.status == 2)
+        #expect(r.stdout.contains("BREACH"))
+    }
+}
