@@ -6,11 +6,14 @@ import JWTKit
 
 /// One access-token signing key, bound to one algorithm and one `kid`.
 ///
-/// Signing and signature checks go through jwt-kit: each key has its own
-/// `JWTKeyCollection` holding only that key, so no other key can ever be tried for it
-/// (jwt-kit's collection falls back to its default key for an unknown `kid`; one collection
-/// per key makes that fallback harmless, and ``SigningKeyRing`` rejects unknown `kid`s before
-/// jwt-kit sees the token — RFC 8725 §3.10).
+/// Keys, algorithms and the signature primitives are jwt-kit's (`JWTAlgorithm`, taken from a
+/// `JWTKeyCollection` holding only this key); TokenBench assembles the compact JWS itself
+/// (`base64url(header) . base64url(claims) . base64url(signature)`, RFC 7515 §7.1) so that
+/// signing and verifying are synchronous calls: going through the `JWTKeyCollection` actor
+/// cost two executor hops per token, measured at over half of an in-process refresh.
+/// Verification never lets jwt-kit choose a key: ``SigningKeyRing`` pins `kid` and `alg`
+/// first (jwt-kit's collection would fall back to its default key for an unknown `kid`,
+/// which RFC 8725 §3.10 forbids).
 public struct SigningKey: Sendable {
     /// The key identifier (`kid` header).
     public let kid: String
@@ -18,16 +21,18 @@ public struct SigningKey: Sendable {
     public let algorithm: AccessTokenAlgorithm
     /// The public half as a JWK (`nil` for HS256, whose key is secret).
     public let publicJWK: JWK?
-    let keys: JWTKeyCollection
-    /// The header of every token this key signs, encoded once.
+    /// jwt-kit's signer/verifier for this key.
+    let primitive: any JWTAlgorithm
+    /// `base64url(header)` of every token this key signs, encoded once.
     let encodedHeader: [UInt8]
 
-    private init(kid: String, algorithm: AccessTokenAlgorithm, publicJWK: JWK?, keys: JWTKeyCollection) {
+    private init(kid: String, algorithm: AccessTokenAlgorithm, publicJWK: JWK?, keys: JWTKeyCollection) async throws {
         self.kid = kid
         self.algorithm = algorithm
         self.publicJWK = publicJWK
-        self.keys = keys
-        self.encodedHeader = Array(AccessTokenJSON.header(alg: algorithm.rawValue, kid: kid))
+        self.primitive = try await keys.getKey(for: JWKIdentifier(string: kid))
+        self.encodedHeader = Base64.encodeToBytes(
+            bytes: AccessTokenJSON.header(alg: algorithm.rawValue, kid: kid), options: [.base64UrlAlphabet, .omitPaddingCharacter])
     }
 
     /// Makes a new key.
@@ -44,30 +49,29 @@ public struct SigningKey: Sendable {
         let identifier = JWKIdentifier(string: kid)
         switch algorithm {
         case .hs256:
-            await keys.add(hmac: HMACKey(key: SymmetricKey(data: random.bytes(32))), digestAlgorithm: .sha256, kid: identifier,
-                           serializer: serializer)
-            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: nil, keys: keys)
+            await keys.add(hmac: HMACKey(key: SymmetricKey(data: random.bytes(32))), digestAlgorithm: .sha256, kid: identifier)
+            return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: nil, keys: keys)
         case .es256:
             let key = ES256PrivateKey()
-            await keys.add(ecdsa: key, kid: identifier, serializer: serializer)
+            await keys.add(ecdsa: key, kid: identifier)
             let parameters = key.publicKey.parameters
             let jwk = JWK.ecdsa(.es256, identifier: identifier, x: parameters?.x, y: parameters?.y, curve: .p256)
-            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
+            return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
         case .eddsa:
             let key = try EdDSA.PrivateKey(curve: .ed25519)
-            await keys.add(eddsa: key, kid: identifier, serializer: serializer)
+            await keys.add(eddsa: key, kid: identifier)
             let x = Base64.encodeToString(bytes: key.publicKey.rawRepresentation, options: [.base64UrlAlphabet, .omitPaddingCharacter])
             let jwk = JWK.octetKeyPair(.eddsa, identifier: identifier, x: x, y: nil, curve: .ed25519)
-            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
+            return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
         case .rs256:
             let key = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
-            await keys.add(rsa: key, digestAlgorithm: .sha256, kid: identifier, serializer: serializer)
+            await keys.add(rsa: key, digestAlgorithm: .sha256, kid: identifier)
             let primitives = try key.publicKey.getKeyPrimitives()
             let jwk = JWK.rsa(
                 .rs256, identifier: identifier,
                 modulus: Base64.encodeToString(bytes: primitives.modulus, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
                 exponent: Base64.encodeToString(bytes: primitives.publicExponent, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
-            return SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
+            return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
         }
     }
 
@@ -78,13 +82,26 @@ public struct SigningKey: Sendable {
         guard secret.count >= 32 else { throw ConfigurationError(setting: "HS256 secret", accepted: "at least 32 bytes") }
         let keys = makeCollection()
         await keys.add(hmac: HMACKey(key: SymmetricKey(data: Array(secret))), digestAlgorithm: .sha256,
-                       kid: JWKIdentifier(string: kid), serializer: serializer)
-        return SigningKey(kid: kid, algorithm: .hs256, publicJWK: nil, keys: keys)
+                       kid: JWKIdentifier(string: kid))
+        return try await SigningKey(kid: kid, algorithm: .hs256, publicJWK: nil, keys: keys)
     }
 
-    private static func makeCollection() -> JWTKeyCollection {
-        JWTKeyCollection(defaultJWTParser: DefaultJWTParser(), defaultJWTSerializer: serializer)
-    }
+    private static func makeCollection() -> JWTKeyCollection { JWTKeyCollection() }
+}
 
-    private static var serializer: DefaultJWTSerializer { DefaultJWTSerializer(jsonEncoder: AccessTokenJSONEncoder()) }
+extension SigningKey {
+    /// Signs claims: the compact JWS `header.claims.signature` (RFC 7515 §7.1).
+    /// - Throws: jwt-kit's error if the primitive fails (it does not for a valid key).
+    func sign(_ claims: AccessTokenClaims) throws -> String {
+        let payload = AccessTokenJSON.claims(claims)
+        var token = [UInt8]()
+        token.reserveCapacity(encodedHeader.count + payload.count * 4 / 3 + 400)
+        token.append(contentsOf: encodedHeader)
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64.encodeToBytes(bytes: payload, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
+        let signature = try primitive.sign(token)
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64.encodeToBytes(bytes: signature, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
+        return String(decoding: token, as: UTF8.self)
+    }
 }

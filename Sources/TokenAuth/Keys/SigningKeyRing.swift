@@ -66,14 +66,14 @@ public final class SigningKeyRing: Sendable {
     }
 
     /// Signs claims with the current key. Header: `{"alg", "kid", "typ": "at+jwt"}` (RFC 9068 §2.1).
+    /// - Returns: the compact JWS.
     /// - Throws: jwt-kit's `JWTError` if signing fails (it does not for valid keys).
-    public func sign(_ claims: AccessTokenClaims) async throws -> String {
-        try await sign(claims, with: currentKey)
+    public func sign(_ claims: AccessTokenClaims) throws -> String {
+        try currentKey.sign(claims)
     }
 
     /// Signs claims with a given key.
-    public func sign(_ claims: AccessTokenClaims, with key: SigningKey) async throws -> String {
-        let header: JWTHeader = ["alg": .string(key.algorithm.rawValue), "kid": .string(key.kid), "typ": "at+jwt"]
-        return try await key.keys.sign(claims, header: header)
+    public func sign(_ claims: AccessTokenClaims, with key: SigningKey) throws -> String {
+        try key.sign(claims)
     }
 }

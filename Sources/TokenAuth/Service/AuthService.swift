@@ -143,7 +143,7 @@ extension AuthService {
             exp: exp, iat: iat, jti: "\(sid).\(family.generation)", sid: sid, clientID: family.clientID)
         let accessToken: String
         let timer = PhaseTimer(instrumentation)
-        do { accessToken = try await keys.sign(claims) } catch { throw AuthError(.temporarilyUnavailable, .signingFailed) }
+        do { accessToken = try keys.sign(claims) } catch { throw AuthError(.temporarilyUnavailable, .signingFailed) }
         timer.stop(.sign)
         let expiresIn = max(0, Int((Double(exp) - now.timeIntervalSince1970).rounded(.down)))
         return TokenPair(accessToken: accessToken, refreshToken: refreshToken, expiresIn: expiresIn,

@@ -1,29 +1,9 @@
 import Foundation
 import JWTKit
 
-/// jwt-kit's JSON encoder hook (`JWTJSONEncoder`), with a direct writer for the two shapes on
-/// the signing hot path: ``AccessTokenClaims`` and the `{alg, kid, typ}` header. Everything
-/// else goes to Foundation's `JSONEncoder`. Measured reason: Foundation's encoder took most of
-/// the time of a refresh (see the closing note of the core issue and `Benchmarks/`).
-struct AccessTokenJSONEncoder: JWTJSONEncoder {
-    private let fallback: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        return encoder
-    }()
-
-    func encode<T: Encodable>(_ value: T) throws -> Data {
-        if let claims = value as? AccessTokenClaims {
-            return Data(AccessTokenJSON.claims(claims))
-        }
-        if let header = value as? JWTHeader, let fast = AccessTokenJSON.header(header) {
-            return Data(fast)
-        }
-        return try fallback.encode(value)
-    }
-}
-
-/// Writes JSON for access-token headers and claims. Strings are escaped per RFC 8259 §7.
+/// Writes the JSON of access-token headers and claims directly (Foundation's `JSONEncoder`
+/// was the largest cost of a refresh). Strings are escaped per RFC 8259 §7; the output is
+/// checked against `JSONDecoder` in the tests.
 enum AccessTokenJSON {
     static func header(alg: String, kid: String) -> [UInt8] {
         var out = [UInt8]()
@@ -34,15 +14,6 @@ enum AccessTokenJSON {
         appendString(kid, to: &out)
         out.append(contentsOf: #","typ":"at+jwt"}"#.utf8)
         return out
-    }
-
-    static func header(_ header: JWTHeader) -> [UInt8]? {
-        guard header.fields.count == 3,
-              let alg = header.fields["alg"]?.asString,
-              let kid = header.fields["kid"]?.asString,
-              header.fields["typ"]?.asString == "at+jwt"
-        else { return nil }
-        return Self.header(alg: alg, kid: kid)
     }
 
     static func claims(_ c: AccessTokenClaims) -> [UInt8] {

@@ -58,8 +58,7 @@ public struct RefreshTokenCodec: Sendable {
         raw.append(Self.version)
         raw.append(contentsOf: family.bytes)
         withUnsafeBytes(of: generation.bigEndian) { raw.append(contentsOf: $0) }
-        let tag = tag(for: raw[1..<25])
-        raw.append(contentsOf: tag)
+        tag(for: raw[1..<25]).withUnsafeBytes { raw.append(contentsOf: $0) }
         let token = Base64.encodeToString(bytes: raw, options: [.base64UrlAlphabet, .omitPaddingCharacter])
         return (token, TokenDigest(of: raw))
     }
@@ -76,20 +75,18 @@ public struct RefreshTokenCodec: Sendable {
               raw.count == Self.rawLength,
               raw[0] == Self.version
         else { return nil }
-        let body = raw[1..<25]
-        guard HMAC<SHA256>.isValidAuthenticationCode(raw[25...], authenticating: Self.domain + body, using: key),
-              let family = FamilyID(bytes: raw[1..<17])
-        else { return nil }
+        // `==` between a MAC and bytes is swift-crypto's constant-time comparison.
+        guard tag(for: raw[1..<25]) == raw[25...], let family = FamilyID(bytes: raw[1..<17]) else { return nil }
         var generation: UInt64 = 0
         for b in raw[17..<25] { generation = (generation << 8) | UInt64(b) }
         return RefreshTokenHandle(family: family, generation: generation, digest: TokenDigest(of: raw))
     }
 
-    private func tag(for body: ArraySlice<UInt8>) -> [UInt8] {
+    private func tag(for body: ArraySlice<UInt8>) -> HashedAuthenticationCode<SHA256> {
         var mac = HMAC<SHA256>(key: key)
         mac.update(data: Self.domain)
         mac.update(data: body)
-        return Array(mac.finalize())
+        return mac.finalize()
     }
 
     @inline(__always)

@@ -1,31 +1,48 @@
 import Crypto
+import Foundation
 
 /// The SHA-256 digest of a refresh token: the only form of a refresh token a store ever
-/// holds (RFC 6749 §10.4, RFC 9700 §4.14.2).
+/// holds (RFC 6749 §10.4, RFC 9700 §4.14.2). Stored inline as four 64-bit words: no heap
+/// allocation and no reference counting on the rotation hot path.
 public struct TokenDigest: Hashable, Sendable {
-    /// The 32 digest bytes.
-    public let bytes: [UInt8]
+    private var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
 
     /// Wraps stored digest bytes. Returns `nil` unless there are exactly 32.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
-        self.bytes = Array(bytes)
+        var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &words) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        (w0, w1, w2, w3) = words
     }
 
     /// The digest of a token's raw bytes.
     public init(of tokenBytes: some DataProtocol) {
-        self.bytes = Array(SHA256.hash(data: tokenBytes))
+        let digest = SHA256.hash(data: tokenBytes)
+        var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &words) { raw in
+            digest.withUnsafeBytes { raw.copyMemory(from: $0) }
+        }
+        (w0, w1, w2, w3) = words
     }
 
-    /// Compares in constant time (the number of differing bytes does not change the time).
+    /// The 32 digest bytes.
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: (w0, w1, w2, w3)) { Array($0) }
+    }
+
+    /// Compares in constant time (no early exit on the first differing word).
     public static func == (lhs: TokenDigest, rhs: TokenDigest) -> Bool {
-        guard lhs.bytes.count == rhs.bytes.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<lhs.bytes.count { difference |= lhs.bytes[i] ^ rhs.bytes[i] }
-        return difference == 0
+        ((lhs.w0 ^ rhs.w0) | (lhs.w1 ^ rhs.w1) | (lhs.w2 ^ rhs.w2) | (lhs.w3 ^ rhs.w3)) == 0
     }
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(w0)
+        hasher.combine(w1)
+        hasher.combine(w2)
+        hasher.combine(w3)
+    }
 
     /// Lower-case hexadecimal, 64 characters (for SQL and Redis backends).
     public var hex: String {
@@ -39,5 +56,3 @@ public struct TokenDigest: Hashable, Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-import Foundation
