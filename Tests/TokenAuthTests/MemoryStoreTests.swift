@@ -65,7 +65,7 @@ struct MemoryStoreTests {
         for n in 0..<5 { try await store.create(family(UInt128(n), lifetime: 10)) }
         for n in 5..<8 { try await store.create(family(UInt128(n), lifetime: 100)) }
         #expect(try await store.purgeExpired(asOf: now.addingTimeInterval(50)) == 5)
-        #expect(store.count == 3)
+        #expect(store.familyCount == 3)
         #expect(try await store.family(FamilyID(rawValue: 0)) == nil)
         #expect(try await store.family(FamilyID(rawValue: 5)) != nil)
     }
@@ -75,12 +75,12 @@ struct MemoryStoreTests {
         let store = MemoryRefreshTokenStore(shards: 1, sweepInterval: 10)
         for n in 0..<5 { try await store.create(family(UInt128(n), lifetime: 10)) }
         for n in 5..<9 { try await store.create(family(UInt128(n), lifetime: 1000)) }
-        #expect(store.count == 9)
+        #expect(store.familyCount == 9)
         var tenth = family(100)
         tenth.createdAt = now.addingTimeInterval(200)
         tenth.expiresAt = now.addingTimeInterval(4000)
         try await store.create(tenth) // the 10th insert sweeps at its createdAt
-        #expect(store.count == 5)
+        #expect(store.familyCount == 5)
     }
 
     @Test("rotation rules: order of checks")

@@ -11,7 +11,9 @@ import Synchronization
 ///
 /// Expired families are deleted incrementally: every `sweepInterval` inserts into a shard,
 /// that shard drops families past their absolute lifetime; ``purgeExpired(asOf:)`` sweeps all.
-public final class MemoryRefreshTokenStore: RefreshTokenStore {
+public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendable {
+    // @unchecked: `stripes` is a pointer written only in init/deinit; every shard it points to
+    // is reached only through its own Mutex.
     struct Shard {
         var families: [FamilyID: RefreshFamily] = [:]
         var bySubject: [String: Set<FamilyID>] = [:]
@@ -33,12 +35,19 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
         }
     }
 
-    // `Mutex` is not copyable; each lives in its own heap box so shards sit on separate cache lines.
-    final class Stripe: Sendable {
+    /// One stripe: a lock around a shard, padded to 128 bytes so that two stripes never share
+    /// a cache line (or a prefetched pair of lines).
+    struct Stripe: ~Copyable {
         let shard = Mutex(Shard())
+        private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+            = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     }
 
-    private let stripes: [Stripe]
+    // Stripes live in one raw allocation rather than in an array of objects: reaching a stripe
+    // then costs no retain/release, so threads working on different families share no
+    // reference count and no cache line (measured: objects halved the two-thread throughput).
+    private let stripes: UnsafeMutablePointer<Stripe>
+    private let count: Int
     private let mask: Int
     private let sweepInterval: Int
 
@@ -48,14 +57,21 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
     public init(shards: Int = 64, sweepInterval: Int = 1024) {
         var count = 1
         while count < max(1, shards) { count <<= 1 }
-        self.stripes = (0..<count).map { _ in Stripe() }
+        self.stripes = .allocate(capacity: count)
+        for i in 0..<count { (stripes + i).initialize(to: Stripe()) }
+        self.count = count
         self.mask = count - 1
         self.sweepInterval = max(1, sweepInterval)
     }
 
+    deinit {
+        stripes.deinitialize(count: count)
+        stripes.deallocate()
+    }
+
     @inline(__always)
-    private func stripe(_ id: FamilyID) -> Stripe {
-        stripes[Int(truncatingIfNeeded: id.rawValue) & mask]
+    private func index(_ id: FamilyID) -> Int {
+        Int(truncatingIfNeeded: id.rawValue) & mask
     }
 
     public func create(_ family: RefreshFamily) async throws(StoreError) {
@@ -65,7 +81,7 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
     /// Synchronous form of ``create(_:)``.
     public func createSync(_ family: RefreshFamily) throws(StoreError) {
         let interval = sweepInterval
-        let inserted = stripe(family.id).shard.withLock { shard -> Bool in
+        let inserted = stripes[index(family.id)].shard.withLock { shard -> Bool in
             guard shard.families[family.id] == nil else { return false }
             shard.families[family.id] = family
             shard.bySubject[family.subject, default: []].insert(family.id)
@@ -77,7 +93,7 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
     }
 
     public func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? {
-        stripe(id).shard.withLock { $0.families[id] }
+        stripes[index(id)].shard.withLock { $0.families[id] }
     }
 
     public func rotate(_ request: RotationRequest) async throws(StoreError) -> RotationOutcome {
@@ -86,7 +102,7 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
 
     /// Synchronous form of ``rotate(_:)``: the compare-and-swap under the shard lock.
     public func rotateSync(_ request: RotationRequest) -> RotationOutcome {
-        stripe(request.family).shard.withLock { shard in
+        stripes[index(request.family)].shard.withLock { shard in
             guard let family = shard.families[request.family] else { return .notFound }
             let outcome = family.applying(request)
             switch outcome {
@@ -100,7 +116,7 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
     }
 
     public func revoke(_ id: FamilyID, at now: Date, reason: RefreshFamily.RevocationReason) async throws(StoreError) -> Bool {
-        stripe(id).shard.withLock { shard in
+        stripes[index(id)].shard.withLock { shard in
             guard var family = shard.families[id], family.revokedAt == nil else { return false }
             family.revokedAt = now
             family.revocationReason = reason
@@ -111,8 +127,8 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
 
     public func revokeAll(subject: String, at now: Date) async throws(StoreError) -> Int {
         var revoked = 0
-        for stripe in stripes {
-            revoked += stripe.shard.withLock { shard in
+        for i in 0..<count {
+            revoked += stripes[i].shard.withLock { shard in
                 guard let ids = shard.bySubject[subject] else { return 0 }
                 var n = 0
                 for id in ids {
@@ -130,14 +146,16 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore {
 
     public func purgeExpired(asOf now: Date) async throws(StoreError) -> Int {
         var purged = 0
-        for stripe in stripes {
-            purged += stripe.shard.withLock { $0.sweep(asOf: now) }
+        for i in 0..<count {
+            purged += stripes[i].shard.withLock { $0.sweep(asOf: now) }
         }
         return purged
     }
 
     /// Number of families held (live, revoked and not yet purged).
-    public var count: Int {
-        stripes.reduce(0) { sum, stripe in sum + stripe.shard.withLock { $0.families.count } }
+    public var familyCount: Int {
+        var total = 0
+        for i in 0..<count { total += stripes[i].shard.withLock { $0.families.count } }
+        return total
     }
 }

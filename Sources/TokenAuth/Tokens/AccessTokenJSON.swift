@@ -57,8 +57,14 @@ enum AccessTokenJSON {
     /// Appends `s` as a JSON string: quotes, backslashes and control characters escaped;
     /// other UTF-8 bytes as they are (Swift strings are valid UTF-8).
     static func appendString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
+        // Fast path: nothing to escape (the usual case for ids, issuers, audiences).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            out.append(contentsOf: s.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let hex = Array("0123456789abcdef".utf8)
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
