@@ -45,6 +45,21 @@ struct RefreshTokenCodecTests {
         #expect(codec.parse(String(chars)) != nil)
     }
 
+    @Test("characters outside the base64url alphabet are refused, even where they would decode alike")
+    func alphabet() {
+        let token = codec.mint(family: FamilyID(rawValue: 5), generation: 1).token
+        for (from, to) in [("-", "+"), ("_", "/")] where token.contains(from) {
+            #expect(codec.parse(token.replacingOccurrences(of: from, with: to)) == nil)
+        }
+        #expect(codec.parse(String(token.dropLast()) + "=") == nil)
+        #expect(codec.parse(String(token.dropLast()) + "\u{e9}") == nil)
+        var standard = Array(token)
+        standard[3] = "+"
+        #expect(codec.parse(String(standard)) == nil)
+        standard[3] = "/"
+        #expect(codec.parse(String(standard)) == nil)
+    }
+
     @Test("a short secret is refused")
     func shortSecret() {
         #expect(throws: ConfigurationError(setting: "refreshTokenSecret", accepted: "at least 32 bytes")) {

@@ -71,8 +71,9 @@ public struct RefreshTokenCodec: Sendable {
     /// an unknown version, and any token whose tag does not verify (compared in constant time).
     /// - Returns: the handle, or `nil` when the token is not one of ours.
     public func parse(_ token: String) -> RefreshTokenHandle? {
+        // The decoder rejects any character outside the base64url alphabet (`+`, `/`, `=`,
+        // non-ASCII); 76 characters carry exactly 57 bytes, so no two spellings decode alike.
         guard token.utf8.count == Self.encodedLength,
-              token.utf8.allSatisfy({ Self.isBase64URL($0) }),
               let raw = try? Base64.decode(string: token, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
               raw.count == Self.rawLength,
               raw[0] == Self.version
