@@ -38,9 +38,12 @@ struct VirtualUser {
 
     /// A refresh succeeded at `now`: the presented token is spent, the successor adopted.
     mutating func rotate(to tokens: IssuedTokens, spending token: String, at now: UInt64, configuration c: LoadConfiguration) {
-        spent.insert((token, now), at: 0)
-        if spent.count > 2 { spent.removeLast() }
-        if oldAccess == nil || rng.chance(0.5) { oldAccess = (accessToken, accessExpiresAt) }
+        // Keep what hostile probes need, and only when they are on: idle users cost memory.
+        if c.replayRatio > 0 {
+            spent.insert((token, now), at: 0)
+            if spent.count > 2 { spent.removeLast() }
+        }
+        if c.expiredAccessRatio > 0, oldAccess == nil || rng.chance(0.5) { oldAccess = (accessToken, accessExpiresAt) }
         adopt(tokens, at: now, configuration: c)
     }
 
