@@ -33,6 +33,7 @@ public struct RefreshTokenCodec: Sendable {
     /// Encoded token length, characters.
     public static let encodedLength = 76
     static let version: UInt8 = 1
+    /// Domain separation for the MAC: exactly 16 bytes.
     static let domain = Array("tokenbench.rt.v1".utf8)
 
     /// HMAC already keyed with the secret: copying it skips the key schedule on every token
@@ -60,9 +61,10 @@ public struct RefreshTokenCodec: Sendable {
         raw.append(Self.version)
         withUnsafeBytes(of: family.rawValue.bigEndian) { raw.append(contentsOf: $0) }
         withUnsafeBytes(of: generation.bigEndian) { raw.append(contentsOf: $0) }
-        tag(for: raw[1..<25]).withUnsafeBytes { raw.append(contentsOf: $0) }
+        let mac = raw.withUnsafeBytes { tag(for: UnsafeRawBufferPointer(rebasing: $0[1..<25])) }
+        mac.withUnsafeBytes { raw.append(contentsOf: $0) }
         let token = Base64.encodeToString(bytes: raw, options: [.base64UrlAlphabet, .omitPaddingCharacter])
-        return (token, TokenDigest(of: raw))
+        return (token, raw.withUnsafeBytes { TokenDigest(hashing: $0) })
     }
 
     /// Parses and authenticates a presented refresh token.
@@ -79,17 +81,36 @@ public struct RefreshTokenCodec: Sendable {
               raw[0] == Self.version
         else { return nil }
         // `==` between a MAC and bytes is swift-crypto's constant-time comparison.
-        guard tag(for: raw[1..<25]) == raw[25...], let family = FamilyID(bytes: raw[1..<17]) else { return nil }
+        let authentic = raw.withUnsafeBytes { bytes in
+            Self.constantTimeEqual(tag(for: UnsafeRawBufferPointer(rebasing: bytes[1..<25])), UnsafeRawBufferPointer(rebasing: bytes[25..<57]))
+        }
+        guard authentic, let family = FamilyID(bytes: raw[1..<17]) else { return nil }
         var generation: UInt64 = 0
         for b in raw[17..<25] { generation = (generation << 8) | UInt64(b) }
-        return RefreshTokenHandle(family: family, generation: generation, digest: TokenDigest(of: raw))
+        return RefreshTokenHandle(family: family, generation: generation, digest: raw.withUnsafeBytes { TokenDigest(hashing: $0) })
     }
 
-    private func tag(for body: ArraySlice<UInt8>) -> HashedAuthenticationCode<SHA256> {
+    /// `HMAC-SHA256(secret, domain ‖ body)` for the 24-byte body (family id ‖ generation), fed
+    /// to swift-crypto as one contiguous buffer: one call through its generic `update(data:)`
+    /// instead of two (measured: those generic calls were a fifth of a refresh).
+    private func tag(for body: UnsafeRawBufferPointer) -> HashedAuthenticationCode<SHA256> {
         var mac = keyed
-        mac.update(data: Self.domain)
-        mac.update(data: body)
+        withUnsafeTemporaryAllocation(byteCount: 40, alignment: 8) { buffer in
+            Self.domain.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: 16) }
+            (buffer.baseAddress! + 16).copyMemory(from: body.baseAddress!, byteCount: 24)
+            mac.update(data: UnsafeRawBufferPointer(buffer))
+        }
         return mac.finalize()
+    }
+
+    /// Compares a MAC with 32 presented bytes without an early exit.
+    private static func constantTimeEqual(_ mac: HashedAuthenticationCode<SHA256>, _ presented: UnsafeRawBufferPointer) -> Bool {
+        mac.withUnsafeBytes { computed in
+            guard computed.count == presented.count else { return false }
+            var difference: UInt8 = 0
+            for i in 0..<computed.count { difference |= computed[i] ^ presented[i] }
+            return difference == 0
+        }
     }
 
     @inline(__always)

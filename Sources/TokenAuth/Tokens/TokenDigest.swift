@@ -27,6 +27,19 @@ public struct TokenDigest: Hashable, Sendable {
         (w0, w1, w2, w3) = words
     }
 
+    /// The digest of a token's raw bytes, through `SHA256.update(bufferPointer:)`: no generic
+    /// `DataProtocol` call on the hot path.
+    public init(hashing bytes: UnsafeRawBufferPointer) {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        let digest = hasher.finalize()
+        var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &words) { raw in
+            digest.withUnsafeBytes { raw.copyMemory(from: $0) }
+        }
+        (w0, w1, w2, w3) = words
+    }
+
     /// The 32 digest bytes.
     public var bytes: [UInt8] {
         withUnsafeBytes(of: (w0, w1, w2, w3)) { Array($0) }
