@@ -1,5 +1,6 @@
 import Testing
-import TokenAuth
+import Foundation
+@testable import TokenAuth
 
 @Suite("Refresh-token codec")
 struct RefreshTokenCodecTests {
@@ -73,5 +74,42 @@ struct RefreshTokenCodecTests {
         #expect(FamilyID(string: id.string) == id)
         #expect(FamilyID(string: id.string + "A") == nil)
         #expect(FamilyID(string: "!!!!!!!!!!!!!!!!!!!!!!") == nil)
+    }
+}
+
+@Suite("Access-token JSON writer")
+struct AccessTokenJSONTests {
+    @Test(arguments: [Int64(0), 7, -7, 1_767_225_600, Int64.max, Int64.min])
+    func integers(_ value: Int64) {
+        var out: [UInt8] = []
+        AccessTokenJSON.appendInteger(value, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == String(value))
+    }
+
+    @Test("claims written directly decode to the same claims with Foundation's JSONDecoder")
+    func roundTrip() throws {
+        var rng = SplitMixForTests(seed: 9)
+        for _ in 0..<200 {
+            let scalars = (0..<Int(rng.next() % 12)).map { _ in
+                Character(UnicodeScalar(UInt8(rng.next() % 128)))
+            }
+            let text = String(scalars) + "✓"
+            let claims = AccessTokenClaims(iss: text, sub: text, aud: [text, "b"], exp: Int64(bitPattern: rng.next()),
+                                           iat: 12, nbf: rng.next() % 2 == 0 ? nil : -5, jti: text, sid: "s", clientID: text)
+            let decoded = try JSONDecoder().decode(AccessTokenClaims.self, from: Data(AccessTokenJSON.claims(claims)))
+            #expect(decoded == claims)
+        }
+    }
+}
+
+struct SplitMixForTests {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

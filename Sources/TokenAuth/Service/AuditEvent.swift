@@ -13,6 +13,17 @@ public enum AuditEvent: String, Sendable, Hashable, CaseIterable {
     case refreshReuseDetected = "refresh_reuse_detected"
     case familyRevoked = "family_revoked"
 
+    var ordinal: Int {
+        switch self {
+        case .loginSucceeded: 0
+        case .loginFailed: 1
+        case .tokenRefreshed: 2
+        case .refreshReuseTolerated: 3
+        case .refreshReuseDetected: 4
+        case .familyRevoked: 5
+        }
+    }
+
     /// The level each event is logged at: routine events at `debug`, security events higher.
     var level: Logger.Level {
         switch self {
@@ -27,19 +38,18 @@ public enum AuditEvent: String, Sendable, Hashable, CaseIterable {
 /// Emits ``AuditEvent``s: a log line and a counter increment each. Counters are made once.
 struct AuditTrail: Sendable {
     let logger: Logger
-    private let counters: [AuditEvent: Counter]
+    /// One counter per event, indexed by `AuditEvent.allCases` order.
+    private let counters: [Counter]
 
     init(logger: Logger, metrics: any MetricsFactory) {
         self.logger = logger
-        var counters: [AuditEvent: Counter] = [:]
-        for event in AuditEvent.allCases {
-            counters[event] = Counter(label: "tokenauth_events_total", dimensions: [("event", event.rawValue)], factory: metrics)
+        self.counters = AuditEvent.allCases.map {
+            Counter(label: "tokenauth_events_total", dimensions: [("event", $0.rawValue)], factory: metrics)
         }
-        self.counters = counters
     }
 
     func record(_ event: AuditEvent, _ metadata: @autoclosure () -> Logger.Metadata = [:], count: Int = 1) {
-        counters[event]?.increment(by: count)
+        counters[event.ordinal].increment(by: count)
         logger.log(level: event.level, "\(event.rawValue)", metadata: metadata())
     }
 }

@@ -35,12 +35,12 @@ enum AccessTokenJSON {
             out.append(UInt8(ascii: "]"))
         }
         out.append(contentsOf: #","exp":"#.utf8)
-        out.append(contentsOf: String(c.exp).utf8)
+        appendInteger(c.exp, to: &out)
         out.append(contentsOf: #","iat":"#.utf8)
-        out.append(contentsOf: String(c.iat).utf8)
+        appendInteger(c.iat, to: &out)
         if let nbf = c.nbf {
             out.append(contentsOf: #","nbf":"#.utf8)
-            out.append(contentsOf: String(nbf).utf8)
+            appendInteger(nbf, to: &out)
         }
         out.append(contentsOf: #","jti":"#.utf8)
         appendString(c.jti, to: &out)
@@ -52,6 +52,22 @@ enum AccessTokenJSON {
         }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// Appends a decimal integer (no intermediate `String`).
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: buffer[i...])
+        }
     }
 
     /// Appends `s` as a JSON string: quotes, backslashes and control characters escaped;
