@@ -30,6 +30,8 @@ struct LoadOptions: ParsableArguments {
     var sessionLength: String = "60s"
     @Option(name: .customLong("logout-ratio"), help: "Share of sessions ending in a logout (the rest are abandoned).")
     var logoutRatio: Double = 0.8
+    @Option(name: .customLong("session-check"), help: "In-process: also check in the store that the session is live on every resource call (true or false).")
+    var sessionCheck: Bool = true
     @Option(help: "Access-token algorithm: HS256, ES256, EdDSA, RS256.")
     var alg: String = "HS256"
     @Option(name: .customLong("password-hash"), help: "Password hashing: argon2id or bcrypt.")
@@ -75,6 +77,7 @@ struct LoadOptions: ParsableArguments {
         c.thinkTime = try seconds(thinkTime, "--think-time")
         c.sessionLength = try seconds(sessionLength, "--session-length")
         c.logoutRatio = logoutRatio
+        c.sessionCheck = sessionCheck
         guard let algorithm = AccessTokenAlgorithm(name: alg) else {
             throw ValidationError("--alg: expected one of HS256, ES256, EdDSA, RS256 (got '\(alg)')")
         }

@@ -77,7 +77,7 @@ struct LoadDriverTests {
         #expect(result.invariants.violations == 0, "\(result.invariants.byKind)")
         #expect(result.hostile.attempts > 0)
         #expect(result.hostile.rejected == result.hostile.attempts)
-        for phase in ["password_hash", "sign", "verify", "store_rotate", "store_create"] {
+        for phase in ["password_hash", "sign", "verify", "store_lookup", "store_rotate", "store_create", "store_revoke"] {
             #expect((result.phases[phase]?.count ?? 0) > 0, "phase \(phase) measured")
         }
         #expect(result.timeline.count == 3)

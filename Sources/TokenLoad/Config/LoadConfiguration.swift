@@ -40,6 +40,10 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     public var sessionLength: Double = 60
     /// Share of sessions that end with a logout (the rest are abandoned).
     public var logoutRatio: Double = 0.8
+    /// In-process: every resource call also checks in the store that the session is live
+    /// (`AuthConfiguration.checkSessionOnAccess`), so logout takes effect at once and the
+    /// store's lookup is measured. Default on.
+    public var sessionCheck: Bool = true
     /// Access-token algorithm (in-process).
     public var algorithm: AccessTokenAlgorithm = .hs256
     /// Password hashing (in-process): `argon2id` or `bcrypt`.
@@ -66,6 +70,7 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     /// Keys are the `run` flags without their dashes, so a scenario file reads like a command line.
     enum CodingKeys: String, CodingKey {
         case model, users, rate, duration, warmup, grace, leeway, seed, workers, target
+        case sessionCheck = "session-check"
         case accessTTL = "access-ttl"
         case refreshTTL = "refresh-ttl"
         case refreshLead = "refresh-lead"

@@ -20,6 +20,7 @@ extension InProcessTarget where Users == InMemoryUserDirectory {
         configuration.refreshTokenLifetime = c.refreshTTL
         configuration.graceWindow = c.grace
         configuration.leeway = c.leeway
+        configuration.checkSessionOnAccess = c.sessionCheck
         let hashing = try PasswordHashing(c.passwordAlgorithm)
         let users = InMemoryUserDirectory(hashing: hashing, syntheticUsers: c.users)
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
