@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TokenAuth
 import TokenLoad
 
 #if canImport(Glibc)
@@ -15,13 +16,36 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        _ = try load.configuration()
-        _ = try output.slos()
-        if let out = output.out, FileManager.default.fileExists(atPath: out) {
-            var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory)
-            if !isDirectory.boolValue { throw ValidationError("--out: expected a directory path (got the file '\(out)')") }
+        let configuration = try load.configuration()
+        let slos = try output.slos()
+        if configuration.target != "in-process", let phase = slos.first(where: { Operation(rawValue: $0.operation) == nil }) {
+            throw ValidationError("--slo: phases such as '\(phase.operation)' are measured only with --target in-process")
         }
+        if let out = output.out {
+            if out.isEmpty { throw ValidationError("--out: expected a directory path (got an empty string)") }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw ValidationError("--out: expected a directory path (got the file '\(out)')")
+            }
+        }
+    }
+
+    /// Creates the result directory before the run, so an unusable path fails at once (exit 64)
+    /// instead of after the whole run.
+    private func prepareOutput() throws -> URL? {
+        guard let out = output.out else { return nil }
+        let url = URL(fileURLWithPath: out)
+        let probe = url.appendingPathComponent(".tokenbench-write-check")
+        let existed = FileManager.default.fileExists(atPath: out)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try Data().write(to: probe)
+            try? FileManager.default.removeItem(at: probe)
+        } catch {
+            if !existed { try? FileManager.default.removeItem(at: url) }
+            throw ValidationError("--out: expected a writable directory path (cannot write into '\(out)')")
+        }
+        return url
     }
 
     func run() async throws {
@@ -38,21 +62,31 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
 
+        let outputDirectory = try prepareOutput()
         let result: RunResult
         switch configuration.target {
         case "noop":
             result = await LoadDriver(configuration: configuration, target: NoOpTarget(), slos: slos).run(progress: progress)
         default:
             let phases = PhaseRecorder(stripes: configuration.workers)
-            let target = try await InProcessTarget.make(configuration, phases: phases)
+            if !quiet {
+                FileHandle.standardError.write(Data(
+                    "preparing \(configuration.users) synthetic users (\(configuration.passwordAlgorithm) hashes, not measured)\n".utf8))
+            }
+            let target: InProcessTarget<MemoryRefreshTokenStore, InMemoryUserDirectory>
+            do {
+                target = try await InProcessTarget.make(configuration, phases: phases)
+            } catch let error as ConfigurationError {
+                throw ValidationError("\(error.setting): expected \(error.accepted)")
+            }
             result = await LoadDriver(configuration: configuration, target: target, phases: phases, slos: slos).run(progress: progress)
         }
         if interactive && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         print(ConsoleReport.render(result))
-        if let out = output.out {
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try result.jsonData().write(to: URL(fileURLWithPath: out).appendingPathComponent("result.json"))
-            print("result: \(out)/result.json")
+        if let outputDirectory {
+            let file = outputDirectory.appendingPathComponent("result.json")
+            try result.jsonData().write(to: file)
+            print("result: \(file.path)")
         }
         switch result.verdict {
         case "invariant_violation": throw ExitCode(1)

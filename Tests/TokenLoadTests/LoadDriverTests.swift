@@ -37,6 +37,23 @@ final class SkipsCompareAndSwapStore: RefreshTokenStore {
     func purgeExpired(asOf now: Date) async throws(StoreError) -> Int { 0 }
 }
 
+/// A second **deliberately broken** store: it answers "rotated" but forgets to write the
+/// rotation, so the successor it handed out is refused next time (a lost update).
+final class LosesRotationsStore: RefreshTokenStore {
+    let base = MemoryRefreshTokenStore()
+    func create(_ family: RefreshFamily) async throws(StoreError) { try await base.create(family) }
+    func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? { try await base.family(id) }
+    func rotate(_ request: RotationRequest) async throws(StoreError) -> RotationOutcome {
+        guard let family = try await base.family(request.family) else { return .notFound }
+        return family.applying(request) // computed, never stored: the bug
+    }
+    func revoke(_ id: FamilyID, at now: Date, reason: RefreshFamily.RevocationReason) async throws(StoreError) -> Bool {
+        try await base.revoke(id, at: now, reason: reason)
+    }
+    func revokeAll(subject: String, at now: Date) async throws(StoreError) -> Int { try await base.revokeAll(subject: subject, at: now) }
+    func purgeExpired(asOf now: Date) async throws(StoreError) -> Int { try await base.purgeExpired(asOf: now) }
+}
+
 @Suite("Load driver")
 struct LoadDriverTests {
     func smallRun() -> LoadConfiguration {
@@ -96,6 +113,33 @@ struct LoadDriverTests {
         #expect(result.invariants.violations > 0)
         #expect((result.invariants.byKind["spent_token_accepted"] ?? 0) > 0)
         #expect(result.verdict == "invariant_violation")
+    }
+
+    @Test("the invariant checker catches a store that loses rotations")
+    func lostRotationsAreCaught() async throws {
+        var c = smallRun()
+        c.replayRatio = 0
+        c.concurrentRefreshRatio = 0
+        c.expiredAccessRatio = 0
+        c.forgedAccessRatio = 0
+        c.grace = 0 // so the lost successor is not rescued by the grace window
+        let target = try await InProcessTarget.make(c, store: LosesRotationsStore(), phases: nil)
+        let result = await LoadDriver(configuration: c, target: target).run()
+        #expect((result.invariants.byKind["current_token_rejected"] ?? 0) > 0)
+        #expect(result.verdict == "invariant_violation")
+    }
+
+    @Test("families that reach their absolute end are not counted as violations")
+    func familyExpiryIsNotAViolation() async throws {
+        var c = smallRun()
+        c.refreshTTL = 2
+        c.sessionLength = 3600
+        c.concurrentRefreshRatio = 1
+        c.replayRatio = 0
+        let target = try await InProcessTarget.make(c, phases: nil)
+        let result = await LoadDriver(configuration: c, target: target).run()
+        #expect((result.operations["refresh"]?.errorsByKind["invalid_grant"] ?? 0) > 0, "families did expire during the run")
+        #expect(result.invariants.violations == 0, "\(result.invariants.byKind)")
     }
 
     @Test("the no-op target measures the driver alone")

@@ -74,6 +74,12 @@ struct CLITests {
             (["--users", "-5"], "--users"), (["--alg", "XS256"], "--alg"), (["--slo", "refresh.p99"], "--slo"),
             (["--duration", "10x"], "--duration"), (["--replay-ratio", "2"], "--replay-ratio"),
             (["--password-hash", "md5"], "--password-hash"), (["--bogus"], "--bogus"), (["--rate", "-3"], "--rate"),
+            (["--concurrent-refresh-ratio", "0.5", "--grace", "0s"], "--concurrent-refresh-ratio"),
+            (["--target", "noop", "--forged-access-ratio", "0.1"], "--target noop"),
+            (["--refresh-ttl", "10000h"], "--refresh-ttl"), (["--session-length", "1e300s"], "--session-length"),
+            (["--rate", "0.0001", "--users", "100"], "--rate"), (["--out", "/proc/tokenbench-no-such-dir"], "--out"),
+            (["--out", ""], "--out"), (["--target", "noop", "--slo", "sign.p99<1ms"], "--slo"),
+            (["--refresh-jitter", "1h"], "--refresh-jitter"),
           ])
     func badFlags(_ flags: [String], _ named: String) throws {
         let out = temporaryDirectory()

@@ -124,14 +124,14 @@ extension AuthService {
         let timer = PhaseTimer(instrumentation)
         do { try await store.create(family) } catch { throw .storeUnavailable }
         timer.stop(.storeCreate)
-        return try await pair(for: family, refreshToken: first.token, now: now)
+        return try pair(for: family, refreshToken: first.token, now: now)
     }
 
     /// The token pair of a family's current generation. Deterministic: the access token's
     /// claims depend only on the family (`jti = sid.generation`, `iat` = when the generation
     /// was issued), so a grace-window replay gets the very same pair back (byte-identical for
     /// HS256, EdDSA and RS256; ES256 signatures are randomized, the claims are identical).
-    func pair(for family: RefreshFamily, refreshToken: String, now: Date) async throws(AuthError) -> TokenPair {
+    func pair(for family: RefreshFamily, refreshToken: String, now: Date) throws(AuthError) -> TokenPair {
         // NumericDates are whole seconds: `iat` rounds down, `exp` rounds up, so a token lives
         // at least the configured lifetime; `expires_in` rounds down, so clients refresh in time.
         let issued = family.issuedAt.timeIntervalSince1970
@@ -140,7 +140,7 @@ extension AuthService {
         let sid = family.id.string
         let claims = AccessTokenClaims(
             iss: configuration.issuer, sub: family.subject, aud: [configuration.audience],
-            exp: exp, iat: iat, jti: "\(sid).\(family.generation)", sid: sid, clientID: family.clientID)
+            exp: exp, iat: iat, jti: sid + "." + String(family.generation), sid: sid, clientID: family.clientID)
         let accessToken: String
         let timer = PhaseTimer(instrumentation)
         do { accessToken = try keys.sign(claims) } catch { throw AuthError(.temporarilyUnavailable, .signingFailed) }
@@ -214,11 +214,11 @@ extension AuthService {
         switch outcome {
         case .rotated(let family):
             audit.record(.tokenRefreshed, ["sub": "\(family.subject)", "sid": "\(family.id)"])
-            return try await pair(for: family, refreshToken: successor.token, now: now)
+            return try pair(for: family, refreshToken: successor.token, now: now)
         case .graceReplay(let family):
             audit.record(.refreshReuseTolerated, ["sub": "\(family.subject)", "sid": "\(family.id)"])
             let current = refreshTokens.mint(family: family.id, generation: family.generation)
-            return try await pair(for: family, refreshToken: current.token, now: now)
+            return try pair(for: family, refreshToken: current.token, now: now)
         case .reuseDetected(let family):
             audit.record(.refreshReuseDetected, ["sub": "\(family.subject)", "sid": "\(family.id)"])
             audit.record(.familyRevoked, ["sub": "\(family.subject)", "sid": "\(family.id)", "reason": "reuse"])

@@ -99,19 +99,26 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         try need(duration.isFinite && duration > 0 && duration <= 86_400, "--duration", "a duration > 0, e.g. 30s, 2m")
         try need(warmup.isFinite && warmup >= 0 && warmup <= 3600, "--warmup", "a duration ≥ 0, e.g. 5s")
         try need(accessTTL.isFinite && accessTTL >= 1 && accessTTL <= 86_400, "--access-ttl", "a duration of 1s ... 24h")
-        try need(refreshTTL.isFinite && refreshTTL >= 1, "--refresh-ttl", "a duration ≥ 1s")
+        try need(refreshTTL.isFinite && refreshTTL >= 1 && refreshTTL <= 400 * 86_400, "--refresh-ttl", "a duration of 1s ... 400 days (9600h)")
         try need(grace.isFinite && grace >= 0 && grace <= 300, "--grace", "a duration of 0 ... 300s")
         try need(leeway.isFinite && leeway >= 0 && leeway <= 60, "--leeway", "a duration of 0 ... 60s")
         try need(refreshLead.isFinite && refreshLead >= 0 && refreshLead < accessTTL, "--refresh-lead", "a duration ≥ 0 and below --access-ttl")
-        try need(refreshJitter.isFinite && refreshJitter >= 0, "--refresh-jitter", "a duration ≥ 0")
+        try need(refreshJitter.isFinite && refreshJitter >= 0 && refreshJitter <= accessTTL, "--refresh-jitter", "a duration of 0 ... --access-ttl")
         try need(thinkTime.isFinite && thinkTime >= 0 && thinkTime <= 3600, "--think-time", "a duration of 0 ... 1h")
-        try need(sessionLength.isFinite && sessionLength > 0, "--session-length", "a duration > 0")
+        try need(sessionLength.isFinite && sessionLength > 0 && sessionLength <= 7 * 86_400, "--session-length", "a duration of 0 ... 7 days (168h)")
+        if let rate { try need(Double(users) / rate <= 3600, "--rate", "at least --users / 3600 per second (each user acts at least once an hour)") }
         for (flag, value) in [("--logout-ratio", logoutRatio), ("--replay-ratio", replayRatio),
                               ("--concurrent-refresh-ratio", concurrentRefreshRatio),
                               ("--expired-access-ratio", expiredAccessRatio), ("--forged-access-ratio", forgedAccessRatio)] {
             try need(value.isFinite && value >= 0 && value <= 1, flag, "a ratio 0 ... 1, e.g. 0.05")
         }
         try need(["argon2id", "bcrypt"].contains(passwordHash), "--password-hash", "argon2id or bcrypt")
+        try need(concurrentRefreshRatio == 0 || grace > 0, "--concurrent-refresh-ratio",
+                 "0 when --grace is 0 (without a grace window a concurrent refresh is reuse, and is revoked by design)")
+        if target == "noop" {
+            try need(replayRatio == 0 && concurrentRefreshRatio == 0 && expiredAccessRatio == 0 && forgedAccessRatio == 0,
+                     "--target noop", "no hostile ratios (the no-op target accepts everything)")
+        }
         try need(workers >= 1 && workers <= 256, "--workers", "an integer 1 ... 256")
         switch passwordHash {
         case "bcrypt": try need((4...31).contains(passwordHashCost), "--password-hash-cost", "4 ... 31 for bcrypt")

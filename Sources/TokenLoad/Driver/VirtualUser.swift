@@ -16,8 +16,10 @@ struct VirtualUser {
     /// The two most recently spent refresh tokens of this family and when they were spent
     /// (index 0: the immediate predecessor of the current token).
     var spent: [(token: String, at: UInt64)] = []
-    /// An earlier access token of this session and its expiry, for expired-token probes.
+    /// The first access token of this session and its expiry, for expired-token probes.
     var oldAccess: (token: String, expiresAt: UInt64)?
+    /// When the family (session) ends for good: login + refresh-token lifetime.
+    var familyExpiresAt: UInt64 = .max
 
     init(number: Int32, seed: UInt64) {
         self.number = number
@@ -32,7 +34,8 @@ struct VirtualUser {
         phase = .active
         spent.removeAll(keepingCapacity: true)
         oldAccess = nil
-        sessionEndsAt = now &+ ns(c.sessionLength * (0.5 + rng.unit()))
+        sessionEndsAt = add(now, ns(c.sessionLength * (0.5 + rng.unit())))
+        familyExpiresAt = add(now, ns(c.refreshTTL))
         adopt(tokens, at: now, configuration: c)
     }
 
@@ -43,14 +46,14 @@ struct VirtualUser {
             spent.insert((token, now), at: 0)
             if spent.count > 2 { spent.removeLast() }
         }
-        if c.expiredAccessRatio > 0, oldAccess == nil || rng.chance(0.5) { oldAccess = (accessToken, accessExpiresAt) }
+        if c.expiredAccessRatio > 0, oldAccess == nil { oldAccess = (accessToken, accessExpiresAt) }
         adopt(tokens, at: now, configuration: c)
     }
 
     private mutating func adopt(_ tokens: IssuedTokens, at now: UInt64, configuration c: LoadConfiguration) {
         accessToken = tokens.accessToken
         refreshToken = tokens.refreshToken
-        accessExpiresAt = now &+ ns(tokens.expiresIn)
+        accessExpiresAt = add(now, ns(tokens.expiresIn))
         let lead = ns(c.refreshLead + c.refreshJitter * rng.unit())
         refreshDueAt = accessExpiresAt > lead ? max(now, accessExpiresAt - lead) : now
     }
@@ -65,21 +68,34 @@ struct VirtualUser {
         sessionEndsAt = .max
     }
 
+    /// Whether the family is certainly within its absolute lifetime at `now` (2 s of margin for
+    /// the whole-second rounding and clock differences): only then is a refusal a violation.
+    func familySurelyAlive(at now: UInt64) -> Bool {
+        familyExpiresAt > 2_000_000_000 && now < familyExpiresAt - 2_000_000_000
+    }
+
     /// A spent token whose replay is reuse beyond doubt: the one before the immediate
     /// predecessor, or the immediate predecessor once `grace + 1 s` have passed since it was
     /// spent (the margin keeps clock differences from making the expectation ambiguous).
     func unambiguouslySpent(now: UInt64, grace: Double) -> String? {
         if spent.count >= 2 { return spent[1].token }
-        if let last = spent.first, now > last.at &+ ns(grace + 1) { return last.token }
+        if let last = spent.first, now > add(last.at, ns(grace + 1)) { return last.token }
         return nil
     }
 
     /// An access token expired beyond doubt (past `exp + leeway + 2 s`: `exp` is a whole second,
     /// up to one second later than `expires_in` said).
     func expiredAccess(now: UInt64, leeway: Double) -> String? {
-        guard let old = oldAccess, now > old.expiresAt &+ ns(leeway + 2) else { return nil }
+        guard let old = oldAccess, now > add(old.expiresAt, ns(leeway + 2)) else { return nil }
         return old.token
     }
+}
+
+/// Saturating addition of instants and spans (ns).
+@inline(__always)
+func add(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? .max : sum
 }
 
 /// Seconds to nanoseconds (saturating).

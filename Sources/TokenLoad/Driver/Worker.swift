@@ -68,9 +68,11 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         switch u.phase {
         case .loggedOut:
             await login(&u, base: base)
-        case .active where due >= u.sessionEndsAt:
+        // Decide on the state at the moment the operation really starts: a late start may find
+        // the access token already due for refresh.
+        case .active where started >= u.sessionEndsAt:
             await endSession(&u, base: base)
-        case .active where due >= u.refreshDueAt:
+        case .active where started >= u.refreshDueAt:
             await refresh(&u, base: base)
         case .active:
             await access(&u, base: base)
@@ -78,10 +80,10 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         let done = monotonicNanoseconds()
         var next: UInt64
         if open {
-            next = due &+ think
+            next = saturatingAdd(due, think)
         } else {
             let jittered = think == 0 ? 0 : UInt64(Double(think) * (0.5 + u.rng.unit()))
-            next = done &+ jittered
+            next = saturatingAdd(done, jittered)
         }
         if u.phase == .active { next = min(next, u.refreshDueAt, u.sessionEndsAt) }
         return open ? next : max(next, done)
@@ -133,9 +135,16 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             // A thief replays a spent token: it must be refused, and the family revoked.
             recorder.hostileAttempts += 1
             switch await target.refresh(refreshToken: stale) {
-            case .ok: recorder.check(false, .spentTokenAccepted)
-            case .rejected: recorder.check(true, .spentTokenAccepted); recorder.hostileRejected += 1
-            case .failed: return // no verdict; the user tries again later
+            case .ok:
+                // One failure, counted once: the replay itself was accepted.
+                recorder.check(false, .spentTokenAccepted)
+                u.endSession()
+                return
+            case .rejected:
+                recorder.check(true, .spentTokenAccepted)
+                recorder.hostileRejected += 1
+            case .failed:
+                return // no verdict; the user tries again later
             }
             let start = monotonicNanoseconds()
             let legit = await target.refresh(refreshToken: current)
@@ -160,7 +169,8 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
                 recorder.record(.refresh, latency: done &- base, error: nil)
                 u.rotate(to: ta, spending: current, at: done, configuration: c)
             case (.rejected, _), (_, .rejected):
-                recorder.check(false, .benignConcurrentRefreshRevoked)
+                // A verdict only while the family is surely alive (not near its absolute end).
+                if u.familySurelyAlive(at: base) { recorder.check(false, .benignConcurrentRefreshRevoked) }
                 recorder.record(.refresh, latency: done &- base, error: RejectionKind.invalidGrant.rawValue)
                 u.endSession()
             case (.failed(let kind), _), (_, .failed(let kind)):
@@ -175,6 +185,8 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             recorder.record(.refresh, latency: done &- base, error: nil)
             u.rotate(to: tokens, spending: current, at: done, configuration: c)
         case .rejected(let kind):
+            // The current token of a live family must rotate.
+            if u.familySurelyAlive(at: base) { recorder.check(false, .currentTokenRejected) }
             recorder.record(.refresh, latency: done &- base, error: kind.rawValue)
             u.endSession() // rejected: log in again
         case .failed(let kind):
@@ -192,7 +204,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         let outcome = await target.logout(refreshToken: token)
         let done = monotonicNanoseconds()
         recorder.record(.logout, latency: done &- base, error: outcome.errorLabel)
-        if case .ok = outcome, c.replayRatio > 0, u.rng.chance(c.replayRatio) {
+        if case .ok = outcome {
             // After the logout was acknowledged, the refresh token must be dead.
             recorder.hostileAttempts += 1
             switch await target.refresh(refreshToken: token) {
@@ -202,6 +214,12 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             }
         }
         u.endSession()
+    }
+
+    @inline(__always)
+    private func saturatingAdd(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
     }
 
     /// The token with the first character of its signature changed.

@@ -19,6 +19,8 @@ public enum InvariantKind: String, CaseIterable, Sendable, Codable {
     case familyNotRevokedAfterReplay = "family_not_revoked_after_replay"
     /// A benign concurrent ("two-tab") refresh was refused or got different successors.
     case benignConcurrentRefreshRevoked = "benign_concurrent_refresh_revoked"
+    /// The current refresh token of a live family was refused (lost rotation, spurious revocation).
+    case currentTokenRejected = "current_token_rejected"
     /// A refresh succeeded after the family's revocation (logout) was acknowledged.
     case mintedAfterRevocation = "minted_after_revocation"
     /// An expired access token opened the resource.
