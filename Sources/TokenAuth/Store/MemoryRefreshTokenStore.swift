@@ -152,6 +152,13 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendab
         return purged
     }
 
+    /// A snapshot of every family held, shard by shard (for tests and diagnostics; O(n)).
+    public func snapshot() -> [RefreshFamily] {
+        var all: [RefreshFamily] = []
+        for i in 0..<count { all += stripes[i].shard.withLock { Array($0.families.values) } }
+        return all
+    }
+
     /// Number of families held (live, revoked and not yet purged).
     public var familyCount: Int {
         var total = 0
