@@ -82,6 +82,22 @@ struct SigningKeyRingTests {
         await #expect(throws: AuthError(.invalidToken, .badSignature)) { try await ring.verify(swapped, now: now, policy: policy) }
     }
 
+    @Test("a signature spelled with non-zero trailing bits is refused", arguments: AccessTokenAlgorithm.allCases)
+    func canonicalSignature(_ algorithm: AccessTokenAlgorithm) async throws {
+        let ring = SigningKeyRing(current: try await SigningKey.generate(algorithm), retirementPeriod: 90)
+        let token = try await ring.sign(claims(now))
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var chars = Array(token)
+        let last = chars.count - 1
+        let index = alphabet.firstIndex(of: chars[last])!
+        let signatureLength = token.split(separator: ".")[2].count
+        guard signatureLength % 4 != 0 else { return } // no unused bits (e.g. none for some RSA sizes)
+        chars[last] = alphabet[index ^ 1] // flip the lowest (unused) bit of the last character
+        let respelled = String(chars)
+        #expect(respelled != token)
+        await #expect(throws: AuthError(.invalidToken, .badSignature)) { try await ring.verify(respelled, now: now, policy: policy) }
+    }
+
     @Test("garbage of any shape is a typed invalid_token, never a crash",
           arguments: ["", ".", "..", "a.b.c", "a.b", "a.b.c.d", "é.é.é", String(repeating: "a", count: 100_000),
                       "eyJhbGciOiJIUzI1NiJ9.e30.", "eyJ.eyJ.abc", "bnVsbA.bnVsbA.bnVsbA", "W10.W10.W10",

@@ -84,7 +84,11 @@ extension SigningKeyRing {
         }
 
         // Signature over `header.payload` with that one key, through jwt-kit's primitive.
-        guard let signature = try? Base64.decode(bytes: bytes[(secondDot + 1)...], options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+        // Only the canonical spelling of the signature: base64url text whose unused trailing bits
+        // are not zero decodes to the same bytes, and would give one token several spellings.
+        let signatureText = bytes[(secondDot + 1)...]
+        guard let signature = try? Base64.decode(bytes: signatureText, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+              Base64.encodeToBytes(bytes: signature, options: [.base64UrlAlphabet, .omitPaddingCharacter]).elementsEqual(signatureText),
               (try? key.primitive.verify(signature, signs: bytes[..<secondDot])) == true
         else { throw .invalidToken(.badSignature) }
 
