@@ -35,6 +35,35 @@ let benchmarks: @Sendable () -> Void = {
         try await RefreshBench.make()
     }
 
+    // The pieces of a refresh.
+    Benchmark("refresh-token/mint") { benchmark, codec in
+        for i in benchmark.scaledIterations {
+            blackHole(codec.mint(family: FamilyID(rawValue: 42), generation: UInt64(i)))
+        }
+    } setup: {
+        RefreshTokenCodec(random: SystemRandomSource())
+    }
+
+    Benchmark("refresh-token/parse") { benchmark, codec in
+        let token = codec.mint(family: FamilyID(rawValue: 42), generation: 7).token
+        for _ in benchmark.scaledIterations {
+            blackHole(codec.parse(token))
+        }
+    } setup: {
+        RefreshTokenCodec(random: SystemRandomSource())
+    }
+
+    Benchmark("access-token/sign/HS256") { benchmark, ring in
+        let t = Int64(Date().timeIntervalSince1970)
+        let claims = AccessTokenClaims(iss: "tokenbench", sub: "user1", aud: ["tokenbench-api"], exp: t + 300, iat: t,
+                                       jti: "AAAAAAAAAAAAAAAAAAAAAA.7", sid: "AAAAAAAAAAAAAAAAAAAAAA")
+        for _ in benchmark.scaledIterations {
+            blackHole(try ring.sign(claims))
+        }
+    } setup: {
+        SigningKeyRing(current: try await SigningKey.generate(.hs256), retirementPeriod: 330)
+    }
+
     // The store's compare-and-swap alone, 100,000 rotations per iteration over 4,096 families,
     // on one thread and split over two threads (disjoint families): the scaling ratio.
     Benchmark("memory-store/rotate/1-thread", configuration: .init(scalingFactor: .one, maxIterations: 200)) { benchmark, store in
