@@ -21,7 +21,6 @@ final class WorkerRecorder: @unchecked Sendable {
         var histogram: LatencyHistogram = .interval()
         var counts = [Int](repeating: 0, count: Operation.allCases.count)
         var errors = 0
-        var total = 0
     }
 
     /// Records a completed operation: latency in nanoseconds (from its intended start in the
@@ -34,7 +33,6 @@ final class WorkerRecorder: @unchecked Sendable {
         live.withLock { s in
             _ = s.histogram.record(max(1, latency))
             s.counts[op.index] += 1
-            s.total += 1
             if error != nil { s.errors += 1 }
         }
     }
@@ -70,7 +68,4 @@ final class WorkerRecorder: @unchecked Sendable {
 
     /// Violations so far, readable from any task (for progress).
     var violationsLive: Int { violationCount.load(ordering: .relaxed) }
-
-    /// Operations completed so far (measured), for progress.
-    var liveTotal: Int { live.withLock { $0.total } }
 }
