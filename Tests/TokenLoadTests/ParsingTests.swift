@@ -44,6 +44,11 @@ struct ParsingTests {
         #expect(throws: ConfigurationError(setting: "--rate", accepted: "required by the open model")) { try c.validate() }
     }
 
+    @Test("phase ordinals follow AuthPhase.allCases")
+    func phaseOrdinals() {
+        #expect(AuthPhase.allCases.map(PhaseRecorder.ordinal) == Array(AuthPhase.allCases.indices))
+    }
+
     @Test func timerHeapPopsInOrder() {
         var heap = TimerHeap(capacity: 100)
         var rng = SplitMix64(seed: 3)

@@ -52,11 +52,15 @@ extension SigningKeyRing {
     public func verify(_ token: String, now: Date, policy: AccessTokenPolicy) async throws(AuthError) -> AccessTokenClaims {
         let utf8 = token.utf8
         guard utf8.count <= policy.maxTokenBytes, utf8.count >= 5 else { throw .invalidToken(.malformedToken) }
+        // One pass: check the alphabet and remember where the two dots are.
+        let bytes = Array(utf8)
+        var dotIndices: (Int, Int) = (-1, -1)
         var dots = 0
         var segmentLength = 0
-        for c in utf8 {
+        for (i, c) in bytes.enumerated() {
             if c == UInt8(ascii: ".") {
-                guard segmentLength > 0 else { throw .invalidToken(.malformedToken) }
+                guard segmentLength > 0, dots < 2 else { throw .invalidToken(.malformedToken) }
+                if dots == 0 { dotIndices.0 = i } else { dotIndices.1 = i }
                 dots += 1
                 segmentLength = 0
             } else if RefreshTokenCodec.isBase64URL(c) {
@@ -67,10 +71,8 @@ extension SigningKeyRing {
         }
         guard dots == 2 else { throw .invalidToken(.malformedToken) }
         guard segmentLength > 0 else { throw .invalidToken(.unsecuredAlgorithm) } // empty signature
+        let (firstDot, secondDot) = dotIndices
 
-        let bytes = Array(utf8)
-        let firstDot = bytes.firstIndex(of: UInt8(ascii: "."))!
-        let secondDot = bytes[(firstDot + 1)...].firstIndex(of: UInt8(ascii: "."))!
         guard let headerBytes = try? Base64.decode(bytes: bytes[..<firstDot], options: [.base64UrlAlphabet, .omitPaddingCharacter]),
               let header = try? Self.decoder.decode(JOSEHeader.self, from: Data(headerBytes)),
               let alg = header.alg
