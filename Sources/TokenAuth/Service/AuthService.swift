@@ -25,6 +25,8 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     let random: any RandomSource
     let audit: AuditTrail
     let policy: AccessTokenPolicy
+    /// `[configuration.audience]`, made once: the `aud` of every access token.
+    let audiences: [String]
     /// A hash of a random password, checked when a username is unknown so that an unknown user
     /// costs the same one hash as a wrong password (no timing oracle).
     let decoyHash: String
@@ -68,6 +70,7 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
         self.random = random
         self.audit = AuditTrail(logger: logger, metrics: metrics)
         self.instrumentation = instrumentation
+        self.audiences = [configuration.audience]
         self.policy = AccessTokenPolicy(issuer: configuration.issuer, audience: configuration.audience,
                                         leeway: configuration.leeway, maxTokenBytes: configuration.maxTokenBytes)
         self.decoyHash = try hashing.hash(String(decoding: random.bytes(12).map { 0x61 + $0 % 26 }, as: UTF8.self),
@@ -139,8 +142,8 @@ extension AuthService {
         let exp = Int64((issued + configuration.accessTokenLifetime).rounded(.up))
         let sid = family.id.string
         let claims = AccessTokenClaims(
-            iss: configuration.issuer, sub: family.subject, aud: [configuration.audience],
-            exp: exp, iat: iat, jti: sid + "." + String(family.generation), sid: sid, clientID: family.clientID)
+            iss: configuration.issuer, sub: family.subject, aud: audiences,
+            exp: exp, iat: iat, jti: "\(sid).\(family.generation)", sid: sid, clientID: family.clientID)
         let accessToken: String
         let timer = PhaseTimer(instrumentation)
         do { accessToken = try keys.sign(claims) } catch { throw AuthError(.temporarilyUnavailable, .signingFailed) }

@@ -28,7 +28,9 @@ public struct FamilyID: Hashable, Sendable, CustomStringConvertible {
 
     /// The base64url form (22 characters, no padding): the `sid` claim.
     public var string: String {
-        Base64.encodeToString(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+        withUnsafeBytes(of: rawValue.bigEndian) {
+            Base64.encodeToString(bytes: $0, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+        }
     }
 
     /// Parses the base64url form. Returns `nil` for anything else.

@@ -56,15 +56,17 @@ public struct RefreshTokenCodec: Sendable {
 
     /// The token for `generation` of `family`, with its digest.
     public func mint(family: FamilyID, generation: UInt64) -> (token: String, digest: TokenDigest) {
-        var raw = [UInt8]()
-        raw.reserveCapacity(Self.rawLength)
-        raw.append(Self.version)
-        withUnsafeBytes(of: family.rawValue.bigEndian) { raw.append(contentsOf: $0) }
-        withUnsafeBytes(of: generation.bigEndian) { raw.append(contentsOf: $0) }
-        let mac = raw.withUnsafeBytes { tag(for: UnsafeRawBufferPointer(rebasing: $0[1..<25])) }
-        mac.withUnsafeBytes { raw.append(contentsOf: $0) }
-        let token = Base64.encodeToString(bytes: raw, options: [.base64UrlAlphabet, .omitPaddingCharacter])
-        return (token, raw.withUnsafeBytes { TokenDigest(hashing: $0) })
+        // Built on the stack: `version ‖ family ‖ generation ‖ tag`, 57 bytes.
+        withUnsafeTemporaryAllocation(byteCount: Self.rawLength, alignment: 8) { raw in
+            raw[0] = Self.version
+            withUnsafeBytes(of: family.rawValue.bigEndian) { (raw.baseAddress! + 1).copyMemory(from: $0.baseAddress!, byteCount: 16) }
+            withUnsafeBytes(of: generation.bigEndian) { (raw.baseAddress! + 17).copyMemory(from: $0.baseAddress!, byteCount: 8) }
+            let mac = tag(for: UnsafeRawBufferPointer(rebasing: raw[1..<25]))
+            mac.withUnsafeBytes { (raw.baseAddress! + 25).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+            let bytes = UnsafeRawBufferPointer(raw)
+            let token = Base64.encodeToString(bytes: bytes, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+            return (token, TokenDigest(hashing: bytes))
+        }
     }
 
     /// Parses and authenticates a presented refresh token.
