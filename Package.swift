@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "TokenAuth", targets: ["TokenAuth"]),
         .library(name: "TokenAuthTesting", targets: ["TokenAuthTesting"]),
+        .library(name: "TokenAuthServer", targets: ["TokenAuthServer"]),
         .library(name: "TokenLoad", targets: ["TokenLoad"]),
         .executable(name: "tokenbench", targets: ["tokenbench"]),
     ],
@@ -19,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -51,12 +56,24 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
-        // The load driver: scenarios, targets, recording, results. Does not import the server.
+        // The HTTP server: the native API of DESIGN.md on Hummingbird 2.
+        .target(
+            name: "TokenAuthServer",
+            dependencies: [
+                "TokenAuth",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The load driver: scenarios, targets, recording, results, probe. Does not import the server.
         .target(
             name: "TokenLoad",
             dependencies: [
                 "TokenAuth",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The thin CLI: parses arguments and wires targets together.
@@ -64,13 +81,29 @@ let package = Package(
             name: "tokenbench",
             dependencies: [
                 "TokenAuth",
+                "TokenAuthServer",
                 "TokenLoad",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "TokenLoadTests",
             dependencies: ["TokenLoad", "TokenAuth"]
+        ),
+        .testTarget(
+            name: "TokenAuthServerTests",
+            dependencies: [
+                "TokenAuthServer",
+                "TokenAuth",
+                "TokenLoad",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .testTarget(
             name: "tokenbenchTests",

@@ -12,14 +12,7 @@ struct LoadOptions: ParsableArguments {
     var duration: String = "10s"
     @Option(help: "Warm-up before measuring (e.g. 5s).")
     var warmup: String = "0s"
-    @Option(name: .customLong("access-ttl"), help: "Access-token lifetime (short TTLs compress token lifecycles).")
-    var accessTTL: String = "5s"
-    @Option(name: .customLong("refresh-ttl"), help: "Refresh-token family lifetime.")
-    var refreshTTL: String = "1h"
-    @Option(help: "Grace window for a retried refresh (0 disables).")
-    var grace: String = "10s"
-    @Option(help: "Clock-skew leeway for exp/nbf/iat (at most 60s).")
-    var leeway: String = "30s"
+    @OptionGroup var core: CoreOptions
     @Option(name: .customLong("refresh-lead"), help: "Refresh this long before the access token expires.")
     var refreshLead: String = "1s"
     @Option(name: .customLong("refresh-jitter"), help: "Random extra lead, up to this long.")
@@ -30,14 +23,6 @@ struct LoadOptions: ParsableArguments {
     var sessionLength: String = "60s"
     @Option(name: .customLong("logout-ratio"), help: "Share of sessions ending in a logout (the rest are abandoned).")
     var logoutRatio: Double = 0.8
-    @Option(name: .customLong("session-check"), help: "In-process: also check in the store that the session is live on every resource call (true or false).")
-    var sessionCheck: Bool = true
-    @Option(help: "Access-token algorithm: HS256, ES256, EdDSA, RS256.")
-    var alg: String = "HS256"
-    @Option(name: .customLong("password-hash"), help: "Password hashing: argon2id or bcrypt.")
-    var passwordHash: String = "argon2id"
-    @Option(name: .customLong("password-hash-cost"), help: "bcrypt cost (4…31) or argon2id memory in KiB (t=2, p=1). Default: bcrypt 4, argon2id 64.")
-    var passwordHashCost: Int?
     @Option(help: "Seed for every random decision (same seed, same sequence of actions).")
     var seed: UInt64 = 1
     @Option(name: .customLong("replay-ratio"), help: "Share of refreshes preceded by a replay of a spent token (a thief).")
@@ -57,33 +42,17 @@ struct LoadOptions: ParsableArguments {
     /// - Throws: `ValidationError` naming the flag and the accepted form.
     func configuration() throws -> LoadConfiguration {
         var c = LoadConfiguration()
-        func seconds(_ text: String, _ flag: String) throws -> Double {
-            guard let v = DurationValue.seconds(text) else {
-                throw ValidationError("\(flag): expected a duration such as 500ms, 30s, 2m (got '\(text)')")
-            }
-            return v
-        }
         c.users = users
         c.rate = rate
         c.model = rate == nil ? .closed : .open
-        c.duration = try seconds(duration, "--duration")
-        c.warmup = try seconds(warmup, "--warmup")
-        c.accessTTL = try seconds(accessTTL, "--access-ttl")
-        c.refreshTTL = try seconds(refreshTTL, "--refresh-ttl")
-        c.grace = try seconds(grace, "--grace")
-        c.leeway = try seconds(leeway, "--leeway")
-        c.refreshLead = try seconds(refreshLead, "--refresh-lead")
-        c.refreshJitter = try seconds(refreshJitter, "--refresh-jitter")
-        c.thinkTime = try seconds(thinkTime, "--think-time")
-        c.sessionLength = try seconds(sessionLength, "--session-length")
+        c.duration = try Flags.seconds(duration, "--duration")
+        c.warmup = try Flags.seconds(warmup, "--warmup")
+        try core.apply(to: &c)
+        c.refreshLead = try Flags.seconds(refreshLead, "--refresh-lead")
+        c.refreshJitter = try Flags.seconds(refreshJitter, "--refresh-jitter")
+        c.thinkTime = try Flags.seconds(thinkTime, "--think-time")
+        c.sessionLength = try Flags.seconds(sessionLength, "--session-length")
         c.logoutRatio = logoutRatio
-        c.sessionCheck = sessionCheck
-        guard let algorithm = AccessTokenAlgorithm(name: alg) else {
-            throw ValidationError("--alg: expected one of HS256, ES256, EdDSA, RS256 (got '\(alg)')")
-        }
-        c.algorithm = algorithm
-        c.passwordHash = passwordHash.lowercased()
-        c.passwordHashCost = passwordHashCost ?? (c.passwordHash == "bcrypt" ? 4 : 64)
         c.seed = seed
         c.replayRatio = replayRatio
         c.concurrentRefreshRatio = concurrentRefreshRatio
@@ -94,11 +63,7 @@ struct LoadOptions: ParsableArguments {
             throw ValidationError("--target: expected in-process or noop (got '\(target)')")
         }
         c.target = target
-        do throws(ConfigurationError) {
-            try c.validate()
-        } catch {
-            throw ValidationError("\(error.setting): expected \(error.accepted)")
-        }
+        try Flags.validate(c)
         return c
     }
 }
@@ -117,6 +82,63 @@ struct OutputOptions: ParsableArguments {
             do throws(ConfigurationError) { return try SLO(parsing: text) } catch {
                 throw ValidationError("--slo: expected \(error.accepted) (got '\(text)')")
             }
+        }
+    }
+}
+
+/// The core's settings, shared by `run` (applied in-process, and describing an HTTP target's
+/// server) and `serve`.
+struct CoreOptions: ParsableArguments {
+    @Option(name: .customLong("access-ttl"), help: "Access-token lifetime (short TTLs compress token lifecycles).")
+    var accessTTL: String = "5s"
+    @Option(name: .customLong("refresh-ttl"), help: "Refresh-token family lifetime.")
+    var refreshTTL: String = "1h"
+    @Option(help: "Grace window for a retried refresh (0 disables).")
+    var grace: String = "10s"
+    @Option(help: "Clock-skew leeway for exp/nbf/iat (at most 60s).")
+    var leeway: String = "30s"
+    @Option(name: .customLong("session-check"), help: "Also check in the store that the session is live on every resource call (true or false).")
+    var sessionCheck: Bool = true
+    @Option(help: "Access-token algorithm: HS256, ES256, EdDSA, RS256.")
+    var alg: String = "HS256"
+    @Option(name: .customLong("password-hash"), help: "Password hashing: argon2id or bcrypt.")
+    var passwordHash: String = "argon2id"
+    @Option(name: .customLong("password-hash-cost"), help: "bcrypt cost (4…31) or argon2id memory in KiB (t=2, p=1). Default: bcrypt 4, argon2id 64.")
+    var passwordHashCost: Int?
+
+    /// Writes these settings into `c` (checked later by `LoadConfiguration.validate()`).
+    /// - Throws: `ValidationError` for an unreadable duration or algorithm.
+    func apply(to c: inout LoadConfiguration) throws {
+        c.accessTTL = try Flags.seconds(accessTTL, "--access-ttl")
+        c.refreshTTL = try Flags.seconds(refreshTTL, "--refresh-ttl")
+        c.grace = try Flags.seconds(grace, "--grace")
+        c.leeway = try Flags.seconds(leeway, "--leeway")
+        c.sessionCheck = sessionCheck
+        guard let algorithm = AccessTokenAlgorithm(name: alg) else {
+            throw ValidationError("--alg: expected one of HS256, ES256, EdDSA, RS256 (got '\(alg)')")
+        }
+        c.algorithm = algorithm
+        c.passwordHash = passwordHash.lowercased()
+        c.passwordHashCost = passwordHashCost ?? (c.passwordHash == "bcrypt" ? 4 : 64)
+    }
+}
+
+enum Flags {
+    /// A duration flag in seconds.
+    /// - Throws: `ValidationError` naming the flag.
+    static func seconds(_ text: String, _ flag: String) throws -> Double {
+        guard let v = DurationValue.seconds(text) else {
+            throw ValidationError("\(flag): expected a duration such as 500ms, 30s, 2m (got '\(text)')")
+        }
+        return v
+    }
+
+    /// Checks `c`, turning the core's error into a one-line flag error.
+    static func validate(_ c: LoadConfiguration) throws {
+        do throws(ConfigurationError) {
+            try c.validate()
+        } catch {
+            throw ValidationError("\(error.setting): expected \(error.accepted)")
         }
     }
 }

@@ -21,7 +21,8 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     public let hashing: PasswordHashing
     /// The refresh-token codec (its MAC secret never leaves it).
     public let refreshTokens: RefreshTokenCodec
-    let clock: any AuthClock
+    /// The time source every decision uses.
+    public let clock: any AuthClock
     let random: any RandomSource
     let audit: AuditTrail
     let policy: AccessTokenPolicy

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import TokenAuth
+import TokenAuthServer
+import TokenLoad
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the native HTTP API (DESIGN.md) over the auth core, with seeded synthetic users.",
+        discussion: """
+            Users user0 … user{N-1} log in with password pw-{n}. SIGTERM or SIGINT stops the \
+            server gracefully (in-flight requests finish).
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+    @Option(help: "TCP port (0 picks a free one, printed at start).")
+    var port: Int = 8080
+    @Option(help: "Synthetic users user0 … user{N-1} (password pw-{n}).")
+    var users: Int = 1000
+    @Option(name: .customLong("max-body"), help: "Largest request body accepted, bytes (larger: 413).")
+    var maxBody: Int = 16 * 1024
+    @OptionGroup var core: CoreOptions
+
+    func settings() throws -> LoadConfiguration {
+        var c = LoadConfiguration()
+        c.users = users
+        try core.apply(to: &c)
+        try Flags.validate(c)
+        return c
+    }
+
+    func validate() throws {
+        _ = try settings()
+        guard (0...65_535).contains(port) else { throw ValidationError("--port: expected 0 ... 65535 (got \(port))") }
+        guard !host.isEmpty else { throw ValidationError("--host: expected an address such as 127.0.0.1") }
+        guard (256...(16 * 1024 * 1024)).contains(maxBody) else {
+            throw ValidationError("--max-body: expected 256 ... 16777216 bytes (got \(maxBody))")
+        }
+    }
+
+    func run() async throws {
+        let c = try settings()
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        FileHandle.standardError.write(Data(
+            "preparing \(c.users) synthetic users (\(c.passwordAlgorithm) hashes)\n".utf8))
+        let service = try await AuthService.synthetic(
+            configuration: c.authConfiguration, store: MemoryRefreshTokenStore(), syntheticUsers: c.users,
+            algorithm: c.algorithm, password: c.passwordAlgorithm, logger: Logger(label: "tokenauth.audit"))
+        var server = ServerConfiguration()
+        server.host = host
+        server.port = port
+        server.maxBodyBytes = maxBody
+        let host = server.host
+        let app = TokenServer(service: service, configuration: server, registry: registry).application { port in
+            // One line on stdout, flushed, so scripts can wait for it and read the port.
+            FileHandle.standardOutput.write(Data(
+                "tokenbench serve: listening on http://\(host):\(port) (store: memory, alg: \(c.algorithm.rawValue))\n".utf8))
+        }
+        try await app.runService()
+    }
+}
