@@ -35,7 +35,7 @@ struct LoadOptions: ParsableArguments {
     var forgedAccessRatio: Double = 0
     @Option(help: "Worker tasks (default: one per core).")
     var workers: Int?
-    @Option(help: "Target: in-process (the core, no HTTP) or noop (driver overhead only).")
+    @Option(help: "Target: in-process (the core, no HTTP), noop (driver overhead only), or an HTTP server's URL (see --profile).")
     var target: String = "in-process"
 
     /// The settings, checked.
@@ -59,8 +59,8 @@ struct LoadOptions: ParsableArguments {
         c.expiredAccessRatio = expiredAccessRatio
         c.forgedAccessRatio = forgedAccessRatio
         if let workers { c.workers = workers }
-        guard ["in-process", "noop"].contains(target) else {
-            throw ValidationError("--target: expected in-process or noop (got '\(target)')")
+        guard ["in-process", "noop"].contains(target) || target.hasPrefix("http://") || target.hasPrefix("https://") else {
+            throw ValidationError("--target: expected in-process, noop or a URL such as http://127.0.0.1:8080 (got '\(target)')")
         }
         c.target = target
         try Flags.validate(c)

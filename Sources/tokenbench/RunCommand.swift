@@ -13,11 +13,17 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run virtual users through login → use → expiry → refresh → logout and measure.")
 
     @OptionGroup var load: LoadOptions
+    @OptionGroup(title: "HTTP target") var http: HTTPOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         let configuration = try load.configuration()
         let slos = try output.slos()
+        if configuration.target.hasPrefix("http") {
+            _ = try http.httpProfile()
+            _ = try http.credentials()
+            _ = try http.pool(users: configuration.users)
+        }
         if configuration.target != "in-process", let phase = slos.first(where: { Operation(rawValue: $0.operation) == nil }) {
             throw ValidationError("--slo: phases such as '\(phase.operation)' are measured only with --target in-process")
         }
@@ -67,6 +73,11 @@ struct RunCommand: AsyncParsableCommand {
         switch configuration.target {
         case "noop":
             result = await LoadDriver(configuration: configuration, target: NoOpTarget(), slos: slos).run(progress: progress)
+        case let url where url.hasPrefix("http"):
+            let target = try http.target(url: url, users: configuration.users, accessTTL: configuration.accessTTL)
+            result = await LoadDriver(configuration: configuration, target: target, slos: slos,
+                                      credentials: try http.credentials()).run(progress: progress)
+            await target.shutdown()
         default:
             let phases = PhaseRecorder(stripes: configuration.workers)
             if !quiet {

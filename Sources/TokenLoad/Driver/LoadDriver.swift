@@ -26,14 +26,19 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     public let target: Target
     public let phases: PhaseRecorder?
     public let slos: [SLO]
+    /// Each virtual user's username and password.
+    public let credentials: Credentials
 
     /// - Parameters:
     ///   - configuration: validated settings.
     ///   - target: what to load.
     ///   - phases: the in-process phase recorder the target's service reports to, if any.
     ///   - slos: objectives to check at the end.
-    public init(configuration: LoadConfiguration, target: Target, phases: PhaseRecorder? = nil, slos: [SLO] = []) {
+    ///   - credentials: each virtual user's username and password (default `user{n}` / `pw-{n}`).
+    public init(configuration: LoadConfiguration, target: Target, phases: PhaseRecorder? = nil, slos: [SLO] = [],
+                credentials: Credentials = Credentials()) {
         self.configuration = configuration
+        self.credentials = credentials
         self.target = target
         self.phases = phases
         self.slos = slos
@@ -51,7 +56,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         var numbers = [[Int32]](repeating: [], count: workerCount)
         for n in 0..<c.users { numbers[n % workerCount].append(Int32(n)) }
         let workers = (0..<workerCount).map {
-            Worker(index: $0, target: target, configuration: c, userNumbers: numbers[$0],
+            Worker(index: $0, target: target, configuration: c, credentials: credentials, userNumbers: numbers[$0],
                    start: start, measureStart: measureStart, end: end)
         }
         let environment = RunEnvironment.current(target: target.name)

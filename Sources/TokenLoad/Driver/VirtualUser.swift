@@ -3,7 +3,7 @@
 struct VirtualUser {
     enum Phase { case loggedOut, active }
 
-    /// The account number: `user{n}` / `pw-{n}`.
+    /// The account number `n` (``Credentials`` turns it into a username and password).
     let number: Int32
     var rng: SplitMix64
     var phase: Phase = .loggedOut
@@ -26,8 +26,6 @@ struct VirtualUser {
         self.rng = SplitMix64(seed: seed ^ (UInt64(UInt32(bitPattern: number)) &* 0xD6E8_FEB8_6659_FD93))
     }
 
-    var username: String { "user\(number)" }
-    var password: String { "pw-\(number)" }
 
     /// A new session began (login) at `now`.
     mutating func begin(_ tokens: IssuedTokens, at now: UInt64, configuration c: LoadConfiguration) {

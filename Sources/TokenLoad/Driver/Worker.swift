@@ -1,12 +1,19 @@
 /// One worker: owns a share of the virtual users, a timer heap that wakes them, and a
-/// recorder. Runs as one task; operations of its users run inline, one at a time, so an
-/// idle user costs only memory and the worker never holds a thread while nothing is due.
+/// recorder. For targets that answer without waiting (in-process, no-op) it runs as one task;
+/// operations of its users run inline, one at a time, so an idle user costs only memory and
+/// the worker never holds a thread while nothing is due.
+///
+/// For targets whose operations wait on I/O (``LoadTarget/operationsWaitOnIO``, HTTP) each
+/// user runs in its own lane (a child task), so every user can have a request in flight, as
+/// the closed model requires; all lanes of a worker run on one ``SerialTaskExecutor``, so they
+/// share the users and the recorder without locks.
 final class Worker<Target: LoadTarget>: @unchecked Sendable {
     // @unchecked: all mutable state is touched only by the task running `run()`; the driver
     // reads `recorder` after that task has finished (its `live` part is locked).
     let index: Int
     let target: Target
     let configuration: LoadConfiguration
+    let credentials: Credentials
     let recorder = WorkerRecorder()
     private var users: [VirtualUser]
     private var heap: TimerHeap
@@ -15,10 +22,13 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     private let think: UInt64
     private let grace: Double
     private let open: Bool
+    /// Each user's first due time (lane mode starts from these).
+    private let firstDue: [UInt64]
 
-    init(index: Int, target: Target, configuration c: LoadConfiguration, userNumbers: [Int32],
+    init(index: Int, target: Target, configuration c: LoadConfiguration, credentials: Credentials, userNumbers: [Int32],
          start: UInt64, measureStart: UInt64, end: UInt64) {
         self.index = index
+        self.credentials = credentials
         self.target = target
         self.configuration = c
         self.measureStart = measureStart
@@ -30,13 +40,50 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         self.heap = TimerHeap(capacity: userNumbers.count)
         // First logins: spread evenly over one think time (open model), or over up to one second.
         let spread = open ? think : min(think, 1_000_000_000)
+        var firstDue: [UInt64] = []
+        firstDue.reserveCapacity(userNumbers.count)
         for (i, n) in userNumbers.enumerated() {
             let offset = spread == 0 ? 0 : UInt64(Double(spread) * Double(n) / Double(max(1, c.users)))
+            firstDue.append(start &+ offset)
             heap.push(start &+ offset, Int32(i))
         }
+        self.firstDue = firstDue
     }
 
     func run() async {
+        if target.operationsWaitOnIO {
+            let executor = SerialTaskExecutor(label: "tokenbench.worker.\(index)")
+            await withTaskGroup(of: Void.self) { group in
+                for slot in users.indices {
+                    group.addTask(executorPreference: executor) { await self.lane(slot) }
+                }
+            }
+        } else {
+            await runInline()
+        }
+    }
+
+    /// Lane mode: one user, its operations one after another, sleeping until it is due.
+    /// Runs on the worker's serial executor.
+    private func lane(_ slot: Int) async {
+        var due = firstDue[slot]
+        while true {
+            let now = monotonicNanoseconds()
+            if now >= end { return }
+            if due > now {
+                try? await Task.sleep(nanoseconds: min(due - now, end - now))
+                continue
+            }
+            recorder.recording = due >= measureStart
+            recorder.recordLag(now - due)
+            var user = users[slot]
+            due = await step(&user, due: due, started: now)
+            users[slot] = user
+        }
+    }
+
+    /// Inline mode: the timer heap, operations run one at a time on the worker's task.
+    private func runInline() async {
         var sinceYield = 0
         while let next = heap.nextDue {
             let now = monotonicNanoseconds()
@@ -90,7 +137,8 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     }
 
     private func login(_ u: inout VirtualUser, base: UInt64) async {
-        let outcome = await target.login(username: u.username, password: u.password)
+        let account = credentials.credentials(Int(u.number))
+        let outcome = await target.login(username: account.username, password: account.password)
         let done = monotonicNanoseconds()
         switch outcome {
         case .ok(let tokens):

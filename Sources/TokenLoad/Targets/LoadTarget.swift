@@ -56,6 +56,14 @@ public protocol LoadTarget: Sendable {
     func refresh(refreshToken: String) async -> TargetOutcome<IssuedTokens>
     /// Logout: revoke the session of a refresh token (RFC 7009).
     func logout(refreshToken: String) async -> TargetOutcome<Void>
+    /// `true` when operations wait on I/O (HTTP): the driver then gives every virtual user its
+    /// own lane so that all users can have a request in flight at once. `false` (the default)
+    /// runs each worker's users inline, one operation at a time.
+    var operationsWaitOnIO: Bool { get }
+}
+
+extension LoadTarget {
+    public var operationsWaitOnIO: Bool { false }
 }
 
 /// A target that answers at once without doing anything: measures the driver's own
