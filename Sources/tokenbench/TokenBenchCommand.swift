@@ -12,7 +12,7 @@ struct TokenBenchCommand: AsyncParsableCommand {
             Exit codes: 0 pass; 1 invariant violation (the target broke refresh-token semantics); \
             2 SLO breach; 64 invalid flags or values.
             """,
-        subcommands: [RunCommand.self, ServeCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self]
     )
 
     /// Bad flags and values: one line naming the flag and the accepted form, exit 64 (EX_USAGE).

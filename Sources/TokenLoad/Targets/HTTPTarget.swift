@@ -154,7 +154,7 @@ public struct HTTPTarget: LoadTarget {
         return IssuedTokens(accessToken: access, refreshToken: refresh, expiresIn: expires)
     }
 
-    private func addClient(_ fields: inout [(String, String)], _ headers: inout HTTPHeaders) {
+    func addClient(_ fields: inout [(String, String)], _ headers: inout HTTPHeaders) {
         if let basicAuthorization {
             headers.add(name: "Authorization", value: basicAuthorization)
         } else if let id = profile.clientID {
@@ -162,7 +162,7 @@ public struct HTTPTarget: LoadTarget {
         }
     }
 
-    private func setBody(_ request: inout HTTPClientRequest, _ fields: [(String, String)]) {
+    func setBody(_ request: inout HTTPClientRequest, _ fields: [(String, String)]) {
         switch profile.encoding {
         case .form:
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -177,7 +177,7 @@ public struct HTTPTarget: LoadTarget {
     }
 
     /// The answer, or `nil` when the connection failed or timed out.
-    private func send(_ request: HTTPClientRequest) async -> Answer? {
+    func send(_ request: HTTPClientRequest) async -> Answer? {
         do {
             let response = try await client.execute(request, timeout: timeout)
             let body = try await response.body.collect(upTo: 1 << 20)

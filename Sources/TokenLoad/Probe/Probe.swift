@@ -1,0 +1,387 @@
+import AsyncHTTPClient
+import Crypto
+import ExtrasBase64
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Runs every case of `../shared/cases/refresh-token-cases.md` that has an HTTP face against a
+/// server, through an ``HTTPProfile``: reuse detection, family revocation, grace window,
+/// token confusion, `alg: none`, key confusion, logout, error shapes and bad input. A server
+/// that lacks a feature shows as failing or not applicable for that case; the probe never
+/// stops at the first surprise.
+public struct Probe: Sendable {
+    let target: HTTPTarget
+    let credentials: Credentials
+    /// The server's grace window, seconds (C1–C3 depend on it).
+    let grace: Double
+    /// How long C2 waits before its retry, seconds.
+    let retryDelay: Double
+
+    /// - Parameters:
+    ///   - target: the server and its profile.
+    ///   - credentials: accounts to log in with (user 0 … 9 are used).
+    ///   - grace: the server's grace window, seconds (0: the server has none).
+    public init(target: HTTPTarget, credentials: Credentials, grace: Double) {
+        self.target = target
+        self.credentials = credentials
+        self.grace = grace
+        self.retryDelay = min(3, grace * 0.3)
+    }
+
+    /// Runs every case, in order; slow ones (C3 waits for the grace window to pass) last.
+    public func run(progress: @Sendable (String) -> Void = { _ in }) async -> [ProbeResult] {
+        var results: [ProbeResult] = []
+        let cases: [(String, () async -> ProbeResult)] = [
+            ("T6", t6), ("C1", c1), ("C2", c2), ("C4", c4), ("C5", c5), ("C6", c6),
+            ("T1", t1), ("T2", t2), ("T3", t3), ("T4", t4), ("T5", t5), ("T7", t7),
+            ("E1", { notApplicable("E1", "access token just past exp, with leeway", "needs tokens signed with a chosen exp: the in-process suite covers it") }),
+            ("E2", { notApplicable("E2", "iat / nbf in the future, with leeway", "needs tokens signed with a chosen iat/nbf: the in-process suite covers it") }),
+            ("E3", { notApplicable("E3", "family past its absolute lifetime", "needs the family lifetime to pass: the in-process suite covers it") }),
+            ("S1", s1), ("S2", s2), ("S3", s3), ("X1", x1),
+            ("X2", { notApplicable("X2", "store unreachable → 503", "needs a store outage: the store fault tests cover it") }),
+            ("X4", x4), ("C3", c3),
+        ]
+        for (id, run) in cases {
+            progress(id)
+            results.append(await run())
+        }
+        return results
+    }
+
+    // MARK: Helpers
+
+    private func login(_ n: Int) async -> IssuedTokens? {
+        let account = credentials.credentials(n)
+        if case .ok(let tokens) = await target.login(username: account.username, password: account.password) { return tokens }
+        return nil
+    }
+
+    private func refresh(_ token: String) async -> TargetOutcome<IssuedTokens> { await target.refresh(refreshToken: token) }
+
+    private func notApplicable(_ id: String, _ title: String, _ why: String) -> ProbeResult {
+        ProbeResult(id: id, title: title, verdict: .notApplicable, evidence: why)
+    }
+
+    private func result(_ id: String, _ title: String, _ ok: Bool, _ evidence: String) -> ProbeResult {
+        ProbeResult(id: id, title: title, verdict: ok ? .pass : .fail, evidence: evidence)
+    }
+
+    private func noLogin(_ id: String, _ title: String) -> ProbeResult {
+        ProbeResult(id: id, title: title, verdict: .fail, evidence: "login failed: check the profile and credentials")
+    }
+
+    /// A short, safe description of an outcome (never a token).
+    static func describe<T>(_ outcome: TargetOutcome<T>) -> String {
+        switch outcome {
+        case .ok: "200"
+        case .rejected(let kind): kind.rawValue
+        case .failed(let kind): kind.rawValue
+        }
+    }
+
+    private func isGrantRejection<T>(_ outcome: TargetOutcome<T>) -> Bool {
+        if case .rejected(.invalidGrant) = outcome { return true }
+        return false
+    }
+
+    private func raw(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: ByteBuffer? = nil) async -> HTTPTarget.Answer? {
+        var request = HTTPClientRequest(url: target.baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(body) }
+        return await target.send(request)
+    }
+
+    private func resource(_ accessToken: String) async -> HTTPTarget.Answer? {
+        await raw(.GET, target.profile.resourcePath, headers: [("Authorization", "Bearer \(accessToken)")])
+    }
+
+    // MARK: Concurrency and retries
+
+    func c1() async -> ProbeResult {
+        let title = "10 concurrent refreshes of one token"
+        guard grace > 0 else { return notApplicable("C1", title, "the server has no grace window (--grace 0)") }
+        guard let first = await login(1) else { return noLogin("C1", title) }
+        let outcomes = await withTaskGroup(of: TargetOutcome<IssuedTokens>.self) { group in
+            for _ in 0..<10 { group.addTask { await self.refresh(first.refreshToken) } }
+            var all: [TargetOutcome<IssuedTokens>] = []
+            for await o in group { all.append(o) }
+            return all
+        }
+        var successors = Set<String>()
+        var refused = 0
+        for o in outcomes {
+            if case .ok(let t) = o { successors.insert(t.refreshToken) } else { refused += 1 }
+        }
+        guard refused == 0, successors.count == 1, let successor = successors.first else {
+            return result("C1", title, false, "\(10 - refused) × 200 with \(successors.count) distinct successors, \(refused) refused")
+        }
+        let after = await refresh(successor)
+        return result("C1", title, { if case .ok = after { return true }; return false }(),
+                      "10 × 200, one successor; the successor then refreshes: \(Self.describe(after))")
+    }
+
+    func c2() async -> ProbeResult {
+        let title = "lost response: retry inside grace"
+        guard grace > 0 else { return notApplicable("C2", title, "the server has no grace window (--grace 0)") }
+        guard let first = await login(2), case .ok(let second) = await refresh(first.refreshToken) else { return noLogin("C2", title) }
+        try? await Task.sleep(nanoseconds: UInt64(retryDelay * 1e9))
+        let retry = await refresh(first.refreshToken)
+        guard case .ok(let again) = retry else {
+            return result("C2", title, false, "retry after \(retryDelay) s: \(Self.describe(retry)), expected 200 with the same successor")
+        }
+        let same = again.refreshToken == second.refreshToken
+        let intact = await refresh(second.refreshToken)
+        let alive = { if case .ok = intact { return true }; return false }()
+        return result("C2", title, same && alive,
+                      "retry after \(retryDelay) s: 200, \(same ? "same" : "a different") successor; the successor then refreshes: \(Self.describe(intact))")
+    }
+
+    func c3() async -> ProbeResult {
+        let title = "retry after grace + 1 s revokes the family"
+        guard let first = await login(3), case .ok(let second) = await refresh(first.refreshToken) else { return noLogin("C3", title) }
+        try? await Task.sleep(nanoseconds: UInt64((grace + 1) * 1e9))
+        let retry = await refresh(first.refreshToken)
+        let after = await refresh(second.refreshToken)
+        return result("C3", title, isGrantRejection(retry) && isGrantRejection(after),
+                      "replay after \(grace + 1) s: \(Self.describe(retry)); then the newest token: \(Self.describe(after))")
+    }
+
+    func c4() async -> ProbeResult {
+        let title = "older token inside grace is reuse"
+        guard let r1 = await login(4), case .ok(let r2) = await refresh(r1.refreshToken),
+              case .ok(let r3) = await refresh(r2.refreshToken) else { return noLogin("C4", title) }
+        let replay = await refresh(r1.refreshToken)
+        let newest = await refresh(r3.refreshToken)
+        return result("C4", title, isGrantRejection(replay) && isGrantRejection(newest),
+                      "R1 after R1→R2→R3: \(Self.describe(replay)); then R3: \(Self.describe(newest))")
+    }
+
+    func c5() async -> ProbeResult {
+        let title = "revocation wins over the grace window"
+        guard let r1 = await login(5), case .ok(let r2) = await refresh(r1.refreshToken),
+              case .ok(let r3) = await refresh(r2.refreshToken) else { return noLogin("C5", title) }
+        _ = await refresh(r1.refreshToken) // the replay that revokes
+        try? await Task.sleep(nanoseconds: 200_000_000)
+        let newest = await refresh(r3.refreshToken)
+        let previous = await refresh(r2.refreshToken)
+        return result("C5", title, isGrantRejection(newest) && isGrantRejection(previous),
+                      "after a replay, R3 0.2 s later: \(Self.describe(newest)); R2 (inside grace): \(Self.describe(previous))")
+    }
+
+    func c6() async -> ProbeResult {
+        let title = "logout racing refresh (20 rounds)"
+        guard target.profile.revokePath != nil else { return notApplicable("C6", title, "the profile has no revocation path") }
+        var usable = 0
+        var raced = 0
+        for round in 0..<20 {
+            guard let tokens = await login(6 + round % 3) else { return noLogin("C6", title) }
+            async let refreshed = refresh(tokens.refreshToken)
+            async let logout = target.logout(refreshToken: tokens.refreshToken)
+            let (r, l) = await (refreshed, logout)
+            guard case .ok = l else { return result("C6", title, false, "logout answered \(Self.describe(l))") }
+            if case .ok(let minted) = r {
+                raced += 1
+                // After the logout returned, nothing the racing refresh minted may work.
+                if case .ok = await refresh(minted.refreshToken) { usable += 1 }
+                if let answer = await resource(minted.accessToken), answer.status == 200 { usable += 1 }
+            }
+        }
+        return result("C6", title, usable == 0,
+                      "\(raced) of 20 refreshes won the race; \(usable) minted tokens still usable after logout")
+    }
+
+    // MARK: Token confusion and forgery
+
+    func t1() async -> ProbeResult {
+        let title = "refresh token as Bearer at the resource"
+        guard let tokens = await login(0) else { return noLogin("T1", title) }
+        let answer = await resource(tokens.refreshToken)
+        let status = answer?.status ?? 0
+        return result("T1", title, status == 401, "GET \(target.profile.resourcePath) with the refresh token: \(status)")
+    }
+
+    func t2() async -> ProbeResult {
+        let title = "access token as refresh token"
+        guard let tokens = await login(0) else { return noLogin("T2", title) }
+        let outcome = await refresh(tokens.accessToken)
+        return result("T2", title, isGrantRejection(outcome), "refresh with the access token: \(Self.describe(outcome))")
+    }
+
+    /// Splits a compact JWS, or `nil`.
+    private func parts(_ jws: String) -> (header: [String: Any], payload: Substring, signature: Substring)? {
+        let p = jws.split(separator: ".", omittingEmptySubsequences: false)
+        guard p.count == 3, let bytes = try? Base64.decode(string: String(p[0]), options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+              let header = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        return (header, p[1], p[2])
+    }
+
+    private func encodeHeader(_ header: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data()
+        return Base64.encodeToString(bytes: data, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+    }
+
+    func t3() async -> ProbeResult {
+        let title = "alg: none, signature stripped or kept"
+        guard let tokens = await login(0) else { return noLogin("T3", title) }
+        guard let jws = parts(tokens.accessToken) else { return notApplicable("T3", title, "the access token is not a JWS") }
+        var header = jws.header
+        header["alg"] = "none"
+        let unsigned = encodeHeader(header) + "." + jws.payload
+        let stripped = await resource(unsigned + ".")
+        let kept = await resource(unsigned + "." + jws.signature)
+        let a = stripped?.status ?? 0, b = kept?.status ?? 0
+        return result("T3", title, a == 401 && b == 401, "alg none, stripped: \(a); alg none, signature kept: \(b)")
+    }
+
+    func t4() async -> ProbeResult {
+        let title = "HS256 signed with the RSA public key"
+        guard let tokens = await login(0), let jws = parts(tokens.accessToken) else { return noLogin("T4", title) }
+        guard let jwks = await raw(.GET, "/.well-known/jwks.json"), jwks.status == 200,
+              let keys = (jwks.json as? [String: Any])?["keys"] as? [[String: Any]],
+              let rsa = keys.first(where: { $0["kty"] as? String == "RSA" }),
+              let n = rsa["n"] as? String else {
+            return notApplicable("T4", title, "the server publishes no RSA key (it does not use RS256)")
+        }
+        var header = jws.header
+        header["alg"] = "HS256"
+        if let kid = rsa["kid"] as? String { header["kid"] = kid }
+        let input = encodeHeader(header) + "." + jws.payload
+        // Two spellings of "the public key bytes": the JWK's modulus text and its raw bytes.
+        let modulus = (try? Base64.decode(string: n, options: [.base64UrlAlphabet, .omitPaddingCharacter])) ?? []
+        var statuses: [Int] = []
+        for secret in [Array(n.utf8), modulus] {
+            let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: SymmetricKey(data: secret))
+            let signature = Base64.encodeToString(bytes: Array(mac), options: [.base64UrlAlphabet, .omitPaddingCharacter])
+            statuses.append(await resource(input + "." + signature)?.status ?? 0)
+        }
+        return result("T4", title, statuses.allSatisfy { $0 == 401 }, "HS256 with the RSA key as secret (2 spellings): \(statuses)")
+    }
+
+    func t5() async -> ProbeResult {
+        let title = "unknown kid, no fallback key"
+        guard let tokens = await login(0), let jws = parts(tokens.accessToken) else { return noLogin("T5", title) }
+        var header = jws.header
+        header["kid"] = "tokenbench-probe-unknown-kid"
+        let forged = encodeHeader(header) + "." + jws.payload + "." + jws.signature
+        let status = await resource(forged)?.status ?? 0
+        return result("T5", title, status == 401, "original signature under an unknown kid: \(status)")
+    }
+
+    func t6() async -> ProbeResult {
+        let title = "two logins in one second differ"
+        guard let a = await login(0), let b = await login(0) else { return noLogin("T6", title) }
+        let differ = a.accessToken != b.accessToken && a.refreshToken != b.refreshToken
+        return result("T6", title, differ, differ ? "access and refresh tokens differ" : "tokens repeat across logins")
+    }
+
+    func t7() async -> ProbeResult {
+        let title = "tampered refresh tokens, nothing written"
+        guard let tokens = await login(7) else { return noLogin("T7", title) }
+        let t = tokens.refreshToken
+        var changed = Array(t)
+        if !changed.isEmpty { changed[changed.count / 2] = changed[changed.count / 2] == "A" ? "B" : "A" }
+        let inputs: [(String, String)] = [
+            ("one character changed", String(changed)), ("truncated", String(t.dropLast(3))), ("empty", ""),
+            ("100 KB", String(repeating: "A", count: 100_000)), ("non-ASCII", "é🙂" + t.dropFirst(2)),
+        ]
+        var notes: [String] = []
+        var ok = true
+        for (name, value) in inputs {
+            let outcome = await refresh(value)
+            switch outcome {
+            case .rejected(.invalidGrant), .rejected(.invalidRequest): break
+            default: ok = false
+            }
+            notes.append("\(name): \(Self.describe(outcome))")
+        }
+        let original = await refresh(t)
+        let intact = { if case .ok = original { return true }; return false }()
+        return result("T7", title, ok && intact, notes.joined(separator: ", ") + "; the real token then: \(Self.describe(original))")
+    }
+
+    // MARK: Session state
+
+    func s1() async -> ProbeResult {
+        let title = "logout with the refresh token only"
+        guard target.profile.revokePath != nil else { return notApplicable("S1", title, "the profile has no revocation path") }
+        guard let tokens = await login(8) else { return noLogin("S1", title) }
+        let logout = await target.logout(refreshToken: tokens.refreshToken)
+        let after = await refresh(tokens.refreshToken)
+        return result("S1", title, { if case .ok = logout { return true }; return false }() && isGrantRejection(after),
+                      "revoke (no access token): \(Self.describe(logout)); refresh then: \(Self.describe(after))")
+    }
+
+    func s2() async -> ProbeResult {
+        let title = "log out everywhere, 3 sessions"
+        guard let path = target.profile.logoutAllPath else { return notApplicable("S2", title, "the profile has no 'log out everywhere' path") }
+        var sessions: [IssuedTokens] = []
+        for _ in 0..<3 { if let s = await login(9) { sessions.append(s) } }
+        guard sessions.count == 3 else { return noLogin("S2", title) }
+        let answer = await raw(.POST, path, headers: [("Authorization", "Bearer \(sessions[0].accessToken)")])
+        var refused = 0
+        for s in sessions where isGrantRejection(await refresh(s.refreshToken)) { refused += 1 }
+        let status = answer?.status ?? 0
+        return result("S2", title, (200..<300).contains(status) && refused == 3,
+                      "POST \(path): \(status); \(refused) of 3 sessions' refresh tokens refused")
+    }
+
+    func s3() async -> ProbeResult {
+        let title = "revoke unknown or revoked token → 200"
+        guard target.profile.revokePath != nil else { return notApplicable("S3", title, "the profile has no revocation path") }
+        let unknown = await target.logout(refreshToken: "tokenbench-probe-unknown-token")
+        guard let tokens = await login(0) else { return noLogin("S3", title) }
+        _ = await target.logout(refreshToken: tokens.refreshToken)
+        let again = await target.logout(refreshToken: tokens.refreshToken)
+        let ok = { if case .ok = unknown, case .ok = again { return true }; return false }()
+        return result("S3", title, ok, "unknown token: \(Self.describe(unknown)); already revoked: \(Self.describe(again))")
+    }
+
+    // MARK: Errors
+
+    func x1() async -> ProbeResult {
+        let title = "reused token: 400 JSON invalid_grant"
+        // R1 → R2 → R3: R1 is two steps old, so it is reuse whatever the grace window.
+        guard let r1 = await login(0), case .ok(let r2) = await refresh(r1.refreshToken),
+              case .ok = await refresh(r2.refreshToken) else { return noLogin("X1", title) }
+        var fields: [(String, String)] = []
+        if let grant = target.profile.refreshGrantType { fields.append(("grant_type", grant)) }
+        var request = HTTPClientRequest(url: target.baseURL + target.profile.refreshPath)
+        request.method = .POST
+        switch target.profile.refreshTokenIn {
+        case .body: fields.append((target.profile.refreshTokenField, r1.refreshToken))
+        case .bearer: request.headers.add(name: "Authorization", value: "Bearer \(r1.refreshToken)")
+        case .cookie(let name): request.headers.add(name: "Cookie", value: "\(name)=\(r1.refreshToken)")
+        }
+        target.addClient(&fields, &request.headers)
+        target.setBody(&request, fields)
+        guard let answer = await target.send(request) else { return result("X1", title, false, "no answer") }
+        let json = answer.headers["Content-Type"].first?.hasPrefix("application/json") ?? false
+        return result("X1", title, answer.status == 400 && answer.error == "invalid_grant" && json,
+                      "replayed token: \(answer.status) error=\(answer.error ?? "none")\(json ? "" : " (not application/json)")")
+    }
+
+    func x4() async -> ProbeResult {
+        let title = "malformed requests: 400/413 with JSON error"
+        let path = target.profile.refreshPath
+        let form = ("Content-Type", "application/x-www-form-urlencoded")
+        let probes: [(String, [(String, String)], ByteBuffer, Set<Int>)] = [
+            ("malformed JSON", [("Content-Type", "application/json")], ByteBuffer(string: "{\"grant_type\": "), [400]),
+            ("wrong content type", [("Content-Type", "text/plain")], ByteBuffer(string: "grant_type=refresh_token"), [400, 415]),
+            ("1 MB body", [form], ByteBuffer(repeating: UInt8(ascii: "a"), count: 1 << 20), [400, 413]),
+            ("missing field", [form], ByteBuffer(string: "grant_type=refresh_token"), [400]),
+            ("unknown grant_type", [form], ByteBuffer(string: "grant_type=tokenbench_probe"), [400]),
+        ]
+        var notes: [String] = []
+        var ok = true
+        for (name, headers, body, expected) in probes {
+            let answer = await raw(.POST, path, headers: headers, body: body)
+            let status = answer?.status ?? 0
+            let hasError = answer?.error != nil
+            if !expected.contains(status) || !hasError { ok = false }
+            notes.append("\(name): \(status)\(hasError ? " \(answer?.error ?? "")" : " (no JSON error)")")
+        }
+        return result("X4", title, ok, notes.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import TokenLoad
+
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Check a server against every refresh-token case with an HTTP face (pass / fail / n/a).",
+        discussion: "Exit codes: 0 every applicable case passes; 1 a case fails; 64 invalid flags.")
+
+    @Argument(help: "The server, e.g. http://127.0.0.1:8080.")
+    var url: String
+    @Option(help: "The server's grace window (C1–C3 depend on it; C3 waits grace + 1 s).")
+    var grace: String = "10s"
+    @Option(help: "Write the results as JSON to this file.")
+    var json: String?
+    @OptionGroup(title: "HTTP target") var http: HTTPOptions
+
+    func validate() throws {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw ValidationError("url: expected a URL such as http://127.0.0.1:8080 (got '\(url)')")
+        }
+        let g = try Flags.seconds(grace, "--grace")
+        guard g >= 0, g <= 300 else { throw ValidationError("--grace: expected a duration of 0 ... 300s") }
+        _ = try http.httpProfile()
+        _ = try http.credentials()
+    }
+
+    func run() async throws {
+        let target = try http.target(url: url, users: 16, accessTTL: 300)
+        let probe = Probe(target: target, credentials: try http.credentials(), grace: try Flags.seconds(grace, "--grace"))
+        let results = await probe.run { id in FileHandle.standardError.write(Data("probing \(id)…\n".utf8)) }
+        await target.shutdown()
+        print(ProbeResult.table(results))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+        }
+        if results.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
+    }
+}
