@@ -80,6 +80,16 @@ struct CLITests {
             (["--rate", "0.0001", "--users", "100"], "--rate"), (["--out", "/proc/tokenbench-no-such-dir"], "--out"),
             (["--out", ""], "--out"), (["--target", "noop", "--slo", "sign.p99<1ms"], "--slo"),
             (["--refresh-jitter", "1h"], "--refresh-jitter"),
+            (["--target", "ftp://127.0.0.1:1"], "--target"),
+            (["--target", "http://127.0.0.1:1", "--profile", "soap"], "--profile"),
+            (["--target", "http://127.0.0.1:1", "--refresh-token-in", "header"], "--refresh-token-in"),
+            (["--target", "http://127.0.0.1:1", "--access-token-pointer", "access_token"], "--access-token-pointer"),
+            (["--target", "http://127.0.0.1:1", "--login-path", "oauth/token"], "--login-path"),
+            (["--target", "http://127.0.0.1:1", "--users-csv", "/nonexistent/users.csv"], "--users-csv"),
+            (["--target", "http://127.0.0.1:1", "--username-pattern", "alice"], "--username-pattern"),
+            (["--target", "http://127.0.0.1:1", "--connections", "0"], "--connections"),
+            (["--target", "http://127.0.0.1:1", "--client-secret", "s"], "--client-secret"),
+            (["--target", "http://127.0.0.1:1", "--body-format", "xml"], "--body-format"),
           ])
     func badFlags(_ flags: [String], _ named: String) throws {
         let out = temporaryDirectory()
@@ -89,6 +99,32 @@ struct CLITests {
         #expect(lines.count == 1, "one line: \(r.stderr)")
         #expect(r.stderr.contains(named))
         #expect(!FileManager.default.fileExists(atPath: out), "no partial result directory")
+    }
+
+    @Test("serve and probe: invalid flags get one line naming the flag, exit 64",
+          arguments: [
+            (["serve", "--port", "70000"], "--port"), (["serve", "--alg", "none"], "--alg"),
+            (["serve", "--grace", "-1s"], "--grace"), (["serve", "--users", "0"], "--users"),
+            (["serve", "--max-body", "10"], "--max-body"), (["serve", "--password-hash", "md5"], "--password-hash"),
+            (["probe", "localhost:8080"], "url"), (["probe", "http://127.0.0.1:1", "--grace", "1 week"], "--grace"),
+            (["probe", "http://127.0.0.1:1", "--profile", "soap"], "--profile"),
+          ])
+    func badServeAndProbeFlags(_ arguments: [String], _ named: String) throws {
+        let r = try run(arguments)
+        #expect(r.status == 64)
+        #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.contains(named))
+    }
+
+    @Test("a users CSV without the username and password columns is refused")
+    func badCSV() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokenbench-\(UUID().uuidString).csv")
+        try Data("login,secret\nalice,pw\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let r = try run(["run", "--target", "http://127.0.0.1:1", "--duration", "1s", "--users-csv", file.path])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--users-csv"))
+        #expect(r.stderr.contains("username and password"))
     }
 
     @Test("an SLO breach exits 2")

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Crypto
 import ExtrasBase64
 import Foundation
@@ -86,10 +85,8 @@ public struct Probe: Sendable {
     }
 
     private func raw(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: ByteBuffer? = nil) async -> HTTPTarget.Answer? {
-        var request = HTTPClientRequest(url: target.baseURL + path)
-        request.method = method
+        var request = HTTPRequestSpec(method: method, path: target.basePath + path, body: body)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(body) }
         return await target.send(request)
     }
 
@@ -347,8 +344,7 @@ public struct Probe: Sendable {
               case .ok = await refresh(r2.refreshToken) else { return noLogin("X1", title) }
         var fields: [(String, String)] = []
         if let grant = target.profile.refreshGrantType { fields.append(("grant_type", grant)) }
-        var request = HTTPClientRequest(url: target.baseURL + target.profile.refreshPath)
-        request.method = .POST
+        var request = HTTPRequestSpec(method: .POST, path: target.basePath + target.profile.refreshPath)
         switch target.profile.refreshTokenIn {
         case .body: fields.append((target.profile.refreshTokenField, r1.refreshToken))
         case .bearer: request.headers.add(name: "Authorization", value: "Bearer \(r1.refreshToken)")

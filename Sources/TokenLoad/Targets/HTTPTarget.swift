@@ -1,10 +1,9 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
 
 /// Any HTTP token endpoint, spoken to through an ``HTTPProfile`` over a keep-alive connection
-/// pool (swift-server/async-http-client).
+/// pool (``HTTP1Client``: SwiftNIO's HTTP/1.1 codecs; plain `http://` only).
 ///
 /// Answers are classified per RFC 6749 §5.2 / RFC 6750 §3: 200 → ok; 400 with
 /// `invalid_grant` → rejected (invalid grant); 400 otherwise → rejected (invalid request);
@@ -15,8 +14,9 @@ import NIOHTTP1
 public struct HTTPTarget: LoadTarget {
     public let baseURL: String
     public let profile: HTTPProfile
-    let client: HTTPClient
-    let timeout: TimeAmount
+    let client: HTTP1Client
+    /// A path prefix from the URL (empty for `http://host:port`).
+    let basePath: String
     let accessPointer: JSONPointer
     let refreshPointer: JSONPointer
     let expiresPointer: JSONPointer
@@ -33,37 +33,34 @@ public struct HTTPTarget: LoadTarget {
     ///   - connections: the most keep-alive connections opened to the server.
     ///   - timeout: per request, seconds.
     ///   - defaultExpiresIn: assumed access-token lifetime when answers lack `expires_in`, seconds.
-    /// - Throws: ``TokenAuth/ConfigurationError`` for a URL that is not `http://…` or a pointer that is not RFC 6901.
-    public init(url: String, profile: HTTPProfile, connections: Int, timeout: Double = 10, defaultExpiresIn: Double = 300) throws {
-        guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil else {
-            throw HTTPTargetError("--target", "a URL such as http://127.0.0.1:8080")
+    /// - Throws: ``HTTPTargetError`` for a URL that is not `http://HOST[:PORT][/PATH]` or a pointer that is not RFC 6901.
+    public init(url: String, profile: HTTPProfile, connections: Int, timeout: Double = 10, defaultExpiresIn: Double = 300) throws(HTTPTargetError) {
+        guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host, !host.isEmpty,
+              parsed.query == nil, parsed.user == nil else {
+            throw HTTPTargetError("--target", "a plain-HTTP URL such as http://127.0.0.1:8080 (https is not supported: put a TLS-terminating proxy in front)")
         }
         guard let access = JSONPointer(profile.accessTokenPointer) else { throw HTTPTargetError("--access-token-pointer", "an RFC 6901 JSON pointer such as /access_token") }
         guard let refresh = JSONPointer(profile.refreshTokenPointer) else { throw HTTPTargetError("--refresh-token-pointer", "an RFC 6901 JSON pointer such as /refresh_token") }
         guard let expires = JSONPointer(profile.expiresInPointer) else { throw HTTPTargetError("--expires-in-pointer", "an RFC 6901 JSON pointer such as /expires_in") }
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        basePath = parsed.path == "/" ? "" : (parsed.path.hasSuffix("/") ? String(parsed.path.dropLast()) : parsed.path)
         self.profile = profile
         accessPointer = access
         refreshPointer = refresh
         expiresPointer = expires
-        self.timeout = .nanoseconds(Int64(timeout * 1e9))
         self.defaultExpiresIn = defaultExpiresIn
         if let id = profile.clientID, let secret = profile.clientSecret {
             basicAuthorization = "Basic " + Data("\(Self.formEscape(id)):\(Self.formEscape(secret))".utf8).base64EncodedString()
         } else {
             basicAuthorization = nil
         }
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, connections))
-        configuration.timeout = .init(connect: .seconds(5), read: self.timeout)
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = HTTP1Client(host: host, port: parsed.port ?? 80, connections: connections,
+                             timeout: .nanoseconds(Int64(timeout * 1e9)))
     }
 
     /// Closes the connection pool. Call once the run is over.
     public func shutdown() async {
-        try? await client.shutdown()
+        client.shutdown()
     }
 
     // MARK: LoadTarget
@@ -89,7 +86,7 @@ public struct HTTPTarget: LoadTarget {
     }
 
     public func access(accessToken: String) async -> TargetOutcome<Void> {
-        var request = HTTPClientRequest(url: baseURL + profile.resourcePath)
+        var request = HTTPRequestSpec(method: .GET, path: basePath + profile.resourcePath)
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
         guard let answer = await send(request) else { return .failed(.transport) }
         switch answer.status {
@@ -101,8 +98,7 @@ public struct HTTPTarget: LoadTarget {
 
     public func logout(refreshToken: String) async -> TargetOutcome<Void> {
         guard let path = profile.revokePath else { return .ok(()) }
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
+        var request = HTTPRequestSpec(method: .POST, path: basePath + path)
         var fields = [(profile.revokeTokenField, refreshToken), ("token_type_hint", "refresh_token")]
         addClient(&fields, &request.headers)
         setBody(&request, fields)
@@ -126,9 +122,7 @@ public struct HTTPTarget: LoadTarget {
 
     private func tokenRequest(path: String, fields: [(String, String)], headers: HTTPHeaders,
                               previousRefresh: String?) async -> TargetOutcome<IssuedTokens> {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = .POST
-        request.headers.add(contentsOf: headers)
+        var request = HTTPRequestSpec(method: .POST, path: basePath + path, headers: headers)
         var fields = fields
         addClient(&fields, &request.headers)
         setBody(&request, fields)
@@ -162,33 +156,29 @@ public struct HTTPTarget: LoadTarget {
         }
     }
 
-    func setBody(_ request: inout HTTPClientRequest, _ fields: [(String, String)]) {
+    func setBody(_ request: inout HTTPRequestSpec, _ fields: [(String, String)]) {
         switch profile.encoding {
         case .form:
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             let body = fields.map { "\(Self.formEscape($0.0))=\(Self.formEscape($0.1))" }.joined(separator: "&")
-            request.body = .bytes(ByteBuffer(string: body))
+            request.body = ByteBuffer(string: body)
         case .json:
             request.headers.add(name: "Content-Type", value: "application/json")
             let object = Dictionary(fields, uniquingKeysWith: { _, last in last })
             let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
-            request.body = .bytes(ByteBuffer(bytes: data))
+            request.body = ByteBuffer(bytes: data)
         }
     }
 
     /// The answer, or `nil` when the connection failed or timed out.
-    func send(_ request: HTTPClientRequest) async -> Answer? {
-        do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 1 << 20)
-            var json: Any? = nil
-            if body.readableBytes > 0, body.readableBytesView.first == UInt8(ascii: "{") || body.readableBytesView.first == UInt8(ascii: "[") {
-                json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView))
-            }
-            return Answer(status: Int(response.status.code), headers: response.headers, json: json)
-        } catch {
-            return nil
+    func send(_ request: HTTPRequestSpec) async -> Answer? {
+        guard let answer = try? await client.execute(request) else { return nil }
+        var json: Any? = nil
+        let body = answer.body.readableBytesView
+        if let first = body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            json = try? JSONSerialization.jsonObject(with: Data(body))
         }
+        return Answer(status: answer.status, headers: answer.headers, json: json)
     }
 
     // MARK: Classification

@@ -1,0 +1,300 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// One HTTP request as the driver sends it.
+public struct HTTPRequestSpec: Sendable {
+    public var method: HTTPMethod
+    /// Path and query, e.g. `/oauth/token`.
+    public var path: String
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer?
+
+    public init(method: HTTPMethod, path: String, headers: HTTPHeaders = [:], body: ByteBuffer? = nil) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// One HTTP answer, read whole.
+public struct HTTPAnswer: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+}
+
+/// The driver's HTTP/1.1 client: a keep-alive connection pool on SwiftNIO's own codecs
+/// (`HTTPRequestEncoder`, `HTTPResponseDecoder`), one request in flight per connection.
+///
+/// Why not async-http-client: measured on this 2-core machine against `GET /healthz` of our
+/// server with 64 connections, async-http-client reached 4.7k–6.3k requests/s where wrk
+/// reached 15k/s; its per-request state machines and hops were the driver's bottleneck. This
+/// client does one event-loop submit and one future per request.
+final class HTTP1Client: Sendable {
+    let host: String
+    let port: Int
+    let limit: Int
+    let timeout: TimeAmount
+    let group: any EventLoopGroup
+    private let state = Mutex(State())
+
+    struct State: ~Copyable {
+        var idle: [HTTP1Connection] = []
+        var open = 0
+        var waiters: [CheckedContinuation<HTTP1Connection?, Never>] = []
+        var shutDown = false
+    }
+
+    /// - Parameters:
+    ///   - host, port: the server.
+    ///   - connections: the most connections opened at once; further requests wait for a free one.
+    ///   - timeout: per request.
+    init(host: String, port: Int, connections: Int, timeout: TimeAmount,
+         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.host = host
+        self.port = port
+        self.limit = max(1, connections)
+        self.timeout = timeout
+        self.group = group
+    }
+
+    /// Sends `request` and reads the whole answer (at most 4 MiB of body).
+    /// - Throws: `ChannelError`, `IOError` or ``HTTP1ClientError`` when the connection fails,
+    ///   times out, or the answer is malformed or too large.
+    func execute(_ request: HTTPRequestSpec) async throws -> HTTPAnswer {
+        let connection = try await acquire()
+        do {
+            let answer = try await connection.send(request, host: host, timeout: timeout)
+            if answer.keepAlive { release(connection) } else { discard(connection) }
+            return answer.answer
+        } catch {
+            discard(connection)
+            throw error
+        }
+    }
+
+    /// Closes every connection; later requests fail.
+    func shutdown() {
+        let (idle, waiters) = state.withLock { s in
+            s.shutDown = true
+            defer { s.idle = []; s.waiters = [] }
+            return (s.idle, s.waiters)
+        }
+        for c in idle { c.close() }
+        for w in waiters { w.resume(returning: nil) }
+    }
+
+    private enum Next {
+        case use(HTTP1Connection)
+        case connect
+        case wait
+        case closed
+    }
+
+    private func acquire() async throws -> HTTP1Connection {
+        while true {
+            let next: Next = state.withLock { s in
+                if s.shutDown { return .closed }
+                if let c = s.idle.popLast() { return .use(c) }
+                if s.open < limit { s.open += 1; return .connect }
+                return .wait
+            }
+            switch next {
+            case .use(let c): return c
+            case .closed: throw HTTP1ClientError.shutDown
+            case .connect:
+                do {
+                    return try await HTTP1Connection.connect(host: host, port: port, group: group)
+                } catch {
+                    slotFreed()
+                    throw error
+                }
+            case .wait:
+                // Decided again under the lock that parks us, so a connection released in
+                // between is not missed.
+                let handed: HTTP1Connection? = await withCheckedContinuation { continuation in
+                    let now: Next = state.withLock { s in
+                        if s.shutDown { return .closed }
+                        if let c = s.idle.popLast() { return .use(c) }
+                        if s.open < limit { return .connect }
+                        s.waiters.append(continuation)
+                        return .wait
+                    }
+                    switch now {
+                    case .use(let c): continuation.resume(returning: c)
+                    case .connect, .closed: continuation.resume(returning: nil)
+                    case .wait: break
+                    }
+                }
+                if let handed { return handed }
+            }
+        }
+    }
+
+    private func release(_ connection: HTTP1Connection) {
+        let waiter: CheckedContinuation<HTTP1Connection?, Never>? = state.withLock { s in
+            if s.shutDown { return nil }
+            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
+            s.idle.append(connection)
+            return nil
+        }
+        if let waiter { waiter.resume(returning: connection) }
+        else if state.withLock({ $0.shutDown }) { connection.close() }
+    }
+
+    private func discard(_ connection: HTTP1Connection) {
+        connection.close()
+        slotFreed()
+    }
+
+    /// A connection slot came free: a waiter, if any, may open one.
+    private func slotFreed() {
+        let waiter: CheckedContinuation<HTTP1Connection?, Never>? = state.withLock { s in
+            s.open -= 1
+            return s.waiters.isEmpty ? nil : s.waiters.removeFirst()
+        }
+        waiter?.resume(returning: nil)
+    }
+}
+
+/// Errors of ``HTTP1Client`` itself (NIO's own errors pass through).
+enum HTTP1ClientError: Error {
+    case shutDown
+    case timedOut
+    case connectionClosed
+    case bodyTooLarge
+    case unexpectedPart
+}
+
+/// One keep-alive connection: NIO's HTTP/1.1 client codecs and a handler that collects one
+/// answer at a time.
+final class HTTP1Connection: Sendable {
+    let channel: any Channel
+    let handler: NIOLoopBound<AnswerCollector>
+
+    private init(channel: any Channel, handler: NIOLoopBound<AnswerCollector>) {
+        self.channel = channel
+        self.handler = handler
+    }
+
+    static func connect(host: String, port: Int, group: any EventLoopGroup) async throws -> HTTP1Connection {
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(AnswerCollector())
+                }
+            }
+            .connect(host: host, port: port).get()
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: AnswerCollector.self), eventLoop: channel.eventLoop)
+        }.get()
+        return HTTP1Connection(channel: channel, handler: handler)
+    }
+
+    func send(_ request: HTTPRequestSpec, host: String, timeout: TimeAmount) async throws -> (answer: HTTPAnswer, keepAlive: Bool) {
+        let handler = self.handler
+        return try await channel.eventLoop.flatSubmit {
+            handler.value.send(request, host: host, timeout: timeout)
+        }.get()
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}
+
+/// Collects the parts of one answer and completes the pending request's promise. Lives on
+/// its channel's event loop.
+final class AnswerCollector: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private var context: ChannelHandlerContext?
+    private var pending: EventLoopPromise<(answer: HTTPAnswer, keepAlive: Bool)>?
+    private var timer: Scheduled<Void>?
+    private var head: HTTPResponseHead?
+    private var body: ByteBuffer?
+    static let maxBody = 4 << 20
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func send(_ request: HTTPRequestSpec, host: String, timeout: TimeAmount) -> EventLoopFuture<(answer: HTTPAnswer, keepAlive: Bool)> {
+        guard let context, pending == nil, context.channel.isActive else {
+            return (self.context?.eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeFailedFuture(HTTP1ClientError.connectionClosed)
+        }
+        let promise = context.eventLoop.makePromise(of: (answer: HTTPAnswer, keepAlive: Bool).self)
+        pending = promise
+        head = nil
+        body = nil
+        var headers = request.headers
+        if !headers.contains(name: "Host") { headers.add(name: "Host", value: host) }
+        headers.replaceOrAdd(name: "Content-Length", value: String(request.body?.readableBytes ?? 0))
+        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path, headers: headers)
+        timer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            self?.fail(HTTP1ClientError.timedOut)
+            context.close(promise: nil)
+        }
+        context.write(wrapOutboundOut(.head(requestHead)), promise: nil)
+        if let body = request.body, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        return promise.futureResult
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+        case .body(var part):
+            if body == nil {
+                body = part
+            } else {
+                body!.writeBuffer(&part)
+            }
+            if (body?.readableBytes ?? 0) > Self.maxBody {
+                fail(HTTP1ClientError.bodyTooLarge)
+                context.close(promise: nil)
+            }
+        case .end:
+            guard let head, let promise = pending else {
+                fail(HTTP1ClientError.unexpectedPart)
+                context.close(promise: nil)
+                return
+            }
+            pending = nil
+            timer?.cancel()
+            timer = nil
+            let answer = HTTPAnswer(status: Int(head.status.code), headers: head.headers, body: body ?? ByteBuffer())
+            self.head = nil
+            self.body = nil
+            promise.succeed((answer, head.isKeepAlive))
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(HTTP1ClientError.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(error)
+        context.close(promise: nil)
+    }
+
+    private func fail(_ error: any Error) {
+        timer?.cancel()
+        timer = nil
+        if let promise = pending {
+            pending = nil
+            promise.fail(error)
+        }
+    }
+}
