@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenLoadTests",
-            dependencies: ["TokenLoad", "TokenAuth"]
+            dependencies: ["TokenLoad", "TokenAuth", .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(
             name: "TokenAuthServerTests",

@@ -5,8 +5,9 @@
 ///
 /// For targets whose operations wait on I/O (``LoadTarget/operationsWaitOnIO``, HTTP) each
 /// user runs in its own lane (a child task), so every user can have a request in flight, as
-/// the closed model requires; all lanes of a worker run on one ``SerialTaskExecutor``, so they
-/// share the users and the recorder without locks.
+/// the closed model requires; all lanes of a worker run on one serial executor (the target's
+/// ``LoadTarget/laneExecutor(worker:)``, for HTTP an event loop, or a ``SerialTaskExecutor``),
+/// so they share the users and the recorder without locks.
 final class Worker<Target: LoadTarget>: @unchecked Sendable {
     // @unchecked: all mutable state is touched only by the task running `run()`; the driver
     // reads `recorder` after that task has finished (its `live` part is locked).
@@ -52,7 +53,8 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
 
     func run() async {
         if target.operationsWaitOnIO {
-            let executor = SerialTaskExecutor(label: "tokenbench.worker.\(index)")
+            // One serial executor per worker: its lanes share the users and the recorder.
+            let executor = target.laneExecutor(worker: index) ?? SerialTaskExecutor(label: "tokenbench.worker.\(index)")
             await withTaskGroup(of: Void.self) { group in
                 for slot in users.indices {
                     group.addTask(executorPreference: executor) { await self.lane(slot) }

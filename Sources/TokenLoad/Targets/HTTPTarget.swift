@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Any HTTP token endpoint, spoken to through an ``HTTPProfile`` over a keep-alive connection
 /// pool (``HTTP1Client``: SwiftNIO's HTTP/1.1 codecs; plain `http://` only).
@@ -14,7 +15,8 @@ import NIOHTTP1
 public struct HTTPTarget: LoadTarget {
     public let baseURL: String
     public let profile: HTTPProfile
-    let client: HTTP1Client
+    /// One client per event loop; a worker's lanes run on its loop and use its client.
+    let clients: [HTTP1Client]
     /// A path prefix from the URL (empty for `http://host:port`).
     let basePath: String
     let accessPointer: JSONPointer
@@ -26,6 +28,17 @@ public struct HTTPTarget: LoadTarget {
 
     public var name: String { baseURL }
     public var operationsWaitOnIO: Bool { true }
+
+    /// Worker `index` runs its lanes on event loop `index mod loops`, where its connections live.
+    public func laneExecutor(worker index: Int) -> (any TaskExecutor)? {
+        EventLoopTaskExecutor(clients[index % clients.count].group.next())
+    }
+
+    /// The client of the event loop we are on (a worker's lane), else the first.
+    private var client: HTTP1Client {
+        for c in clients where c.group.next().inEventLoop { return c }
+        return clients[0]
+    }
 
     /// - Parameters:
     ///   - url: `http://HOST:PORT` (a path, if any, prefixes the profile's paths).
@@ -54,13 +67,16 @@ public struct HTTPTarget: LoadTarget {
         } else {
             basicAuthorization = nil
         }
-        client = HTTP1Client(host: host, port: parsed.port ?? 80, connections: connections,
-                             timeout: .nanoseconds(Int64(timeout * 1e9)))
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let perLoop = max(1, (connections + loops.count - 1) / loops.count)
+        clients = loops.map {
+            HTTP1Client(host: host, port: parsed.port ?? 80, connections: perLoop, timeout: .nanoseconds(Int64(timeout * 1e9)), group: $0)
+        }
     }
 
     /// Closes the connection pool. Call once the run is over.
     public func shutdown() async {
-        client.shutdown()
+        for c in clients { c.shutdown() }
     }
 
     // MARK: LoadTarget
@@ -88,7 +104,7 @@ public struct HTTPTarget: LoadTarget {
     public func access(accessToken: String) async -> TargetOutcome<Void> {
         var request = HTTPRequestSpec(method: .GET, path: basePath + profile.resourcePath)
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
-        guard let answer = await send(request) else { return .failed(.transport) }
+        guard let answer = await send(request, readJSON: false) else { return .failed(.transport) }
         switch answer.status {
         case 200..<300: return .ok(())
         case 401, 403: return .rejected(.invalidToken)
@@ -171,11 +187,13 @@ public struct HTTPTarget: LoadTarget {
     }
 
     /// The answer, or `nil` when the connection failed or timed out.
-    func send(_ request: HTTPRequestSpec) async -> Answer? {
+    /// - Parameter readJSON: parse a JSON body (token answers and errors; not needed for a
+    ///   successful resource call).
+    func send(_ request: HTTPRequestSpec, readJSON: Bool = true) async -> Answer? {
         guard let answer = try? await client.execute(request) else { return nil }
         var json: Any? = nil
         let body = answer.body.readableBytesView
-        if let first = body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+        if readJSON || answer.status >= 300, let first = body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             json = try? JSONSerialization.jsonObject(with: Data(body))
         }
         return Answer(status: answer.status, headers: answer.headers, json: json)

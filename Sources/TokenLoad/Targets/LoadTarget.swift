@@ -60,10 +60,14 @@ public protocol LoadTarget: Sendable {
     /// own lane so that all users can have a request in flight at once. `false` (the default)
     /// runs each worker's users inline, one operation at a time.
     var operationsWaitOnIO: Bool { get }
+    /// With ``operationsWaitOnIO``: the serial executor worker `index` runs its lanes on (for
+    /// HTTP, the event loop its connections live on), or `nil` for a private serial queue.
+    func laneExecutor(worker index: Int) -> (any TaskExecutor)?
 }
 
 extension LoadTarget {
     public var operationsWaitOnIO: Bool { false }
+    public func laneExecutor(worker index: Int) -> (any TaskExecutor)? { nil }
 }
 
 /// A target that answers at once without doing anything: measures the driver's own

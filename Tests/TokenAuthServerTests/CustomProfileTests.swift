@@ -1,0 +1,119 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Testing
+import TokenAuth
+import TokenLoad
+
+/// A server of another shape, as third-party auth APIs often are: JSON bodies with their own
+/// field names, the access token nested in the answer, the refresh token in an HttpOnly cookie,
+/// 401 instead of 400 for a bad refresh. Built on our core, so its semantics are known.
+struct CookieStyleServer {
+    let service: AuthService<MemoryRefreshTokenStore, InMemoryUserDirectory>
+
+    struct Login: Decodable { var email: String; var pass: String }
+    struct Logout: Decodable { var rt: String }
+
+    func answer(_ pair: TokenPair) -> Response {
+        let body = #"{"data":{"jwt":"\#(pair.accessToken)","ttl":\#(pair.expiresIn)}}"#
+        var response = Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        response.setCookie(Cookie(name: "rt", value: pair.refreshToken, path: "/api/session", secure: false, httpOnly: true))
+        return response
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.post("/api/session") { request, context -> Response in
+            let login = try await request.decode(as: Login.self, context: context)
+            do throws(AuthError) { return answer(try await service.login(username: login.email, password: login.pass)) } catch {
+                return Response(status: .unauthorized)
+            }
+        }
+        router.post("/api/session/refresh") { request, _ -> Response in
+            guard let token = request.cookies["rt"]?.value else { return Response(status: .unauthorized) }
+            do throws(AuthError) { return answer(try await service.refresh(refreshToken: token)) } catch {
+                return Response(status: error.code == .temporarilyUnavailable ? .serviceUnavailable : .unauthorized)
+            }
+        }
+        router.get("/api/profile") { request, _ -> Response in
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return Response(status: .unauthorized) }
+            do throws(AuthError) {
+                _ = try await service.authenticate(accessToken: String(header.dropFirst(7)))
+                return Response(status: .ok)
+            } catch {
+                return Response(status: .unauthorized)
+            }
+        }
+        router.post("/api/session/logout") { request, context -> Response in
+            let logout = try await request.decode(as: Logout.self, context: context)
+            _ = try? await service.revoke(token: logout.rt)
+            return Response(status: .noContent)
+        }
+        return router
+    }
+}
+
+@Suite("A custom profile drives a server of another shape without code changes")
+struct CustomProfileTests {
+    @Test("JSON fields, nested pointers, refresh token in a cookie: a load run with no errors and no violation")
+    func cookieServer() async throws {
+        var c = LoadConfiguration()
+        c.users = 20
+        c.duration = 2.5
+        c.accessTTL = 2
+        c.refreshLead = 0.5
+        c.refreshJitter = 0.2
+        c.thinkTime = 0.05
+        c.sessionLength = 2
+        c.replayRatio = 0.1
+        c.workers = 2
+        try c.validate()
+        let service = try await AuthService.synthetic(configuration: c.authConfiguration, store: MemoryRefreshTokenStore(),
+                                                      syntheticUsers: c.users, algorithm: .eddsa, password: .bcrypt(cost: 4))
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let app = Application(router: CookieStyleServer(service: service).router(),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
+
+        var profile = HTTPProfile(name: "custom")
+        profile.loginPath = "/api/session"
+        profile.refreshPath = "/api/session/refresh"
+        profile.resourcePath = "/api/profile"
+        profile.revokePath = "/api/session/logout"
+        profile.logoutAllPath = nil
+        profile.encoding = .json
+        profile.loginGrantType = nil
+        profile.refreshGrantType = nil
+        profile.usernameField = "email"
+        profile.passwordField = "pass"
+        profile.revokeTokenField = "rt"
+        profile.accessTokenPointer = "/data/jwt"
+        profile.expiresInPointer = "/data/ttl"
+        profile.refreshTokenIn = .cookie("rt")
+        let settings = c
+
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            var run = settings
+            run.target = "http://127.0.0.1:\(port)"
+            let target = try HTTPTarget(url: run.target, profile: profile, connections: 20, defaultExpiresIn: settings.accessTTL)
+            let result = await LoadDriver(configuration: run, target: target).run()
+            await target.shutdown()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+
+            for op in ["login", "access", "refresh", "logout"] {
+                #expect((result.operations[op]?.count ?? 0) > 0, "\(op) measured")
+                #expect(result.operations[op]?.errors == 0, "\(op): \(result.operations[op]?.errorsByKind ?? [:])")
+            }
+            #expect(result.invariants.violations == 0, "\(result.invariants.byKind)")
+            #expect(result.hostile.attempts > 0)
+            #expect(result.hostile.rejected == result.hostile.attempts, "replays refused with 401, read as invalid_grant")
+        }
+    }
+}

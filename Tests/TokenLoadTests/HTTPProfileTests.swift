@@ -1,0 +1,86 @@
+import Foundation
+import NIOHTTP1
+import Testing
+@testable import TokenLoad
+
+@Suite("HTTP profiles: pointers, credentials, encodings")
+struct HTTPProfileTests {
+    @Test("JSON pointers resolve per RFC 6901 §5")
+    func pointers() throws {
+        let document = try JSONSerialization.jsonObject(with: Data(#"""
+            {"foo": ["bar", "baz"], "": 0, "a/b": 1, "m~n": 8, "data": {"tokens": {"access": "A"}}}
+            """#.utf8))
+        #expect(JSONPointer("/foo/0")?.resolve(in: document) as? String == "bar")
+        #expect(JSONPointer("/foo/1")?.resolve(in: document) as? String == "baz")
+        #expect(JSONPointer("/")?.resolve(in: document) as? Int == 0)
+        #expect(JSONPointer("/a~1b")?.resolve(in: document) as? Int == 1)
+        #expect(JSONPointer("/m~0n")?.resolve(in: document) as? Int == 8)
+        #expect(JSONPointer("/data/tokens/access")?.resolve(in: document) as? String == "A")
+        #expect(JSONPointer("/foo/2")?.resolve(in: document) == nil)
+        #expect(JSONPointer("/foo/01")?.resolve(in: document) == nil, "no leading zeros")
+        #expect(JSONPointer("/missing")?.resolve(in: document) == nil)
+        #expect(JSONPointer("access_token") == nil, "a pointer starts with /")
+        #expect(JSONPointer("")?.resolve(in: document) is [String: Any])
+    }
+
+    @Test("credentials: patterns and CSV rows (user n takes row n mod rows)")
+    func credentials() throws {
+        let pattern = Credentials(usernamePattern: "u-{n}@example.com", passwordPattern: "secret{n}{n}")
+        #expect(pattern.credentials(7) == ("u-7@example.com", "secret77"))
+        #expect(Credentials().credentials(12) == ("user12", "pw-12"))
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("creds-\(UUID().uuidString).csv")
+        try Data("username,password\nalice,\"a,b\"\nbob,hunter2\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let csv = try Credentials(csvFile: file.path)
+        #expect(csv.credentials(0) == ("alice", "a,b"))
+        #expect(csv.credentials(1) == ("bob", "hunter2"))
+        #expect(csv.credentials(2) == ("alice", "a,b"))
+
+        try Data("username,password\n".utf8).write(to: file)
+        #expect(throws: (any Error).self) { try Credentials(csvFile: file.path) }
+        #expect(throws: (any Error).self) { try Credentials(csvFile: "/nonexistent.csv") }
+    }
+
+    @Test("refresh-token transport, form escaping, cookies, answer classification")
+    func pieces() {
+        #expect(HTTPProfile.RefreshTokenTransport("body") == .body)
+        #expect(HTTPProfile.RefreshTokenTransport("bearer") == .bearer)
+        #expect(HTTPProfile.RefreshTokenTransport("cookie:rt") == .cookie("rt"))
+        #expect(HTTPProfile.RefreshTokenTransport("cookie:") == nil)
+        #expect(HTTPProfile.RefreshTokenTransport("header") == nil)
+
+        #expect(HTTPTarget.formEscape("a b&c=d/é~") == "a+b%26c%3Dd%2F%C3%A9%7E")
+        #expect(HTTPTarget.formEscape("AZaz09-._*") == "AZaz09-._*")
+
+        let headers: HTTPHeadersForTest = [("Set-Cookie", "sid=1; Path=/"), ("Set-Cookie", "rt=abc.def==; HttpOnly; Secure")]
+        #expect(HTTPTarget.cookie("rt", in: headers.nio) == "abc.def==")
+        #expect(HTTPTarget.cookie("none", in: headers.nio) == nil)
+
+        #expect(HTTPTarget.rejection(400, "invalid_grant") == .invalidGrant)
+        #expect(HTTPTarget.rejection(400, "invalid_request") == .invalidRequest)
+        #expect(HTTPTarget.rejection(401, nil, tokenEndpoint: true) == .invalidGrant)
+        #expect(HTTPTarget.rejection(401, nil) == .invalidToken)
+        #expect(HTTPTarget.rejection(429, nil) == .rateLimited)
+        #expect(HTTPTarget.failure(503, nil) == .storeUnavailable)
+        #expect(HTTPTarget.failure(500, nil) == .serverError)
+        #expect(HTTPTarget.failure(302, nil) == .badResponse)
+    }
+
+    @Test("target URLs: plain http with an optional path prefix; anything else refused")
+    func urls() throws {
+        #expect(try HTTPTarget(url: "http://127.0.0.1:8080", profile: .native, connections: 1).basePath == "")
+        #expect(try HTTPTarget(url: "http://127.0.0.1:8080/auth/", profile: .native, connections: 1).basePath == "/auth")
+        for bad in ["https://example.com", "ftp://x", "http://", "127.0.0.1:8080", "http://u:p@host:1", "http://h:1/?q=1"] {
+            #expect(throws: HTTPTargetError.self, "\(bad)") { try HTTPTarget(url: bad, profile: .native, connections: 1) }
+        }
+        var profile = HTTPProfile.native
+        profile.accessTokenPointer = "access_token"
+        #expect(throws: HTTPTargetError.self) { try HTTPTarget(url: "http://127.0.0.1:1", profile: profile, connections: 1) }
+    }
+}
+
+typealias HTTPHeadersForTest = [(String, String)]
+extension Array where Element == (String, String) {
+    var nio: NIOHTTP1.HTTPHeaders { NIOHTTP1.HTTPHeaders(self) }
+}
