@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
         var c = LoadConfiguration()
         c.users = users
         try core.apply(to: &c)
+        // Client-side settings do not apply to a server; keep them from constraining its TTLs.
+        c.refreshLead = 0
+        c.refreshJitter = 0
         try Flags.validate(c)
         return c
     }

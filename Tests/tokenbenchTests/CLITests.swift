@@ -106,6 +106,7 @@ struct CLITests {
             (["serve", "--port", "70000"], "--port"), (["serve", "--alg", "none"], "--alg"),
             (["serve", "--grace", "-1s"], "--grace"), (["serve", "--users", "0"], "--users"),
             (["serve", "--max-body", "10"], "--max-body"), (["serve", "--password-hash", "md5"], "--password-hash"),
+            (["serve", "--access-ttl", "0s"], "--access-ttl"),
             (["probe", "localhost:8080"], "url"), (["probe", "http://127.0.0.1:1", "--grace", "1 week"], "--grace"),
             (["probe", "http://127.0.0.1:1", "--profile", "soap"], "--profile"),
           ])
