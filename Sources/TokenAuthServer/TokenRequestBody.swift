@@ -71,7 +71,12 @@ struct TokenRequestBody: Decodable, Sendable {
     /// (`; charset=UTF-8`), case-insensitively (RFC 9110 §8.3.1).
     static func contentKind(_ header: String?) throws(OAuthErrorResponse) -> ContentKind {
         guard let header else { throw .invalidRequest("missing Content-Type: use application/x-www-form-urlencoded or application/json") }
-        let media = header.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        // The media type before any parameter, without surrounding blanks (no Foundation
+        // CharacterSet here: this runs on every token request).
+        let type = header.prefix { $0 != ";" }
+        let start = type.firstIndex { $0 != " " && $0 != "\t" } ?? type.endIndex
+        let end = type.lastIndex { $0 != " " && $0 != "\t" }.map { type.index(after: $0) } ?? start
+        let media = type[start..<end].lowercased()
         switch media {
         case "application/x-www-form-urlencoded": return .form
         case "application/json": return .json

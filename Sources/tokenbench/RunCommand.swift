@@ -75,8 +75,22 @@ struct RunCommand: AsyncParsableCommand {
             result = await LoadDriver(configuration: configuration, target: NoOpTarget(), slos: slos).run(progress: progress)
         case let url where url.hasPrefix("http"):
             let target = try http.target(url: url, users: configuration.users, accessTTL: configuration.accessTTL)
+            let credentials = try http.credentials()
+            // Preflight: one login must work, or the whole run would only measure errors.
+            let account = credentials.credentials(0)
+            let preflight = await target.login(username: account.username, password: account.password)
+            if case .ok = preflight {} else {
+                await target.shutdown()
+                let why = switch preflight {
+                case .ok: ""
+                case .rejected(let kind): "the login of '\(account.username)' was refused (\(kind.rawValue)): check the profile flags and credentials"
+                case .failed(let kind): "the login of '\(account.username)' failed (\(kind.rawValue)): is the server running at \(url)?"
+                }
+                FileHandle.standardError.write(Data("tokenbench: \(why)\n".utf8))
+                throw ExitCode(69)
+            }
             result = await LoadDriver(configuration: configuration, target: target, slos: slos,
-                                      credentials: try http.credentials()).run(progress: progress)
+                                      credentials: credentials).run(progress: progress)
             await target.shutdown()
         default:
             let phases = PhaseRecorder(stripes: configuration.workers)

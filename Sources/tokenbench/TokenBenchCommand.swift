@@ -10,7 +10,7 @@ struct TokenBenchCommand: AsyncParsableCommand {
         abstract: "Load-test and benchmark the refresh-token pattern.",
         discussion: """
             Exit codes: 0 pass; 1 invariant violation (the target broke refresh-token semantics); \
-            2 SLO breach; 64 invalid flags or values.
+            2 SLO breach; 64 invalid flags or values; 69 an HTTP target did not accept a first login.
             """,
         subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self]
     )

@@ -117,3 +117,49 @@ struct CustomProfileTests {
         }
     }
 }
+
+@Suite("HTTP client edge cases")
+struct HTTPClientEdgeTests {
+    @Test("a server that does not answer: the request times out as a transport failure, the driver goes on")
+    func timeout() async throws {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/slow") { _, _ -> Response in
+            try await Task.sleep(nanoseconds: 3_000_000_000)
+            return Response(status: .ok)
+        }
+        router.get("/fast") { _, _ in Response(status: .ok) }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            var slow = HTTPProfile.native
+            slow.resourcePath = "/slow"
+            let target = try HTTPTarget(url: "http://127.0.0.1:\(port)", profile: slow, connections: 1, timeout: 0.3)
+            let started = ContinuousClock.now
+            let outcome = await target.access(accessToken: "x")
+            let waited = ContinuousClock.now - started
+            guard case .failed(.transport) = outcome else {
+                Issue.record("expected a transport failure, got \(outcome)")
+                return
+            }
+            #expect(waited < .seconds(1), "timed out after \(waited), timeout 0.3 s")
+            // The timed-out connection was dropped; the next request gets a fresh one.
+            var fast = HTTPProfile.native
+            fast.resourcePath = "/fast"
+            let again = try HTTPTarget(url: "http://127.0.0.1:\(port)", profile: fast, connections: 1, timeout: 2)
+            guard case .ok = await again.access(accessToken: "x") else {
+                Issue.record("the fast route failed")
+                return
+            }
+            await target.shutdown()
+            await again.shutdown()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}

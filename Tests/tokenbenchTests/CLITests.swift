@@ -128,6 +128,14 @@ struct CLITests {
         #expect(r.stderr.contains("username and password"))
     }
 
+    @Test("an HTTP target that does not answer a first login: one line, exit 69, before any run")
+    func unreachableTarget() throws {
+        let r = try run(["run", "--target", "http://127.0.0.1:9", "--duration", "30s", "--quiet"])
+        #expect(r.status == 69)
+        #expect(r.stderr.contains("failed (transport)"))
+        #expect(r.stdout.isEmpty)
+    }
+
     @Test("an SLO breach exits 2")
     func sloBreach() throws {
         let r = try run(["run", "--target", "noop", "--users", "5", "--duration", "1s", "--slo", "access.throughput>1000000000", "--quiet"])

@@ -202,11 +202,16 @@ final class HTTP1Connection: Sendable {
         let handler = self.handler
         // Lanes of an HTTP run execute on this connection's event loop (see
         // ``EventLoopTaskExecutor``): write directly, no hop and no wake-up.
+        // The continuation is resumed straight from `channelRead`: no promise, no future.
         if channel.eventLoop.inEventLoop {
-            return try await handler.value.send(request, host: host, timeout: timeout).get()
+            return try await withUnsafeThrowingContinuation { continuation in
+                handler.value.send(request, host: host, timeout: timeout, waiter: .continuation(continuation))
+            }
         }
         return try await channel.eventLoop.flatSubmit {
-            handler.value.send(request, host: host, timeout: timeout)
+            let promise = handler.value.context!.eventLoop.makePromise(of: (answer: HTTPAnswer, keepAlive: Bool).self)
+            handler.value.send(request, host: host, timeout: timeout, waiter: .promise(promise))
+            return promise.futureResult
         }.get()
     }
 
@@ -222,37 +227,75 @@ final class AnswerCollector: ChannelDuplexHandler {
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
-    private var context: ChannelHandlerContext?
-    private var pending: EventLoopPromise<(answer: HTTPAnswer, keepAlive: Bool)>?
-    private var timer: Scheduled<Void>?
+    typealias Outcome = (answer: HTTPAnswer, keepAlive: Bool)
+
+    /// Who waits for the answer: a lane on this event loop, or a caller elsewhere.
+    enum Waiter {
+        case continuation(UnsafeContinuation<Outcome, any Error>)
+        case promise(EventLoopPromise<Outcome>)
+
+        func resume(_ result: Result<Outcome, any Error>) {
+            switch self {
+            case .continuation(let c): c.resume(with: result)
+            case .promise(let p): p.completeWith(result)
+            }
+        }
+    }
+
+    private(set) var context: ChannelHandlerContext?
+    private var pending: Waiter?
+    /// When the pending request times out.
+    private var deadline = NIODeadline.distantFuture
+    /// One repeating check per connection instead of a timer per request (a timer per request
+    /// cost an allocation and two heap operations on the event loop each time).
+    private var watchdog: RepeatedTask?
     private var head: HTTPResponseHead?
     private var body: ByteBuffer?
     static let maxBody = 4 << 20
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func send(_ request: HTTPRequestSpec, host: String, timeout: TimeAmount) -> EventLoopFuture<(answer: HTTPAnswer, keepAlive: Bool)> {
+    func handlerRemoved(context: ChannelHandlerContext) {
+        watchdog?.cancel()
+        watchdog = nil
+    }
+
+    /// Writes the request; `waiter` gets the answer or the error. Call on the event loop.
+    func send(_ request: HTTPRequestSpec, host: String, timeout: TimeAmount, waiter: Waiter) {
         guard let context, pending == nil, context.channel.isActive else {
-            return (self.context?.eventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeFailedFuture(HTTP1ClientError.connectionClosed)
+            waiter.resume(.failure(HTTP1ClientError.connectionClosed))
+            return
         }
-        let promise = context.eventLoop.makePromise(of: (answer: HTTPAnswer, keepAlive: Bool).self)
-        pending = promise
+        pending = waiter
         head = nil
         body = nil
+        deadline = .now() + timeout
+        if watchdog == nil {
+            // Checks at a tenth of the timeout: a request times out at most 10% late.
+            let period = TimeAmount.nanoseconds(max(timeout.nanoseconds / 10, 1_000_000))
+            // Holds the handler until `handlerRemoved` cancels it (the channel closed).
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+                bound.value.checkDeadline()
+            }
+        }
         var headers = request.headers
         if !headers.contains(name: "Host") { headers.add(name: "Host", value: host) }
-        headers.replaceOrAdd(name: "Content-Length", value: String(request.body?.readableBytes ?? 0))
-        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path, headers: headers)
-        timer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
-            self?.fail(HTTP1ClientError.timedOut)
-            context.close(promise: nil)
+        if let body = request.body {
+            headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         }
+        let requestHead = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path, headers: headers)
         context.write(wrapOutboundOut(.head(requestHead)), promise: nil)
         if let body = request.body, body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        return promise.futureResult
+    }
+
+    private func checkDeadline() {
+        guard pending != nil, NIODeadline.now() >= deadline else { return }
+        fail(HTTP1ClientError.timedOut)
+        context?.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -270,18 +313,17 @@ final class AnswerCollector: ChannelDuplexHandler {
                 context.close(promise: nil)
             }
         case .end:
-            guard let head, let promise = pending else {
+            guard let head, let waiter = pending else {
                 fail(HTTP1ClientError.unexpectedPart)
                 context.close(promise: nil)
                 return
             }
             pending = nil
-            timer?.cancel()
-            timer = nil
+            deadline = .distantFuture
             let answer = HTTPAnswer(status: Int(head.status.code), headers: head.headers, body: body ?? ByteBuffer())
             self.head = nil
             self.body = nil
-            promise.succeed((answer, head.isKeepAlive))
+            waiter.resume(.success((answer, head.isKeepAlive)))
         }
     }
 
@@ -296,11 +338,10 @@ final class AnswerCollector: ChannelDuplexHandler {
     }
 
     private func fail(_ error: any Error) {
-        timer?.cancel()
-        timer = nil
-        if let promise = pending {
+        deadline = .distantFuture
+        if let waiter = pending {
             pending = nil
-            promise.fail(error)
+            waiter.resume(.failure(error))
         }
     }
 }
