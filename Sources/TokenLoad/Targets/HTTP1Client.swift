@@ -280,7 +280,7 @@ final class AnswerCollector: ChannelDuplexHandler {
             }
         }
         var headers = request.headers
-        if !headers.contains(name: "Host") { headers.add(name: "Host", value: host) }
+        headers.add(name: "Host", value: host) // requests never carry their own
         if let body = request.body {
             headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         }

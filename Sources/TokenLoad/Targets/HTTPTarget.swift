@@ -19,6 +19,8 @@ public struct HTTPTarget: LoadTarget {
     let clients: [HTTP1Client]
     /// A path prefix from the URL (empty for `http://host:port`).
     let basePath: String
+    /// The resource's request target, made once (it is on every access).
+    let resourceURI: String
     let accessPointer: JSONPointer
     let refreshPointer: JSONPointer
     let expiresPointer: JSONPointer
@@ -58,6 +60,7 @@ public struct HTTPTarget: LoadTarget {
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         basePath = parsed.path == "/" ? "" : (parsed.path.hasSuffix("/") ? String(parsed.path.dropLast()) : parsed.path)
         self.profile = profile
+        resourceURI = basePath + profile.resourcePath
         accessPointer = access
         refreshPointer = refresh
         expiresPointer = expires
@@ -102,7 +105,7 @@ public struct HTTPTarget: LoadTarget {
     }
 
     public func access(accessToken: String) async -> TargetOutcome<Void> {
-        var request = HTTPRequestSpec(method: .GET, path: basePath + profile.resourcePath)
+        var request = HTTPRequestSpec(method: .GET, path: resourceURI)
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
         guard let answer = await send(request, readJSON: false) else { return .failed(.transport) }
         switch answer.status {
