@@ -12,6 +12,10 @@ struct ProbeCommand: AsyncParsableCommand {
     var url: String
     @Option(help: "The server's grace window (C1–C3 depend on it; C3 waits grace + 1 s).")
     var grace: String = "10s"
+    @Option(help: "The server's clock-skew leeway (E1 waits past exp + leeway).")
+    var leeway: String = "30s"
+    @Option(name: .customLong("max-wait"), help: "E1 runs only when an access token expires, with leeway, within this long.")
+    var maxWait: String = "30s"
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
     @OptionGroup(title: "HTTP target") var http: HTTPOptions
@@ -22,13 +26,18 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         let g = try Flags.seconds(grace, "--grace")
         guard g >= 0, g <= 300 else { throw ValidationError("--grace: expected a duration of 0 ... 300s") }
+        let l = try Flags.seconds(leeway, "--leeway")
+        guard l >= 0, l <= 60 else { throw ValidationError("--leeway: expected a duration of 0 ... 60s") }
+        let w = try Flags.seconds(maxWait, "--max-wait")
+        guard w >= 0, w <= 3600 else { throw ValidationError("--max-wait: expected a duration of 0 ... 1h") }
         _ = try http.httpProfile()
         _ = try http.credentials()
     }
 
     func run() async throws {
         let target = try http.target(url: url, users: 16, accessTTL: 300)
-        let probe = Probe(target: target, credentials: try http.credentials(), grace: try Flags.seconds(grace, "--grace"))
+        let probe = Probe(target: target, credentials: try http.credentials(), grace: try Flags.seconds(grace, "--grace"),
+                          leeway: try Flags.seconds(leeway, "--leeway"), maxWait: try Flags.seconds(maxWait, "--max-wait"))
         let results = await probe.run { id in FileHandle.standardError.write(Data("probing \(id)…\n".utf8)) }
         await target.shutdown()
         print(ProbeResult.table(results))

@@ -16,16 +16,24 @@ public struct Probe: Sendable {
     let grace: Double
     /// How long C2 waits before its retry, seconds.
     let retryDelay: Double
+    /// The server's leeway for `exp`, seconds (E1 waits past `exp` + leeway).
+    let leeway: Double
+    /// The longest the probe waits for an access token to expire (E1), seconds.
+    let maxWait: Double
 
     /// - Parameters:
     ///   - target: the server and its profile.
     ///   - credentials: accounts to log in with (user 0 … 9 are used).
     ///   - grace: the server's grace window, seconds (0: the server has none).
-    public init(target: HTTPTarget, credentials: Credentials, grace: Double) {
+    ///   - leeway: the server's clock-skew leeway for `exp`, seconds.
+    ///   - maxWait: E1 runs only if an access token expires (with leeway) within this many seconds.
+    public init(target: HTTPTarget, credentials: Credentials, grace: Double, leeway: Double = 30, maxWait: Double = 30) {
         self.target = target
         self.credentials = credentials
         self.grace = grace
         self.retryDelay = min(3, grace * 0.3)
+        self.leeway = leeway
+        self.maxWait = maxWait
     }
 
     /// Runs every case, in order; slow ones (C3 waits for the grace window to pass) last.
@@ -34,7 +42,7 @@ public struct Probe: Sendable {
         let cases: [(String, () async -> ProbeResult)] = [
             ("T6", t6), ("C1", c1), ("C2", c2), ("C4", c4), ("C5", c5), ("C6", c6),
             ("T1", t1), ("T2", t2), ("T3", t3), ("T4", t4), ("T5", t5), ("T7", t7),
-            ("E1", { notApplicable("E1", "access token just past exp, with leeway", "needs tokens signed with a chosen exp: the in-process suite covers it") }),
+            ("E1", e1),
             ("E2", { notApplicable("E2", "iat / nbf in the future, with leeway", "needs tokens signed with a chosen iat/nbf: the in-process suite covers it") }),
             ("E3", { notApplicable("E3", "family past its absolute lifetime", "needs the family lifetime to pass: the in-process suite covers it") }),
             ("S1", s1), ("S2", s2), ("S3", s3), ("X1", x1),
@@ -296,6 +304,22 @@ public struct Probe: Sendable {
         let original = await refresh(t)
         let intact = { if case .ok = original { return true }; return false }()
         return result("T7", title, ok && intact, notes.joined(separator: ", ") + "; the real token then: \(Self.describe(original))")
+    }
+
+    // MARK: Time
+
+    func e1() async -> ProbeResult {
+        let title = "expired access token refused after leeway"
+        guard let tokens = await login(0) else { return noLogin("E1", title) }
+        let wait = tokens.expiresIn + leeway + 1
+        guard wait <= maxWait else {
+            return notApplicable("E1", title, "access tokens live \(Int(tokens.expiresIn)) s + leeway \(Int(leeway)) s, longer than --max-wait \(Int(maxWait)) s")
+        }
+        let fresh = await resource(tokens.accessToken)?.status ?? 0
+        try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+        let expired = await resource(tokens.accessToken)?.status ?? 0
+        return result("E1", title, fresh == 200 && expired == 401,
+                      "fresh: \(fresh); \(wait) s later (exp + leeway + 1 s): \(expired)")
     }
 
     // MARK: Session state
