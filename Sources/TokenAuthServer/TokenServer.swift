@@ -13,6 +13,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var port: Int = 8080
     /// Largest request body read, bytes (default 16 KiB); larger bodies get 413.
     public var maxBodyBytes: Int = 16 * 1024
+    /// A connection that sends nothing for this long is closed, seconds (default 60 s): bounds
+    /// idle keep-alive connections and clients that stall (Hummingbird's `idleTimeout`).
+    public var idleTimeout: Double = 60
 
     public init() {}
 }
@@ -63,6 +66,7 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     {
         Application(
             router: router(),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1e9)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tokenbench"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -35,7 +35,8 @@ struct ProbeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let target = try http.target(url: url, users: 16, accessTTL: 300)
+        // Enough connections on each event loop for C1's ten concurrent refreshes.
+        let target = try http.target(url: url, users: 64, accessTTL: 300)
         let probe = Probe(target: target, credentials: try http.credentials(), grace: try Flags.seconds(grace, "--grace"),
                           leeway: try Flags.seconds(leeway, "--leeway"), maxWait: try Flags.seconds(maxWait, "--max-wait"))
         let results = await probe.run { id in FileHandle.standardError.write(Data("probing \(id)…\n".utf8)) }

@@ -163,3 +163,38 @@ struct HTTPClientEdgeTests {
         }
     }
 }
+
+@Suite("HTTP client: kept-alive connections the server closes")
+struct HTTPClientKeepAliveTests {
+    @Test("an idle connection closed by the server is replaced, not reported as a failure")
+    func idleClose() async throws {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/fast") { _, _ in Response(status: .ok) }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        // The server closes connections idle for 200 ms (as Node, Tomcat or nginx do after theirs).
+        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .milliseconds(200))),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            var profile = HTTPProfile.native
+            profile.resourcePath = "/fast"
+            let target = try HTTPTarget(url: "http://127.0.0.1:\(port)", profile: profile, connections: 1, timeout: 2)
+            for round in 0..<3 {
+                let outcome = await target.access(accessToken: "x")
+                guard case .ok = outcome else {
+                    Issue.record("round \(round): \(outcome)")
+                    break
+                }
+                try await Task.sleep(nanoseconds: 600_000_000) // past the server's idle timeout
+            }
+            await target.shutdown()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}

@@ -38,6 +38,8 @@ public struct HTTPAnswer: Sendable {
 final class HTTP1Client: Sendable {
     let host: String
     let port: Int
+    /// `Host` header: `host[:port]`, IPv6 in brackets (RFC 9110 §7.2).
+    let hostHeader: String
     let limit: Int
     let timeout: TimeAmount
     let group: any EventLoopGroup
@@ -57,6 +59,8 @@ final class HTTP1Client: Sendable {
     init(host: String, port: Int, connections: Int, timeout: TimeAmount, group: any EventLoopGroup) {
         self.host = host
         self.port = port
+        let name = host.contains(":") ? "[\(host)]" : host
+        self.hostHeader = port == 80 ? name : "\(name):\(port)"
         self.limit = max(1, connections)
         self.timeout = timeout
         self.group = group
@@ -66,15 +70,23 @@ final class HTTP1Client: Sendable {
     /// - Throws: `ChannelError`, `IOError` or ``HTTP1ClientError`` when the connection fails,
     ///   times out, or the answer is malformed or too large.
     func execute(_ request: HTTPRequestSpec) async throws -> HTTPAnswer {
-        let connection = try await acquire()
-        do {
-            let answer = try await connection.send(request, host: host, timeout: timeout)
-            if answer.keepAlive { release(connection) } else { discard(connection) }
-            return answer.answer
-        } catch {
-            discard(connection)
-            throw error
+        // A kept-alive connection the server closed meanwhile fails before a byte is written:
+        // that request is retried once on a fresh connection (safe: the server never saw it).
+        // A request that was written is never retried: a refresh is not idempotent.
+        for attempt in 0..<2 {
+            let connection = try await acquire()
+            do {
+                let answer = try await connection.send(request, host: hostHeader, timeout: timeout)
+                if answer.keepAlive { release(connection) } else { discard(connection) }
+                return answer.answer
+            } catch HTTP1ClientError.staleConnection where attempt == 0 {
+                discard(connection)
+            } catch {
+                discard(connection)
+                throw error
+            }
         }
+        throw HTTP1ClientError.connectionClosed
     }
 
     /// Closes every connection; later requests fail.
@@ -99,7 +111,11 @@ final class HTTP1Client: Sendable {
         while true {
             let next: Next = state.withLock { s in
                 if s.shutDown { return .closed }
-                if let c = s.idle.popLast() { return .use(c) }
+                while let c = s.idle.popLast() {
+                    if c.channel.isActive { return .use(c) }
+                    s.open -= 1 // closed by the server while idle
+                    c.close()
+                }
                 if s.open < limit { s.open += 1; return .connect }
                 return .wait
             }
@@ -166,6 +182,9 @@ enum HTTP1ClientError: Error {
     case shutDown
     case timedOut
     case connectionClosed
+    /// The connection was closed before the request was written (a kept-alive connection the
+    /// server closed): retried once.
+    case staleConnection
     case bodyTooLarge
     case unexpectedPart
 }
@@ -263,7 +282,7 @@ final class AnswerCollector: ChannelDuplexHandler {
     /// Writes the request; `waiter` gets the answer or the error. Call on the event loop.
     func send(_ request: HTTPRequestSpec, host: String, timeout: TimeAmount, waiter: Waiter) {
         guard let context, pending == nil, context.channel.isActive else {
-            waiter.resume(.failure(HTTP1ClientError.connectionClosed))
+            waiter.resume(.failure(HTTP1ClientError.staleConnection))
             return
         }
         pending = waiter
@@ -280,7 +299,7 @@ final class AnswerCollector: ChannelDuplexHandler {
             }
         }
         var headers = request.headers
-        headers.add(name: "Host", value: host) // requests never carry their own
+        headers.add(name: "Host", value: host) // requests never carry their own (RFC 9110 §7.2: host[:port])
         if let body = request.body {
             headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
         }
