@@ -84,3 +84,22 @@ typealias HTTPHeadersForTest = [(String, String)]
 extension Array where Element == (String, String) {
     var nio: NIOHTTP1.HTTPHeaders { NIOHTTP1.HTTPHeaders(self) }
 }
+
+@Suite("Recording at the warm-up boundary")
+struct WarmupBoundaryTests {
+    @Test("an operation counts when it starts at or after the measurement start, whatever lane recorded it")
+    func boundary() {
+        let recorder = WorkerRecorder(measureStart: 1_000)
+        recorder.record(.access, from: 999, to: 5_000, error: nil)        // warm-up, finished late
+        recorder.record(.access, from: 1_000, to: 1_500, error: nil)      // measured
+        recorder.record(.refresh, from: 2_000, to: 2_700, error: "invalid_grant")
+        #expect(recorder.operations[Operation.access.index].totalCount == 1)
+        #expect(recorder.operations[Operation.access.index].max >= 500)
+        #expect(recorder.operations[Operation.access.index].max < 600)
+        #expect(recorder.errors[Operation.refresh.index] == ["invalid_grant": 1])
+        recorder.recordLag(due: 999, now: 3_000)
+        #expect(recorder.lag.totalCount == 0)
+        recorder.recordLag(due: 1_000, now: 1_200)
+        #expect(recorder.lag.totalCount == 1)
+    }
+}

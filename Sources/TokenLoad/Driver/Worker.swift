@@ -16,7 +16,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     let target: Target
     let configuration: LoadConfiguration
     let credentials: Credentials
-    let recorder = WorkerRecorder()
+    let recorder: WorkerRecorder
     private var users: [VirtualUser]
     private var heap: TimerHeap
     private let measureStart: UInt64
@@ -31,6 +31,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
          start: UInt64, measureStart: UInt64, end: UInt64) {
         self.index = index
         self.credentials = credentials
+        self.recorder = WorkerRecorder(measureStart: measureStart)
         self.target = target
         self.configuration = c
         self.measureStart = measureStart
@@ -86,8 +87,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
                 }
                 continue
             }
-            recorder.recording = due >= measureStart
-            recorder.recordLag(now - due)
+            recorder.recordLag(due: due, now: now)
             var user = users[slot]
             due = await step(&user, due: due, started: now)
             users[slot] = user
@@ -112,8 +112,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
                 await Task.yield()
             }
             let (due, slot) = heap.pop()!
-            recorder.recording = due >= measureStart
-            recorder.recordLag(now - due)
+            recorder.recordLag(due: due, now: now)
             var user = users[Int(slot)]
             let nextDue = await step(&user, due: due, started: now)
             users[Int(slot)] = user
@@ -154,12 +153,12 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         let done = monotonicNanoseconds()
         switch outcome {
         case .ok(let tokens):
-            recorder.record(.login, latency: done &- base, error: nil)
+            recorder.record(.login, from: base, to: done, error: nil)
             u.begin(tokens, at: done, configuration: configuration)
         case .rejected(let kind):
-            recorder.record(.login, latency: done &- base, error: kind.rawValue)
+            recorder.record(.login, from: base, to: done, error: kind.rawValue)
         case .failed(let kind):
-            recorder.record(.login, latency: done &- base, error: kind.rawValue)
+            recorder.record(.login, from: base, to: done, error: kind.rawValue)
         }
     }
 
@@ -176,15 +175,15 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         }
         let outcome = await target.access(accessToken: u.accessToken)
         let done = monotonicNanoseconds()
-        recorder.record(.access, latency: done &- base, error: outcome.errorLabel)
+        recorder.record(.access, from: base, to: done, error: outcome.errorLabel)
     }
 
     private func hostileAccess(_ token: String, _ kind: InvariantKind) async {
         recorder.hostileAttempts += 1
         switch await target.access(accessToken: token) {
         case .ok: recorder.check(false, kind)
+        case .rejected(.rateLimited), .failed: break // no verdict: the target did not judge the token
         case .rejected: recorder.check(true, kind); recorder.hostileRejected += 1
-        case .failed: break // no verdict: the target could not answer
         }
     }
 
@@ -200,19 +199,20 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
                 recorder.check(false, .spentTokenAccepted)
                 u.endSession()
                 return
+            case .rejected(.rateLimited), .failed:
+                return // no verdict (a 429 says nothing about the token); the user tries again later
             case .rejected:
                 recorder.check(true, .spentTokenAccepted)
                 recorder.hostileRejected += 1
-            case .failed:
-                return // no verdict; the user tries again later
             }
             let start = monotonicNanoseconds()
             let legit = await target.refresh(refreshToken: current)
             let done = monotonicNanoseconds()
             switch legit {
             case .ok: recorder.check(false, .familyNotRevokedAfterReplay)
+            case .rejected(.rateLimited): break // no verdict
             case .rejected: recorder.check(true, .familyNotRevokedAfterReplay)
-            case .failed(let kind): recorder.record(.refresh, latency: done &- start, error: kind.rawValue)
+            case .failed(let kind): recorder.record(.refresh, from: start, to: done, error: kind.rawValue)
             }
             u.endSession() // the session is gone: log in again
             return
@@ -226,15 +226,15 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             switch (a, b) {
             case (.ok(let ta), .ok(let tb)):
                 recorder.check(ta.refreshToken == tb.refreshToken, .benignConcurrentRefreshRevoked)
-                recorder.record(.refresh, latency: done &- base, error: nil)
+                recorder.record(.refresh, from: base, to: done, error: nil)
                 u.rotate(to: ta, spending: current, at: done, configuration: c)
             case (.rejected, _), (_, .rejected):
                 // A verdict only while the family is surely alive (not near its absolute end).
                 if u.familySurelyAlive(at: base) { recorder.check(false, .benignConcurrentRefreshRevoked) }
-                recorder.record(.refresh, latency: done &- base, error: RejectionKind.invalidGrant.rawValue)
+                recorder.record(.refresh, from: base, to: done, error: RejectionKind.invalidGrant.rawValue)
                 u.endSession()
             case (.failed(let kind), _), (_, .failed(let kind)):
-                recorder.record(.refresh, latency: done &- base, error: kind.rawValue)
+                recorder.record(.refresh, from: base, to: done, error: kind.rawValue)
             }
             return
         }
@@ -242,15 +242,15 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         let done = monotonicNanoseconds()
         switch outcome {
         case .ok(let tokens):
-            recorder.record(.refresh, latency: done &- base, error: nil)
+            recorder.record(.refresh, from: base, to: done, error: nil)
             u.rotate(to: tokens, spending: current, at: done, configuration: c)
         case .rejected(let kind):
             // The current token of a live family must rotate.
             if u.familySurelyAlive(at: base) { recorder.check(false, .currentTokenRejected) }
-            recorder.record(.refresh, latency: done &- base, error: kind.rawValue)
+            recorder.record(.refresh, from: base, to: done, error: kind.rawValue)
             u.endSession() // rejected: log in again
         case .failed(let kind):
-            recorder.record(.refresh, latency: done &- base, error: kind.rawValue)
+            recorder.record(.refresh, from: base, to: done, error: kind.rawValue)
         }
     }
 
@@ -263,14 +263,14 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         let token = u.refreshToken
         let outcome = await target.logout(refreshToken: token)
         let done = monotonicNanoseconds()
-        recorder.record(.logout, latency: done &- base, error: outcome.errorLabel)
+        recorder.record(.logout, from: base, to: done, error: outcome.errorLabel)
         if case .ok = outcome {
             // After the logout was acknowledged, the refresh token must be dead.
             recorder.hostileAttempts += 1
             switch await target.refresh(refreshToken: token) {
             case .ok: recorder.check(false, .mintedAfterRevocation)
+            case .rejected(.rateLimited), .failed: break // no verdict
             case .rejected: recorder.check(true, .mintedAfterRevocation); recorder.hostileRejected += 1
-            case .failed: break
             }
         }
         u.endSession()

@@ -13,7 +13,10 @@ final class WorkerRecorder: @unchecked Sendable {
     var hostileRejected = 0
     var invariantsChecked = 0
     var violations: [InvariantKind: Int] = [:]
-    var recording = false
+    /// Operations that start (and lags of operations due) before this monotonic time, ns, are
+    /// warm-up: not recorded. Decided per operation, so lanes that interleave never see
+    /// another lane's state.
+    let measureStart: UInt64
     let live = Mutex(IntervalStats())
     private let violationCount = Atomic<Int>(0)
 
@@ -23,11 +26,17 @@ final class WorkerRecorder: @unchecked Sendable {
         var errors = 0
     }
 
-    /// Records a completed operation: latency in nanoseconds (from its intended start in the
-    /// open model, from its actual start in the closed one) and, on failure, its error kind.
+    init(measureStart: UInt64) {
+        self.measureStart = measureStart
+    }
+
+    /// Records a completed operation: its latency from `start` (the intended start in the
+    /// open model, the actual start in the closed one) to `done`, monotonic ns, and, on
+    /// failure, its error kind. Operations that started before ``measureStart`` are warm-up.
     @inline(__always)
-    func record(_ op: Operation, latency: UInt64, error: String?) {
-        guard recording else { return }
+    func record(_ op: Operation, from start: UInt64, to done: UInt64, error: String?) {
+        guard start >= measureStart else { return }
+        let latency = done &- start
         _ = operations[op.index].record(max(1, latency))
         if let error { errors[op.index][error, default: 0] += 1 }
         live.withLock { s in
@@ -37,11 +46,11 @@ final class WorkerRecorder: @unchecked Sendable {
         }
     }
 
-    /// Records how late an operation started against its due time, nanoseconds.
+    /// Records how late an operation started against its due time, monotonic ns.
     @inline(__always)
-    func recordLag(_ ns: UInt64) {
-        guard recording else { return }
-        _ = lag.record(max(1, ns))
+    func recordLag(due: UInt64, now: UInt64) {
+        guard due >= measureStart else { return }
+        _ = lag.record(max(1, now &- due))
     }
 
     /// Counts one invariant check, and a violation if it failed. Counted during warm-up too:
