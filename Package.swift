@@ -108,6 +108,7 @@ let package = Package(
                 "TokenAuth",
                 "TokenAuthTesting",
                 "TokenLoad",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

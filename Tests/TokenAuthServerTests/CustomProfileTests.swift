@@ -71,13 +71,6 @@ struct CustomProfileTests {
         try c.validate()
         let service = try await AuthService.synthetic(configuration: c.authConfiguration, store: MemoryRefreshTokenStore(),
                                                       syntheticUsers: c.users, algorithm: .eddsa, password: .bcrypt(cost: 4))
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = Application(router: CookieStyleServer(service: service).router(),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
-
         var profile = HTTPProfile(name: "custom")
         profile.loginPath = "/api/session"
         profile.refreshPath = "/api/session/refresh"
@@ -95,17 +88,12 @@ struct CustomProfileTests {
         profile.refreshTokenIn = .cookie("rt")
         let settings = c
 
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRouter(CookieStyleServer(service: service).router()) { port in
             var run = settings
             run.target = "http://127.0.0.1:\(port)"
             let target = try HTTPTarget(url: run.target, profile: profile, connections: 20, defaultExpiresIn: settings.accessTTL)
             let result = await LoadDriver(configuration: run, target: target).run()
             await target.shutdown()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
 
             for op in ["login", "access", "refresh", "logout"] {
                 #expect((result.operations[op]?.count ?? 0) > 0, "\(op) measured")
@@ -128,15 +116,7 @@ struct HTTPClientEdgeTests {
             return Response(status: .ok)
         }
         router.get("/fast") { _, _ in Response(status: .ok) }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRouter(router) { port in
             var slow = HTTPProfile.native
             slow.resourcePath = "/slow"
             let target = try HTTPTarget(url: "http://127.0.0.1:\(port)", profile: slow, connections: 1, timeout: 0.3)
@@ -158,8 +138,6 @@ struct HTTPClientEdgeTests {
             }
             await target.shutdown()
             await again.shutdown()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 }
@@ -170,17 +148,8 @@ struct HTTPClientKeepAliveTests {
     func idleClose() async throws {
         let router = Router(context: BasicRequestContext.self)
         router.get("/fast") { _, _ in Response(status: .ok) }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         // The server closes connections idle for 200 ms (as Node, Tomcat or nginx do after theirs).
-        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .milliseconds(200))),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRouter(router, server: .http1(configuration: .init(idleTimeout: .milliseconds(200)))) { port in
             var profile = HTTPProfile.native
             profile.resourcePath = "/fast"
             let target = try HTTPTarget(url: "http://127.0.0.1:\(port)", profile: profile, connections: 1, timeout: 2)
@@ -193,8 +162,6 @@ struct HTTPClientKeepAliveTests {
                 try await Task.sleep(nanoseconds: 600_000_000) // past the server's idle timeout
             }
             await target.shutdown()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 }

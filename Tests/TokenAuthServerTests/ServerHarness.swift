@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -20,18 +21,36 @@ func withServer<Store: RefreshTokenStore, Users: UserDirectory>(
     var configuration = ServerConfiguration()
     configuration.port = 0
     configuration.maxBodyBytes = maxBodyBytes
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let server = TokenServer(service: service, configuration: configuration, registry: registry,
-                             metrics: PrometheusMetricsFactory(registry: registry),
-                             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
-    let app = server.application { port in continuation.yield(port) }
-    let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+                             metrics: PrometheusMetricsFactory(registry: registry), logger: quietLogger)
+    try await withRunning({ onPort in server.application(onServerRunning: onPort) }) { port in
+        try await body("http://127.0.0.1:\(port)")
+    }
+}
+
+/// Runs a Hummingbird application with `router` on an ephemeral loopback port for the length
+/// of `body` (servers of other shapes than ours, for the driver's tests).
+func withRouter(_ router: Router<BasicRequestContext>, server: HTTPServerBuilder = .http1(),
+                _ body: (_ port: Int) async throws -> Void) async throws {
+    try await withRunning({ onPort in
+        Application(router: router, server: server, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                    onServerRunning: { await onPort($0.localAddress?.port ?? 0) }, logger: quietLogger)
+    }, body)
+}
+
+/// Starts the service `make` builds, waits for the port it reports, runs `body`, then shuts the
+/// service down gracefully, also when `body` throws.
+func withRunning<S: Service>(_ make: (_ onPort: @escaping @Sendable (Int) async -> Void) -> S,
+                             _ body: (_ port: Int) async throws -> Void) async throws {
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let service = make { continuation.yield($0) }
+    let group = ServiceGroup(configuration: .init(services: [service], logger: quietLogger))
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         do {
-            try await body("http://127.0.0.1:\(port)")
+            try await body(port)
         } catch {
             await group.triggerGracefulShutdown()
             throw error
@@ -40,6 +59,8 @@ func withServer<Store: RefreshTokenStore, Users: UserDirectory>(
         try await tasks.waitForAll()
     }
 }
+
+let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// One HTTP answer, read whole.
 struct Reply: Sendable {
