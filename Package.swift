@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "TokenAuthTesting", targets: ["TokenAuthTesting"]),
         .library(name: "TokenAuthServer", targets: ["TokenAuthServer"]),
         .library(name: "TokenLoad", targets: ["TokenLoad"]),
+        .library(name: "TokenAuthSQLite", targets: ["TokenAuthSQLite"]),
+        .library(name: "TokenAuthPostgres", targets: ["TokenAuthPostgres"]),
+        .library(name: "TokenAuthRedis", targets: ["TokenAuthRedis"]),
         .executable(name: "tokenbench", targets: ["tokenbench"]),
     ],
     dependencies: [
@@ -26,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -34,6 +39,12 @@ let package = Package(
             name: "CArgon2",
             pkgConfig: "libargon2",
             providers: [.apt(["libargon2-dev"])]
+        ),
+        // Debian's libhiredis (the reference Redis client library), reached through pkg-config.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
         ),
         // The core: service, tokens, keys, store protocol, memory store. Imports no sibling target.
         .target(
@@ -56,6 +67,35 @@ let package = Package(
                 "TokenAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]
+        ),
+        // Durable stores: one target each, so a user links only the backend it uses.
+        .target(
+            name: "TokenAuthSQLite",
+            dependencies: [
+                "TokenAuth",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TokenAuthPostgres",
+            dependencies: [
+                "TokenAuth",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TokenAuthRedis",
+            dependencies: [
+                "TokenAuth",
+                "CHiredis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The HTTP server: the native API of DESIGN.md on Hummingbird 2.
@@ -90,6 +130,9 @@ let package = Package(
                 "TokenAuth",
                 "TokenAuthServer",
                 "TokenLoad",
+                "TokenAuthSQLite",
+                "TokenAuthPostgres",
+                "TokenAuthRedis",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,6 +159,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(
+            name: "TokenAuthStoreTests",
+            dependencies: [
+                "TokenAuth",
+                "TokenAuthTesting",
+                "TokenAuthSQLite",
+                "TokenAuthPostgres",
+                "TokenAuthRedis",
             ]
         ),
         .testTarget(

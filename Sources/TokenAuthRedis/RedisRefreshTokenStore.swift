@@ -1,0 +1,358 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import TokenAuth
+
+/// A ``RefreshTokenStore`` in Redis, through Debian's libhiredis.
+///
+/// - **Keys.** A family is a hash at `PREFIX f:<sid>`; a user's families are a set at
+///   `PREFIX u:<subject>`. The hash holds the family's fields, the digests as raw bytes, never
+///   a token.
+/// - **Atomicity.** Every write is one Lua script (`EVALSHA`, loaded again on `NOSCRIPT`):
+///   create, the rotation compare-and-swap with the rules of ``RefreshFamily/decide(_:)``,
+///   revoke and revoke-all. A lookup is one `HGETALL`. Redis runs a script alone, so
+///   `rotate` and `revoke` of a family serialize.
+/// - **Expiry (case X3).** A family's hash gets a TTL equal to its remaining life when it
+///   is created, and no later write sets it again (`HSET` keeps a key's TTL), so it is never
+///   shortened. The user's set gets a TTL no shorter than the longest family in it: a script
+///   raises it, never lowers it. ``purgeExpired(asOf:)`` has nothing to do and returns 0.
+/// - **Failure.** An unreachable server, a timeout (`operationTimeout`, default 2 s) or a
+///   broken connection is ``StoreError/Code/unavailable``, never a "valid"; the next
+///   operation reconnects. A command is not sent twice once it may have reached the server.
+/// - **Threads.** hiredis is blocking; each call runs on a thread of the store's own
+///   `NIOThreadPool` with a connection of its own from a fixed pool.
+/// - Single Redis node: the scripts name keys they compute (revoke-all), which Redis Cluster
+///   does not allow.
+public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsReporting, Sendable {
+    public let statistics: StoreStatistics
+    private let pool: ConnectionPool<RedisConnection>
+    private let threadPool: NIOThreadPool
+    private let prefix: String
+    private let shas: Mutex<[Script: [UInt8]]>
+
+    /// Where the server is: `redis://HOST[:PORT][/N]`.
+    public struct Endpoint: Sendable, Hashable {
+        public var host: String, port: Int, database: Int
+
+        /// - Throws: ``StoreError`` `.unavailable` naming what is wrong with the URL.
+        public init(url: String) throws(StoreError) {
+            guard let c = URLComponents(string: url), c.scheme == "redis", let host = c.host, !host.isEmpty else {
+                throw StoreError(.unavailable, "expected redis://HOST[:PORT][/N]")
+            }
+            let path = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
+            guard path.isEmpty || (Int(path).map { (0...15).contains($0) } ?? false) else {
+                throw StoreError(.unavailable, "redis URL: expected a database number 0 … 15 after the host (got '\(path)')")
+            }
+            guard c.user == nil, c.password == nil else {
+                throw StoreError(.unavailable, "redis URL: credentials are not supported")
+            }
+            self.host = host
+            self.port = c.port ?? 6379
+            self.database = Int(path) ?? 0
+        }
+    }
+
+    /// Connects (one connection is opened at once, to fail early), loads the scripts.
+    /// - Parameters:
+    ///   - url: `redis://HOST[:PORT][/N]`.
+    ///   - prefix: prefix of every key (default `tokenbench:`); distinct prefixes keep stores apart.
+    ///   - connections: pooled connections and threads (default 8).
+    ///   - operationTimeout: connect and reply timeout, s (default 2).
+    /// - Throws: ``StoreError`` `.unavailable` if the URL is malformed or the server cannot be reached.
+    public static func connect(_ url: String, prefix: String = "tokenbench:", connections: Int = 8,
+                               operationTimeout: Double = 2) async throws(StoreError) -> RedisRefreshTokenStore {
+        let endpoint = try Endpoint(url: url)
+        let statistics = StoreStatistics()
+        let count = max(1, connections)
+        let conns = (0..<count).map { _ in
+            RedisConnection(host: endpoint.host, port: endpoint.port, database: endpoint.database, timeout: operationTimeout, statistics: statistics)
+        }
+        let threadPool = NIOThreadPool(numberOfThreads: count)
+        threadPool.start()
+        let store = RedisRefreshTokenStore(
+            statistics: statistics, pool: ConnectionPool(conns, statistics: statistics), threadPool: threadPool,
+            prefix: prefix)
+        do throws(StoreError) {
+            _ = try await store.call([Array("PING".utf8)])
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    private init(statistics: StoreStatistics, pool: ConnectionPool<RedisConnection>, threadPool: NIOThreadPool,
+                 prefix: String) {
+        self.statistics = statistics
+        self.pool = pool
+        self.threadPool = threadPool
+        self.prefix = prefix
+        self.shas = Mutex([:])
+    }
+
+    /// Closes the connections and stops the store's threads.
+    public func close() async {
+        for c in pool.all { c.disconnect() }
+        try? await threadPool.shutdownGracefully()
+    }
+
+    // MARK: Keys and fields
+
+    func familyKey(_ id: FamilyID) -> [UInt8] { Array("\(prefix)f:\(id.string)".utf8) }
+    func subjectKey(_ subject: String) -> [UInt8] { Array("\(prefix)u:\(subject)".utf8) }
+
+    /// Time as text: the shortest decimal that reads back to the same `Double` (Swift's
+    /// `description`), seconds since 1970.
+    static func time(_ date: Date) -> [UInt8] { Array(date.timeIntervalSince1970.description.utf8) }
+
+    // MARK: RefreshTokenStore
+
+    public func create(_ family: RefreshFamily) async throws(StoreError) {
+        let ttl = max(1, Int((family.expiresAt.timeIntervalSince(family.createdAt) * 1000).rounded(.up)))
+        var fields: [[UInt8]] = [
+            Array("s".utf8), Array(family.subject.utf8),
+            Array("ca".utf8), Self.time(family.createdAt),
+            Array("ea".utf8), Self.time(family.expiresAt),
+            Array("g".utf8), Array(String(family.generation).utf8),
+            Array("cd".utf8), family.currentDigest.bytes,
+            Array("is".utf8), Self.time(family.issuedAt),
+        ]
+        if let c = family.clientID { fields += [Array("c".utf8), Array(c.utf8)] }
+        if let i = family.idleExpiresAt { fields += [Array("ia".utf8), Self.time(i)] }
+        if let p = family.previousDigest { fields += [Array("pd".utf8), p.bytes] }
+        if let r = family.revokedAt { fields += [Array("ra".utf8), Self.time(r)] }
+        if let r = family.revocationReason { fields += [Array("rr".utf8), Array(r.rawValue.utf8)] }
+        let reply = try await script(.create, keys: [familyKey(family.id), subjectKey(family.subject)],
+                                     arguments: [Array(String(ttl).utf8), Array(family.id.string.utf8)] + fields)
+        guard case .integer(let created) = reply else { throw StoreError(.corrupted, "redis create: unexpected reply") }
+        if created == 0 { throw StoreError(.conflict, "family exists") }
+    }
+
+    public func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? {
+        let reply = try await call([Array("HGETALL".utf8), familyKey(id)])
+        guard case .array(let items) = reply else { throw StoreError(.corrupted, "redis lookup: unexpected reply") }
+        if items.isEmpty { return nil }
+        return try Self.decode(id, items[...])
+    }
+
+    public func rotate(_ request: RotationRequest) async throws(StoreError) -> RotationOutcome {
+        let idleCandidate = request.idleTimeout.map { Self.time(request.now.addingTimeInterval($0)) } ?? []
+        let reply = try await script(.rotate, keys: [familyKey(request.family)], arguments: [
+            Self.time(request.now), Array(String(request.presentedGeneration).utf8), request.presentedDigest.bytes,
+            request.successorDigest.bytes, Array(request.graceWindow.description.utf8), idleCandidate,
+        ])
+        guard case .array(let items) = reply, let first = items.first?.bytes else {
+            throw StoreError(.corrupted, "redis rotate: unexpected reply")
+        }
+        let decision = String(decoding: first, as: UTF8.self)
+        switch decision {
+        case "notfound": return .notFound
+        case "mismatch": return .mismatch
+        default: break
+        }
+        let family = try Self.decode(request.family, items.dropFirst())
+        switch decision {
+        case "rotate": return .rotated(family)
+        case "grace": return .graceReplay(family)
+        case "reuse": return .reuseDetected(family)
+        case "revoked": return .revoked(family)
+        case "expired": return .expired(family)
+        default: throw StoreError(.corrupted, "redis rotate: unknown decision")
+        }
+    }
+
+    public func revoke(_ id: FamilyID, at now: Date, reason: RefreshFamily.RevocationReason) async throws(StoreError) -> Bool {
+        let reply = try await script(.revoke, keys: [familyKey(id)], arguments: [Self.time(now), Array(reason.rawValue.utf8)])
+        guard case .integer(let n) = reply else { throw StoreError(.corrupted, "redis revoke: unexpected reply") }
+        return n == 1
+    }
+
+    public func revokeAll(subject: String, at now: Date) async throws(StoreError) -> Int {
+        let reply = try await script(.revokeAll, keys: [subjectKey(subject)], arguments: [Self.time(now), Array("\(prefix)f:".utf8)])
+        guard case .integer(let n) = reply else { throw StoreError(.corrupted, "redis revoke-all: unexpected reply") }
+        return Int(n)
+    }
+
+    /// Redis deletes a family when its TTL (its remaining life) runs out; nothing to purge.
+    public func purgeExpired(asOf now: Date) async throws(StoreError) -> Int { 0 }
+
+    /// The remaining TTL of a family's key and of its user's set, ms (`PTTL`: −2 no key, −1 no
+    /// TTL). For case X3.
+    public func ttls(_ id: FamilyID, subject: String) async throws(StoreError) -> (family: Int64, subject: Int64) {
+        guard case .integer(let f) = try await call([Array("PTTL".utf8), familyKey(id)]),
+              case .integer(let s) = try await call([Array("PTTL".utf8), subjectKey(subject)]) else {
+            throw StoreError(.corrupted, "redis PTTL: unexpected reply")
+        }
+        return (f, s)
+    }
+
+    /// Deletes every key of this store's prefix (tests).
+    public func deleteAll() async throws(StoreError) {
+        _ = try await call([Array("EVAL".utf8), Array("""
+            local n = 0
+            for _, k in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do redis.call('DEL', k); n = n + 1 end
+            return n
+            """.utf8), Array("0".utf8), Array(prefix.utf8)])
+    }
+
+    // MARK: Scripts
+
+    enum Script: CaseIterable {
+        case create, rotate, revoke, revokeAll
+
+        var source: String {
+            switch self {
+            case .create: """
+                if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+                redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+                redis.call('PEXPIRE', KEYS[1], ARGV[1])
+                redis.call('SADD', KEYS[2], ARGV[2])
+                local t = redis.call('PTTL', KEYS[2])
+                if t < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
+                return 1
+                """
+            // The rules of RefreshFamily.decide, in order; the reply is the decision and the
+            // family's fields after the step.
+            case .rotate: """
+                local f = redis.call('HGETALL', KEYS[1])
+                if #f == 0 then return {'notfound'} end
+                local h = {}
+                for i = 1, #f, 2 do h[f[i]] = f[i + 1] end
+                local now = tonumber(ARGV[1])
+                local decision
+                if h['ra'] then
+                  decision = 'revoked'
+                elseif now >= tonumber(h['ea']) or (h['ia'] and now >= tonumber(h['ia'])) then
+                  decision = 'expired'
+                else
+                  local g = tonumber(h['g'])
+                  local pg = tonumber(ARGV[2])
+                  if pg == g then
+                    if ARGV[3] ~= h['cd'] then return {'mismatch'} end
+                    local fields = {'g', tostring(g + 1), 'pd', h['cd'], 'cd', ARGV[4], 'is', ARGV[1]}
+                    if ARGV[6] ~= '' then
+                      if tonumber(ARGV[6]) < tonumber(h['ea']) then
+                        table.insert(fields, 'ia'); table.insert(fields, ARGV[6])
+                      else
+                        table.insert(fields, 'ia'); table.insert(fields, h['ea'])
+                      end
+                    end
+                    redis.call('HSET', KEYS[1], unpack(fields))
+                    decision = 'rotate'
+                  elseif pg < g then
+                    if pg == g - 1 and h['pd'] and h['pd'] == ARGV[3] and now - tonumber(h['is']) < tonumber(ARGV[5]) then
+                      decision = 'grace'
+                    else
+                      redis.call('HSET', KEYS[1], 'ra', ARGV[1], 'rr', 'reuse')
+                      decision = 'reuse'
+                    end
+                  else
+                    return {'mismatch'}
+                  end
+                end
+                local out = redis.call('HGETALL', KEYS[1])
+                table.insert(out, 1, decision)
+                return out
+                """
+            case .revoke: """
+                if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ra') == 1 then return 0 end
+                redis.call('HSET', KEYS[1], 'ra', ARGV[1], 'rr', ARGV[2])
+                return 1
+                """
+            case .revokeAll: """
+                local n = 0
+                for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+                  local key = ARGV[2] .. id
+                  if redis.call('EXISTS', key) == 0 then
+                    redis.call('SREM', KEYS[1], id)
+                  elseif redis.call('HEXISTS', key, 'ra') == 0 then
+                    redis.call('HSET', key, 'ra', ARGV[1], 'rr', 'logout_all')
+                    n = n + 1
+                  end
+                end
+                return n
+                """
+            }
+        }
+    }
+
+    /// Runs a script by its SHA-1, loading it first if this server does not know it.
+    private func script(_ s: Script, keys: [[UInt8]], arguments: [[UInt8]]) async throws(StoreError) -> RedisReply {
+        for attempt in 0..<2 {
+            let sha: [UInt8]
+            if let known = shas.withLock({ $0[s] }) { sha = known } else {
+                guard case .string(let loaded) = try await call([Array("SCRIPT".utf8), Array("LOAD".utf8), Array(s.source.utf8)]) else {
+                    throw StoreError(.corrupted, "redis SCRIPT LOAD: unexpected reply")
+                }
+                shas.withLock { $0[s] = loaded }
+                sha = loaded
+            }
+            let reply = try await call([Array("EVALSHA".utf8), sha, Array(String(keys.count).utf8)] + keys + arguments)
+            if case .error(let message) = reply, message.hasPrefix("NOSCRIPT"), attempt == 0 {
+                // The server restarted or flushed its scripts: load again, once. Nothing ran.
+                shas.withLock { _ = $0.removeValue(forKey: s) }
+                statistics.countRetry()
+                continue
+            }
+            if case .error(let message) = reply {
+                throw StoreError(.unavailable, "redis script: \(message.prefix(80))")
+            }
+            return reply
+        }
+        throw StoreError(.unavailable, "redis: script not loadable")
+    }
+
+    /// One command on a pooled connection, on the store's thread pool.
+    private func call(_ arguments: [[UInt8]]) async throws(StoreError) -> RedisReply {
+        do {
+            return try await pool.withConnection { connection in
+                try await threadPool.runIfActive {
+                    try connection.command(arguments)
+                }
+            }
+        } catch let error as StoreError {
+            if error.code == .unavailable { statistics.countUnavailable() }
+            throw error
+        } catch {
+            statistics.countUnavailable()
+            throw StoreError(.unavailable, "redis: \(type(of: error))")
+        }
+    }
+
+    // MARK: Decoding
+
+    /// A family from `HGETALL`'s flat field/value list.
+    /// - Throws: ``StoreError`` `.corrupted` for a missing or malformed field.
+    static func decode(_ id: FamilyID, _ items: ArraySlice<RedisReply>) throws(StoreError) -> RefreshFamily {
+        let list = Array(items)
+        guard list.count % 2 == 0 else { throw StoreError(.corrupted, "redis: malformed hash") }
+        var h: [String: [UInt8]] = [:]
+        for j in stride(from: 0, to: list.count, by: 2) {
+            guard let k = list[j].bytes, let v = list[j + 1].bytes else { throw StoreError(.corrupted, "redis: malformed hash") }
+            h[String(decoding: k, as: UTF8.self)] = v
+        }
+        func text(_ k: String) -> String? { h[k].map { String(decoding: $0, as: UTF8.self) } }
+        func date(_ k: String) -> Date? { text(k).flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
+        guard let subject = text("s"), let createdAt = date("ca"), let expiresAt = date("ea"),
+              let generation = text("g").flatMap(UInt64.init), let cd = h["cd"], let current = TokenDigest(bytes: cd),
+              let issuedAt = date("is") else {
+            throw StoreError(.corrupted, "redis: malformed family")
+        }
+        var previous: TokenDigest?
+        if let pd = h["pd"] {
+            guard let d = TokenDigest(bytes: pd) else { throw StoreError(.corrupted, "redis: malformed previous digest") }
+            previous = d
+        }
+        var reason: RefreshFamily.RevocationReason?
+        if let rr = text("rr") {
+            guard let r = RefreshFamily.RevocationReason(rawValue: rr) else { throw StoreError(.corrupted, "redis: unknown revocation reason") }
+            reason = r
+        }
+        return RefreshFamily(
+            id: id, subject: subject, clientID: text("c"), createdAt: createdAt, expiresAt: expiresAt,
+            idleExpiresAt: date("ia"), generation: generation, currentDigest: current, previousDigest: previous,
+            issuedAt: issuedAt, revokedAt: date("ra"), revocationReason: reason)
+    }
+}
+

@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+import Testing
+import TokenAuth
+import TokenAuthPostgres
+import TokenAuthRedis
+import TokenAuthSQLite
+import TokenAuthTesting
+
+/// The shared conformance suite (`shared/cases/refresh-token-cases.md`), unchanged, against
+/// every durable store; afterwards every family the case left must be well-formed.
+@Suite("SQLite store conformance")
+struct SQLiteConformanceTests {
+    @Test("file (WAL)", arguments: RefreshTokenCase.allCases)
+    func file(_ c: RefreshTokenCase) async throws {
+        let directory = try StoreServers.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let made = Mutex<[SQLiteRefreshTokenStore]>([])
+        try await RefreshTokenStoreConformance {
+            let store = try await SQLiteRefreshTokenStore.open(.file(directory.appendingPathComponent("\(UUID().uuidString).db").path))
+            made.withLock { $0.append(store) }
+            return store
+        }.run(c)
+        for store in made.withLock({ $0 }) {
+            expectWellFormed(try await store.allFamilies())
+            await store.close()
+        }
+    }
+
+    @Test("memory", arguments: [RefreshTokenCase.c1ConcurrentRefresh, .c6LogoutRefreshRace, .s2LogoutEverywhere, .e3FamilyPastLifetime])
+    func memory(_ c: RefreshTokenCase) async throws {
+        let made = Mutex<[SQLiteRefreshTokenStore]>([])
+        try await RefreshTokenStoreConformance {
+            let store = try await SQLiteRefreshTokenStore.open(.memory)
+            made.withLock { $0.append(store) }
+            return store
+        }.run(c)
+        for store in made.withLock({ $0 }) {
+            expectWellFormed(try await store.allFamilies())
+            await store.close()
+        }
+    }
+}
+
+@Suite("PostgreSQL store conformance", .enabled(if: StoreServers.postgresURL != nil, StoreServers.postgresSkip ?? ""))
+struct PostgresConformanceTests {
+    @Test(arguments: RefreshTokenCase.allCases)
+    func conformance(_ c: RefreshTokenCase) async throws {
+        let url = try #require(StoreServers.postgresURL)
+        let made = Mutex<[PostgresRefreshTokenStore]>([])
+        try await RefreshTokenStoreConformance {
+            let store = try await PostgresRefreshTokenStore.connect(url, schema: StoreServers.uniqueName("tb"), maxConnections: 8)
+            made.withLock { $0.append(store) }
+            return store
+        }.run(c)
+        for store in made.withLock({ $0 }) {
+            expectWellFormed(try await store.allFamilies())
+            try await store.dropSchema()
+            await store.close()
+        }
+    }
+}
+
+@Suite("Redis store conformance", .enabled(if: StoreServers.redisURL != nil, StoreServers.redisSkip ?? ""))
+struct RedisConformanceTests {
+    @Test(arguments: RefreshTokenCase.allCases)
+    func conformance(_ c: RefreshTokenCase) async throws {
+        let url = try #require(StoreServers.redisURL)
+        let made = Mutex<[RedisRefreshTokenStore]>([])
+        try await RefreshTokenStoreConformance {
+            let store = try await RedisRefreshTokenStore.connect(url, prefix: "\(StoreServers.uniqueName("tb")):")
+            made.withLock { $0.append(store) }
+            return store
+        }.run(c)
+        for store in made.withLock({ $0 }) {
+            try await store.deleteAll()
+            await store.close()
+        }
+    }
+}
