@@ -14,11 +14,39 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var load: LoadOptions
     @OptionGroup(title: "HTTP target") var http: HTTPOptions
+    @OptionGroup(title: "Store (in-process target)") var storeOptions: StoreOptions
+    @Option(name: .customLong("sweep-concurrency"),
+            help: ArgumentHelp("Run once per concurrency level (virtual users), e.g. 1,2,4,8,16,32,64,128,256, and record the store's contention curve.", valueName: "levels"))
+    var sweepConcurrency: String?
     @OptionGroup var output: OutputOptions
+
+    /// The sweep's levels, if any.
+    /// - Throws: `ValidationError` for a malformed list.
+    func sweepLevels() throws -> [Int]? {
+        guard let text = sweepConcurrency else { return nil }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let levels = parts.compactMap { Int($0) }
+        guard !parts.isEmpty, levels.count == parts.count, levels.allSatisfy({ (1...100_000).contains($0) }) else {
+            throw ValidationError("--sweep-concurrency: expected a comma-separated list of levels 1 ... 100000, e.g. 1,2,4,8 (got '\(text)')")
+        }
+        return levels
+    }
 
     func validate() throws {
         let configuration = try load.configuration()
         let slos = try output.slos()
+        let spec = try storeOptions.spec()
+        if configuration.target != "in-process", spec != .memory || storeOptions.storeConnections != nil {
+            throw ValidationError("--store: applies to the in-process target only (a server picks its own: tokenbench serve --store)")
+        }
+        if try sweepLevels() != nil {
+            guard configuration.target == "in-process" else {
+                throw ValidationError("--sweep-concurrency: applies to the in-process target only (it records store operations)")
+            }
+            guard configuration.model == .closed else {
+                throw ValidationError("--sweep-concurrency: levels are virtual users of the closed model; omit --rate")
+            }
+        }
         if configuration.target.hasPrefix("http") {
             _ = try http.httpProfile()
             _ = try http.credentials()
@@ -52,6 +80,35 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--out: expected a writable directory path (cannot write into '\(out)')")
         }
         return url
+    }
+
+    /// An in-process run (or sweep) over `store`.
+    func runInProcess<Store: RefreshTokenStore>(
+        _ configuration: LoadConfiguration, store: Store, backend: String, statistics: StoreStatistics?,
+        slos: [SLO], progress: @escaping @Sendable (ProgressSnapshot) -> Void
+    ) async throws -> RunResult {
+        let levels = try sweepLevels()
+        var prepared = configuration
+        prepared.users = max(configuration.users, levels?.max() ?? 0)
+        let phases = PhaseRecorder(stripes: configuration.workers)
+        let target: InProcessTarget<Store, InMemoryUserDirectory>
+        do {
+            target = try await InProcessTarget.make(prepared, store: store, phases: phases)
+        } catch let error as ConfigurationError {
+            throw ValidationError("\(error.setting): expected \(error.accepted)")
+        }
+        if let levels {
+            let quiet = output.quiet
+            return await ConcurrencySweep(configuration: configuration, levels: levels, target: target, phases: phases,
+                                          store: (backend: backend, statistics: statistics), slos: slos).run { level, p in
+                if !quiet, p.elapsed >= p.total {
+                    FileHandle.standardError.write(Data("concurrency \(level): \(ConsoleReport.progressLine(p))\n".utf8))
+                }
+            }
+        }
+        var driver = LoadDriver(configuration: configuration, target: target, phases: phases, slos: slos)
+        driver.store = (backend: backend, statistics: statistics)
+        return await driver.run(progress: progress)
     }
 
     func run() async throws {
@@ -93,18 +150,24 @@ struct RunCommand: AsyncParsableCommand {
                                       credentials: credentials).run(progress: progress)
             await target.shutdown()
         default:
-            let phases = PhaseRecorder(stripes: configuration.workers)
             if !quiet {
                 FileHandle.standardError.write(Data(
-                    "preparing \(configuration.users) synthetic users (\(configuration.passwordAlgorithm) hashes, not measured)\n".utf8))
+                    "preparing \(max(configuration.users, try sweepLevels()?.max() ?? 0)) synthetic users (\(configuration.passwordAlgorithm) hashes, not measured)\n".utf8))
             }
-            let target: InProcessTarget<MemoryRefreshTokenStore, InMemoryUserDirectory>
-            do {
-                target = try await InProcessTarget.make(configuration, phases: phases)
-            } catch let error as ConfigurationError {
-                throw ValidationError("\(error.setting): expected \(error.accepted)")
+            if try storeOptions.spec() == .memory {
+                result = try await runInProcess(configuration, store: MemoryRefreshTokenStore(), backend: "memory",
+                                                statistics: nil, slos: slos, progress: progress)
+            } else {
+                let opened = try await storeOptions.open()
+                do {
+                    result = try await runInProcess(configuration, store: opened.store, backend: opened.backend,
+                                                    statistics: opened.statistics, slos: slos, progress: progress)
+                } catch {
+                    await opened.close()
+                    throw error
+                }
+                await opened.close()
             }
-            result = await LoadDriver(configuration: configuration, target: target, phases: phases, slos: slos).run(progress: progress)
         }
         if interactive && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         print(ConsoleReport.render(result))

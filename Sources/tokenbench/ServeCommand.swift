@@ -25,6 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-body"), help: "Largest request body accepted, bytes (larger: 413).")
     var maxBody: Int = 16 * 1024
     @OptionGroup var core: CoreOptions
+    @OptionGroup(title: "Store") var storeOptions: StoreOptions
 
     func settings() throws -> LoadConfiguration {
         var c = LoadConfiguration()
@@ -39,6 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try settings()
+        _ = try storeOptions.spec()
         guard (0...65_535).contains(port) else { throw ValidationError("--port: expected 0 ... 65535 (got \(port))") }
         guard !host.isEmpty else { throw ValidationError("--host: expected an address such as 127.0.0.1") }
         guard (256...(16 * 1024 * 1024)).contains(maxBody) else {
@@ -53,8 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         FileHandle.standardError.write(Data(
             "preparing \(c.users) synthetic users (\(c.passwordAlgorithm) hashes)\n".utf8))
+        let opened = try await storeOptions.open()
         let service = try await AuthService.synthetic(
-            configuration: c.authConfiguration, store: MemoryRefreshTokenStore(), syntheticUsers: c.users,
+            configuration: c.authConfiguration, store: opened.store, syntheticUsers: c.users,
             algorithm: c.algorithm, password: c.passwordAlgorithm, logger: Logger(label: "tokenauth.audit"))
         var server = ServerConfiguration()
         server.host = host
@@ -64,8 +67,14 @@ struct ServeCommand: AsyncParsableCommand {
         let app = TokenServer(service: service, configuration: server, registry: registry).application { port in
             // One line on stdout, flushed, so scripts can wait for it and read the port.
             FileHandle.standardOutput.write(Data(
-                "tokenbench serve: listening on http://\(host):\(port) (store: memory, alg: \(c.algorithm.rawValue))\n".utf8))
+                "tokenbench serve: listening on http://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue))\n".utf8))
         }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
     }
 }

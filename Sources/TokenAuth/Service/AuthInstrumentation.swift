@@ -14,8 +14,10 @@ public enum AuthPhase: String, CaseIterable, Sendable, Hashable, Codable {
     case storeRotate = "store_rotate"
     /// `RefreshTokenStore.create(_:)`.
     case storeCreate = "store_create"
-    /// `RefreshTokenStore.revoke(_:at:reason:)` and `revokeAll(subject:at:)`.
+    /// `RefreshTokenStore.revoke(_:at:reason:)`.
     case storeRevoke = "store_revoke"
+    /// `RefreshTokenStore.revokeAll(subject:at:)`.
+    case storeRevokeAll = "store_revoke_all"
 }
 
 /// Receives phase timings from an ``AuthService``. Called on the request's own task; keep it

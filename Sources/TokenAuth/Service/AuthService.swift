@@ -274,7 +274,9 @@ extension AuthService {
     @discardableResult
     public func revokeAll(subject: String) async throws(AuthError) -> Int {
         let count: Int
+        let timer = PhaseTimer(instrumentation)
         do { count = try await store.revokeAll(subject: subject, at: clock.now) } catch { throw .storeUnavailable }
+        timer.stop(.storeRevokeAll)
         if count > 0 { audit.record(.familyRevoked, ["sub": "\(subject)", "reason": "logout_all", "count": "\(count)"], count: count) }
         return count
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TokenAuth
 
 /// A snapshot for the progress line, once a second.
@@ -28,6 +29,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     public let slos: [SLO]
     /// Each virtual user's username and password.
     public let credentials: Credentials
+    /// In-process runs: the store's name (`memory`, `sqlite`, …) and its counters, if it keeps
+    /// any; they make the `store` section of the result.
+    public var store: (backend: String, statistics: StoreStatistics?)?
 
     /// - Parameters:
     ///   - configuration: validated settings.
@@ -53,6 +57,8 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let measureStart = start &+ ns(c.warmup)
         let end = measureStart &+ ns(c.duration)
         phases?.window(from: measureStart, until: end)
+        let statistics = store?.statistics
+        let countersAtStart = SnapshotBox()
         var numbers = [[Int32]](repeating: [], count: workerCount)
         for n in 0..<c.users { numbers[n % workerCount].append(Int32(n)) }
         let workers = (0..<workerCount).map {
@@ -71,11 +77,26 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             group.addTask {
                 await Self.tick(workers: workers, start: start, measureStart: measureStart, end: end, progress: progress)
             }
+            if let statistics {
+                group.addTask {
+                    // The counters at the start of the measured window (after the warm-up).
+                    let now = monotonicNanoseconds()
+                    if measureStart > now { try? await Task.sleep(nanoseconds: measureStart - now) }
+                    countersAtStart.value.withLock { $0 = statistics.snapshot }
+                    return []
+                }
+            }
             var timeline: [TimelineEntry] = []
             for await part in group { timeline += part }
             return timeline
         }
-        return summarize(workers: workers, timeline: timeline, environment: environment)
+        var result = summarize(workers: workers, timeline: timeline, environment: environment)
+        if let store {
+            let counters = statistics.map { $0.snapshot.subtracting(countersAtStart.value.withLock { $0 } ?? StoreStatistics.Snapshot()) }
+            result.store = StoreSummary(backend: store.backend, operations: StoreSummary.operations(fromPhases: result.phases),
+                                        counters: counters)
+        }
+        return result
     }
 
     /// The once-a-second loop: progress and timeline entries (interval histograms).
@@ -165,4 +186,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         }
         return result
     }
+}
+
+/// The store counters at the start of the measured window, set by a child task.
+final class SnapshotBox: Sendable {
+    let value = Mutex<StoreStatistics.Snapshot?>(nil)
 }

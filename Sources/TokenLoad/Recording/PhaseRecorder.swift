@@ -41,7 +41,13 @@ public final class PhaseRecorder: AuthInstrumentation {
         case .storeRotate: 4
         case .storeCreate: 5
         case .storeRevoke: 6
+        case .storeRevokeAll: 7
         }
+    }
+
+    /// Empties every histogram (between the levels of a concurrency sweep).
+    func reset() {
+        for s in stripes { s.histograms.withLock { $0 = AuthPhase.allCases.map { _ in .latency() } } }
     }
 
     /// All stripes merged, by phase.

@@ -1,4 +1,5 @@
 import Foundation
+import TokenAuth
 
 /// `result.json`, schema `tokenbench.result/v1`. Latencies in µs, throughput per second,
 /// durations in seconds.
@@ -25,12 +26,60 @@ public struct RunResult: Codable, Sendable {
     public var slo: [SLOResult]
     /// `pass`, `invariant_violation` or `slo_breach`.
     public var verdict: String
+    /// In-process runs: the store backend, its per-operation latencies and contention
+    /// counters, and the contention curve of `--sweep-concurrency`.
+    public var store: StoreSummary?
 
     enum CodingKeys: String, CodingKey {
-        case schema, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict
+        case schema, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
         case measuredSeconds = "measured_s"
         case schedulingLagUs = "scheduling_lag_us"
     }
+}
+
+/// The `store` section of `result.json`.
+public struct StoreSummary: Codable, Sendable {
+    /// `memory`, `sqlite`, `postgres` or `redis`.
+    public var backend: String
+    /// Per store operation (`lookup`, `rotate`, `create`, `revoke`, `revoke_all`), measured
+    /// around the store call inside the service: latency µs, calls per second.
+    public var operations: [String: OperationSummary]
+    /// Contention counters during the measured window (retries, busy, serialization failures,
+    /// pool waits, reconnects, unavailable); absent for the memory store.
+    public var counters: StoreStatistics.Snapshot?
+    /// `--sweep-concurrency`: one point per concurrency level, in the order run.
+    public var contention: [ContentionPoint]?
+
+    public init(backend: String, operations: [String: OperationSummary], counters: StoreStatistics.Snapshot?,
+                contention: [ContentionPoint]? = nil) {
+        self.backend = backend
+        self.operations = operations
+        self.counters = counters
+        self.contention = contention
+    }
+
+    /// The store operations among the in-process phases, renamed (`store_rotate` → `rotate`).
+    static func operations(fromPhases phases: [String: OperationSummary]) -> [String: OperationSummary] {
+        var out: [String: OperationSummary] = [:]
+        for (name, summary) in phases where name.hasPrefix("store_") {
+            out[String(name.dropFirst("store_".count))] = summary
+        }
+        return out
+    }
+}
+
+/// One level of a concurrency sweep: the contention curve's point.
+public struct ContentionPoint: Codable, Sendable, Hashable {
+    /// Virtual users (closed model) at this level.
+    public var concurrency: Int
+    /// All driver operations per second at this level.
+    public var throughputPerS: Double
+    /// Per store operation: throughput and latency at this level.
+    public var operations: [String: OperationSummary]
+    /// Contention counters at this level.
+    public var counters: StoreStatistics.Snapshot?
+    /// Errors of all operations at this level.
+    public var errors: Int
 }
 
 public struct LatencySummary: Codable, Sendable, Hashable {

@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import TokenAuth
+import TokenAuthPostgres
+import TokenAuthRedis
+import TokenAuthSQLite
+
+/// Which refresh-token store a command uses.
+enum StoreSpec: Equatable {
+    case memory
+    case sqlite(SQLiteRefreshTokenStore.Location)
+    case postgres(String)
+    case redis(String)
+
+    /// The backend's name in results (`memory`, `sqlite`, `postgres`, `redis`).
+    var backend: String {
+        switch self {
+        case .memory: "memory"
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        case .redis: "redis"
+        }
+    }
+
+    static let accepted = "memory, sqlite:PATH (or sqlite::memory:), postgres://USER@HOST:PORT/DB or redis://HOST:PORT/N"
+
+    /// Parses `--store`; does not connect.
+    /// - Throws: `ValidationError` naming the accepted forms.
+    init(parsing text: String) throws {
+        func fail(_ why: String = "") -> ValidationError {
+            ValidationError("--store: expected \(Self.accepted) (got '\(text)')\(why.isEmpty ? "" : ": \(why)")")
+        }
+        if text == "memory" {
+            self = .memory
+        } else if text.hasPrefix("sqlite:") {
+            let path = String(text.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw fail("no path") }
+            self = .sqlite(path == ":memory:" ? .memory : .file(path))
+        } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            do throws(StoreError) { _ = try PostgresRefreshTokenStore.Endpoint(url: text) } catch { throw fail(error.detail) }
+            self = .postgres(text)
+        } else if text.hasPrefix("redis://") {
+            do throws(StoreError) { _ = try RedisRefreshTokenStore.Endpoint(url: text) } catch { throw fail(error.detail) }
+            self = .redis(text)
+        } else {
+            throw fail()
+        }
+    }
+}
+
+/// A store opened for a command: erased so one service type serves every backend.
+struct OpenedStore {
+    let store: AnyRefreshTokenStore
+    let statistics: StoreStatistics?
+    let backend: String
+    let close: @Sendable () async -> Void
+
+    /// Connects (and creates or migrates the schema).
+    /// - Throws: ``StoreError`` `.unavailable` when the store cannot be opened or reached.
+    static func open(_ spec: StoreSpec, connections: Int?) async throws(StoreError) -> OpenedStore {
+        switch spec {
+        case .memory:
+            return OpenedStore(store: AnyRefreshTokenStore(MemoryRefreshTokenStore()), statistics: nil, backend: "memory", close: {})
+        case .sqlite(let location):
+            let s = try await SQLiteRefreshTokenStore.open(location, connections: connections ?? 4)
+            return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "sqlite", close: { await s.close() })
+        case .postgres(let url):
+            let s = try await PostgresRefreshTokenStore.connect(url, maxConnections: connections ?? 16)
+            return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "postgres", close: { await s.close() })
+        case .redis(let url):
+            let s = try await RedisRefreshTokenStore.connect(url, connections: connections ?? 8)
+            return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "redis", close: { await s.close() })
+        }
+    }
+}
+
+/// `--store` and its pool size, shared by `run` and `serve`.
+struct StoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Refresh-token store: \(StoreSpec.accepted).", valueName: "store"))
+    var store: String = "memory"
+    @Option(name: .customLong("store-connections"), help: "Pooled store connections (default: sqlite 4, postgres 16, redis 8).")
+    var storeConnections: Int?
+
+    func spec() throws -> StoreSpec {
+        if let n = storeConnections, !(1...1024).contains(n) {
+            throw ValidationError("--store-connections: expected 1 ... 1024 (got \(n))")
+        }
+        return try StoreSpec(parsing: store)
+    }
+
+    /// Opens the store, or exits 69 (EX_UNAVAILABLE) with one line saying why.
+    func open() async throws -> OpenedStore {
+        let spec = try spec()
+        do throws(StoreError) {
+            return try await OpenedStore.open(spec, connections: storeConnections)
+        } catch {
+            FileHandle.standardError.write(Data("tokenbench: cannot open the \(spec.backend) store: \(error.detail)\n".utf8))
+            throw ExitCode(69)
+        }
+    }
+}
