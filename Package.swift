@@ -151,6 +151,7 @@ let package = Package(
                 "TokenAuth",
                 "TokenAuthTesting",
                 "TokenLoad",
+                "TokenAuthRedis",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -166,6 +167,7 @@ let package = Package(
             dependencies: [
                 "TokenAuth",
                 "TokenAuthTesting",
+                "TokenLoad",
                 "TokenAuthSQLite",
                 "TokenAuthPostgres",
                 "TokenAuthRedis",

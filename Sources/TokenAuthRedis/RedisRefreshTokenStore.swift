@@ -177,12 +177,12 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
     /// Redis deletes a family when its TTL (its remaining life) runs out; nothing to purge.
     public func purgeExpired(asOf now: Date) async throws(StoreError) -> Int { 0 }
 
-    /// The remaining TTL of a family's key and of its user's set, ms (`PTTL`: −2 no key, −1 no
-    /// TTL). For case X3.
-    public func ttls(_ id: FamilyID, subject: String) async throws(StoreError) -> (family: Int64, subject: Int64) {
-        guard case .integer(let f) = try await call([Array("PTTL".utf8), familyKey(id)]),
-              case .integer(let s) = try await call([Array("PTTL".utf8), subjectKey(subject)]) else {
-            throw StoreError(.corrupted, "redis PTTL: unexpected reply")
+    /// When a family's key and its user's set expire, ms since 1970 (`PEXPIRETIME`, Redis ≥ 7:
+    /// −2 no key, −1 no expiry). Absolute times, so two reads compare exactly. For case X3.
+    public func expiryTimes(_ id: FamilyID, subject: String) async throws(StoreError) -> (family: Int64, subject: Int64) {
+        guard case .integer(let f) = try await call([Array("PEXPIRETIME".utf8), familyKey(id)]),
+              case .integer(let s) = try await call([Array("PEXPIRETIME".utf8), subjectKey(subject)]) else {
+            throw StoreError(.corrupted, "redis PEXPIRETIME: unexpected reply")
         }
         return (f, s)
     }
