@@ -90,6 +90,11 @@ struct CLITests {
             (["--target", "http://127.0.0.1:1", "--connections", "0"], "--connections"),
             (["--target", "http://127.0.0.1:1", "--client-secret", "s"], "--client-secret"),
             (["--target", "http://127.0.0.1:1", "--body-format", "xml"], "--body-format"),
+            (["--store", "mysql://127.0.0.1/db"], "--store"), (["--store", "sqlite:"], "--store"),
+            (["--store", "postgres://127.0.0.1:5432/db"], "--store"), (["--store", "redis://127.0.0.1:6379/99"], "--store"),
+            (["--target", "noop", "--store", "sqlite:/tmp/x.db"], "--store"), (["--store-connections", "0"], "--store-connections"),
+            (["--sweep-concurrency", "1,x"], "--sweep-concurrency"), (["--sweep-concurrency", ""], "--sweep-concurrency"),
+            (["--sweep-concurrency", "1,2", "--rate", "100"], "--sweep-concurrency"),
           ])
     func badFlags(_ flags: [String], _ named: String) throws {
         let out = temporaryDirectory()
@@ -109,6 +114,7 @@ struct CLITests {
             (["serve", "--access-ttl", "0s"], "--access-ttl"),
             (["probe", "localhost:8080"], "url"), (["probe", "http://127.0.0.1:1", "--grace", "1 week"], "--grace"),
             (["probe", "http://127.0.0.1:1", "--profile", "soap"], "--profile"),
+            (["serve", "--store", "memcached://127.0.0.1:11211"], "--store"),
           ])
     func badServeAndProbeFlags(_ arguments: [String], _ named: String) throws {
         let r = try run(arguments)
@@ -134,6 +140,45 @@ struct CLITests {
         #expect(r.status == 69)
         #expect(r.stderr.contains("failed (transport)"))
         #expect(r.stdout.isEmpty)
+    }
+
+    @Test("a store that cannot be reached: one line naming it, exit 69, no run")
+    func unreachableStore() throws {
+        let r = try run(["run", "--store", "redis://127.0.0.1:9/0", "--duration", "30s", "--quiet", "--users", "5",
+                         "--password-hash", "bcrypt"])
+        #expect(r.status == 69)
+        #expect(r.stderr.contains("cannot open the redis store"), "\(r.stderr)")
+        #expect(!r.stdout.contains("verdict"))
+    }
+
+    @Test("--store sqlite with --sweep-concurrency: the store section holds one contention point per level")
+    func sqliteSweep() throws {
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let db = out + "-store.db"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) } }
+        let r = try run(["run", "--store", "sqlite:\(db)", "--sweep-concurrency", "1,4", "--duration", "1s",
+                         "--think-time", "5ms", "--access-ttl", "1s", "--refresh-lead", "500ms", "--session-length", "30s",
+                         "--password-hash", "bcrypt", "--quiet", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("result.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let store = try #require(json["store"] as? [String: Any])
+        #expect(store["backend"] as? String == "sqlite")
+        let counters = try #require(store["counters"] as? [String: Int])
+        for key in ["retries", "busy", "serialization_failures", "pool_waits", "pool_wait_us", "reconnects", "unavailable"] {
+            #expect(counters[key] != nil, "store.counters.\(key)")
+        }
+        let points = try #require(store["contention"] as? [[String: Any]])
+        #expect(points.compactMap { $0["concurrency"] as? Int } == [1, 4])
+        for point in points {
+            let ops = try #require(point["operations"] as? [String: [String: Any]])
+            let rotate = try #require(ops["rotate"], "rotate measured at every level")
+            #expect((rotate["count"] as? Int ?? 0) > 0)
+            #expect((rotate["latency_us"] as? [String: Double])?["p99"] != nil)
+            #expect((point["throughput_per_s"] as? Double ?? 0) > 0)
+        }
+        #expect((store["operations"] as? [String: Any])?["lookup"] != nil)
     }
 
     @Test("an SLO breach exits 2")

@@ -80,6 +80,11 @@ public struct ContentionPoint: Codable, Sendable, Hashable {
     public var counters: StoreStatistics.Snapshot?
     /// Errors of all operations at this level.
     public var errors: Int
+
+    enum CodingKeys: String, CodingKey {
+        case concurrency, operations, counters, errors
+        case throughputPerS = "throughput_per_s"
+    }
 }
 
 public struct LatencySummary: Codable, Sendable, Hashable {

@@ -27,6 +27,13 @@ public final class StoreStatistics: Sendable {
 
         public init() {}
 
+        enum CodingKeys: String, CodingKey {
+            case retries, busy, reconnects, unavailable
+            case serializationFailures = "serialization_failures"
+            case poolWaits = "pool_waits"
+            case poolWaitUs = "pool_wait_us"
+        }
+
         /// `self − earlier`, counter by counter.
         public func subtracting(_ earlier: Snapshot) -> Snapshot {
             var d = Snapshot()
