@@ -7,7 +7,10 @@ import TokenAuth
 /// A ``RefreshTokenStore`` in PostgreSQL (vapor/postgres-nio `PostgresClient` and its pool).
 ///
 /// - The table is created (or brought to the current schema version) on start, under an
-///   advisory lock so that two processes starting at once do not race.
+///   advisory lock so that two processes starting at once do not race. `fillfactor = 80`
+///   leaves room in each page so that a rotation (no indexed column changes) is a HOT update.
+/// - Rotation and lookup are server-side prepared statements (parsed and planned once per
+///   connection); the connections' `search_path` is the store's schema.
 /// - Rotation is one `UPDATE … WHERE <presented token is current and live> RETURNING …`
 ///   compare-and-swap (``ConditionalRotation``). `rotate` and `revoke` of a family update the
 ///   same row, so PostgreSQL's row lock serializes them: after a revocation commits, the
@@ -21,7 +24,7 @@ import TokenAuth
 ///   or not answering gives ``StoreError/Code/unavailable``, never a hang and never a "valid".
 public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatisticsReporting, Sendable {
     public let statistics = StoreStatistics()
-    /// The client; run by the store when it made it (``connect(_:schema:maxConnections:operationTimeout:)``).
+    /// The client, run by the store until ``close()``.
     public let client: PostgresClient
     private let table: String
     private let schema: String
@@ -60,15 +63,18 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
     public static func connect(_ url: String, schema: String = "tokenbench", maxConnections: Int = 16,
                                operationTimeout: Double = 2) async throws(StoreError) -> PostgresRefreshTokenStore {
         let endpoint = try Endpoint(url: url)
+        try Self.checkSchema(schema)
         var configuration = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: .disable)
         configuration.options.maximumConnections = max(1, maxConnections)
         configuration.options.connectTimeout = .seconds(max(1, Int64(operationTimeout.rounded(.up))))
+        // Prepared statements name the table without its schema (see PreparedStatements.swift).
+        configuration.options.additionalStartupParameters = [("search_path", schema)]
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
         do {
-            let store = try PostgresRefreshTokenStore(client: client, schema: schema, operationTimeout: operationTimeout, runner: runner)
+            let store = PostgresRefreshTokenStore(client: client, schema: schema, operationTimeout: operationTimeout, runner: runner)
             try await store.migrate()
             return store
         } catch {
@@ -77,18 +83,15 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
         }
     }
 
-    /// Uses a client the caller runs.
-    /// - Throws: ``StoreError`` `.unavailable` for a schema name that is not an identifier.
-    public convenience init(client: PostgresClient, schema: String = "tokenbench", operationTimeout: Double = 2) throws(StoreError) {
-        try self.init(client: client, schema: schema, operationTimeout: operationTimeout, runner: nil)
-    }
-
-    private init(client: PostgresClient, schema: String, operationTimeout: Double, runner: Task<Void, Never>?) throws(StoreError) {
+    static func checkSchema(_ schema: String) throws(StoreError) {
         guard let first = schema.unicodeScalars.first, first == "_" || ("a"..."z").contains(first),
               schema.unicodeScalars.allSatisfy({ $0 == "_" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }),
               schema.count <= 48 else {
             throw StoreError(.unavailable, "postgres schema: expected lower-case letters, digits and _ (got '\(schema)')")
         }
+    }
+
+    private init(client: PostgresClient, schema: String, operationTimeout: Double, runner: Task<Void, Never>?) {
         self.client = client
         self.schema = schema
         self.table = "\(schema).refresh_families"
@@ -134,7 +137,7 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
                             issued_at DOUBLE PRECISION NOT NULL,
                             revoked_at DOUBLE PRECISION,
                             revocation_reason TEXT
-                        )
+                        ) WITH (fillfactor = 80)
                         """, logger: Self.noLog)
                     try await c.query("CREATE INDEX IF NOT EXISTS refresh_families_live_subject ON \(unescaped: table) (subject) WHERE revoked_at IS NULL", logger: Self.noLog)
                     try await c.query("CREATE INDEX IF NOT EXISTS refresh_families_expires ON \(unescaped: table) (expires_at)", logger: Self.noLog)
@@ -164,9 +167,10 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
     }
 
     public func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? {
-        let table = table
         return try await decodeFirst(run("lookup") { client in
-            try await Self.rows(client.query("SELECT \(unescaped: Self.columns) FROM \(unescaped: table) WHERE id = \(Self.buffer(id.bytes))", logger: Self.noLog))
+            var out: [Row] = []
+            for try await row in try await client.execute(LookupStatement(id: Self.buffer(id.bytes)), logger: Self.noLog) { out.append(row) }
+            return out
         })
     }
 
@@ -175,18 +179,14 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
         let primitives = ConditionalRotation.Primitives(
             swap: { [self] r throws(StoreError) in
                 let now = r.now.timeIntervalSince1970
+                let statement = RotateStatement(
+                    successor: Self.buffer(r.successorDigest.bytes), now: now, idleTimeout: r.idleTimeout,
+                    id: Self.buffer(r.family.bytes), generation: Int64(r.presentedGeneration),
+                    presented: Self.buffer(r.presentedDigest.bytes))
                 return try await decodeFirst(run("rotate") { client in
-                    try await Self.rows(client.query("""
-                        UPDATE \(unescaped: table)
-                        SET generation = generation + 1, previous_digest = current_digest, current_digest = \(Self.buffer(r.successorDigest.bytes)),
-                            issued_at = \(now),
-                            idle_expires_at = CASE WHEN \(r.idleTimeout)::double precision IS NULL THEN idle_expires_at
-                                                   ELSE LEAST(expires_at, \(now) + \(r.idleTimeout)::double precision) END
-                        WHERE id = \(Self.buffer(r.family.bytes)) AND revoked_at IS NULL AND expires_at > \(now)
-                          AND (idle_expires_at IS NULL OR idle_expires_at > \(now))
-                          AND generation = \(Int64(r.presentedGeneration)) AND current_digest = \(Self.buffer(r.presentedDigest.bytes))
-                        RETURNING \(unescaped: Self.columns)
-                        """, logger: Self.noLog))
+                    var out: [Row] = []
+                    for try await row in try await client.execute(statement, logger: Self.noLog) { out.append(row) }
+                    return out
                 })
             },
             read: { [self] id throws(StoreError) in try await family(id) },

@@ -1,7 +1,6 @@
 import CHiredis
-#if canImport(Glibc)
-import Glibc
-#endif
+import NIOCore
+import NIOPosix
 import TokenAuth
 
 /// One reply of a Redis server (RESP2).
@@ -19,49 +18,51 @@ enum RedisReply: Sendable, Hashable {
     }
 }
 
-/// A blocking connection through Debian's libhiredis. Not thread-safe: the store's pool hands
-/// it to one operation at a time, and every call runs on a thread of the store's own
-/// `NIOThreadPool` (never on Swift's cooperative pool).
+/// A Redis connection: SwiftNIO moves the bytes on an event loop (nothing blocks a thread),
+/// Debian's libhiredis encodes commands (`redisFormatCommandArgv`) and parses replies (its
+/// `redisReader`). The store's pool hands a connection to one operation at a time.
 final class RedisConnection: @unchecked Sendable {
-    // @unchecked: used by one thread at a time, guaranteed by `ConnectionPool`.
-    private var context: UnsafeMutablePointer<redisContext>?
+    // @unchecked: `channel` and `connectedBefore` are touched only by the operation that leased
+    // the connection from `ConnectionPool` (one at a time).
+    private var channel: (any Channel)?
     private var connectedBefore = false
     let host: String
     let port: Int
     let database: Int
     let timeout: Double
     private let statistics: StoreStatistics
+    private let group: any EventLoopGroup
 
-    init(host: String, port: Int, database: Int, timeout: Double, statistics: StoreStatistics) {
+    init(host: String, port: Int, database: Int, timeout: Double, statistics: StoreStatistics, group: any EventLoopGroup) {
         self.host = host
         self.port = port
         self.database = database
         self.timeout = timeout
         self.statistics = statistics
-    }
-
-    deinit { if let context { redisFree(context) } }
-
-    private var timeval: timeval {
-        let whole = Int(timeout)
-        return Glibc.timeval(tv_sec: whole, tv_usec: Int((timeout - Double(whole)) * 1e6))
+        self.group = group
     }
 
     /// Connects if not connected. - Throws: `.unavailable` when the server cannot be reached.
-    private func ensureConnected() throws(StoreError) -> UnsafeMutablePointer<redisContext> {
-        if let context { return context }
-        guard let c = redisConnectWithTimeout(host, Int32(port), timeval) else {
-            throw StoreError(.unavailable, "redis: cannot allocate a connection")
+    private func ensureConnected() async throws(StoreError) -> any Channel {
+        if let channel, channel.isActive { return channel }
+        channel = nil
+        let new: any Channel
+        do {
+            new = try await ClientBootstrap(group: group)
+                .connectTimeout(.milliseconds(Int64(timeout * 1000)))
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RedisReplyHandler())
+                    }
+                }
+                .connect(host: host, port: port).get()
+        } catch {
+            throw StoreError(.unavailable, "redis \(host):\(port): cannot connect")
         }
-        if c.pointee.err != 0 {
-            let why = Self.errorString(c)
-            redisFree(c)
-            throw StoreError(.unavailable, "redis \(host):\(port): \(why)")
-        }
-        _ = redisSetTimeout(c, timeval)
-        context = c
+        channel = new
         if database != 0 {
-            let reply = try command([Array("SELECT".utf8), Array(String(database).utf8)])
+            let reply = try await send([Array("SELECT".utf8), Array(String(database).utf8)], on: new)
             guard case .status = reply else {
                 disconnect()
                 throw StoreError(.unavailable, "redis: SELECT \(database) refused")
@@ -69,51 +70,135 @@ final class RedisConnection: @unchecked Sendable {
         }
         if connectedBefore { statistics.countReconnect() }
         connectedBefore = true
-        context = c
-        return c
+        return new
     }
 
     /// Drops the connection (the next command reconnects).
     func disconnect() {
-        if let context { redisFree(context) }
-        context = nil
+        channel?.close(promise: nil)
+        channel = nil
     }
 
-    /// Sends one command and waits for its reply.
+    /// Sends one command and waits for its reply, at most `timeout` seconds.
     ///
-    /// A command is sent at most once: if the connection breaks after the command may have
-    /// been written, the error is `.unavailable` and the caller decides (rotations are not
-    /// replayed blindly).
+    /// A command is sent at most once: if the connection breaks or times out after the command
+    /// may have been written, the error is `.unavailable` and the connection is dropped (the
+    /// caller decides; rotations are not replayed blindly).
     /// - Throws: ``StoreError`` `.unavailable` on a connection failure or timeout.
-    func command(_ arguments: [[UInt8]]) throws(StoreError) -> RedisReply {
-        let c = try ensureConnected()
+    func command(_ arguments: [[UInt8]]) async throws(StoreError) -> RedisReply {
+        let channel = try await ensureConnected()
+        return try await send(arguments, on: channel)
+    }
+
+    private func send(_ arguments: [[UInt8]], on channel: any Channel) async throws(StoreError) -> RedisReply {
+        let buffer = Self.format(arguments, allocator: channel.allocator)
+        let promise = channel.eventLoop.makePromise(of: RedisReply.self)
+        let timeout = timeout
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            promise.fail(StoreError(.unavailable, "redis: no reply within \(timeout) s"))
+            channel.close(promise: nil)
+        }
+        promise.futureResult.whenComplete { _ in deadline.cancel() }
+        channel.writeAndFlush(RedisReplyHandler.Request(command: buffer, promise: promise), promise: nil)
+        do {
+            return try await promise.futureResult.get()
+        } catch let error as StoreError {
+            disconnect()
+            throw error
+        } catch {
+            disconnect()
+            throw StoreError(.unavailable, "redis: connection lost")
+        }
+    }
+
+    /// RESP encoding of a command, by hiredis.
+    static func format(_ arguments: [[UInt8]], allocator: ByteBufferAllocator) -> ByteBuffer {
         let count = arguments.count
         let pointers = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: count)
         let lengths = UnsafeMutablePointer<Int>.allocate(capacity: count)
-        var buffers: [UnsafeMutablePointer<CChar>] = []
-        buffers.reserveCapacity(count)
+        var storage: [UnsafeMutablePointer<CChar>] = []
+        storage.reserveCapacity(count)
         defer {
-            for b in buffers { b.deallocate() }
+            for s in storage { s.deallocate() }
             pointers.deallocate()
             lengths.deallocate()
         }
         for (i, argument) in arguments.enumerated() {
-            let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, argument.count))
+            let s = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, argument.count))
             argument.withUnsafeBytes { raw in
-                if let base = raw.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: raw.count) }
+                if let base = raw.baseAddress { UnsafeMutableRawPointer(s).copyMemory(from: base, byteCount: raw.count) }
             }
-            buffers.append(buffer)
-            pointers[i] = UnsafePointer(buffer)
+            storage.append(s)
+            pointers[i] = UnsafePointer(s)
             lengths[i] = argument.count
         }
-        guard let raw = redisCommandArgv(c, Int32(count), pointers, lengths) else {
-            let why = Self.errorString(c)
-            disconnect()
-            throw StoreError(.unavailable, "redis: \(why)")
+        var target: UnsafeMutablePointer<CChar>?
+        let length = redisFormatCommandArgv(&target, Int32(count), pointers, lengths)
+        var buffer = allocator.buffer(capacity: max(0, Int(length)))
+        if let target, length > 0 {
+            buffer.writeBytes(UnsafeRawBufferPointer(start: target, count: Int(length)))
         }
-        let reply = raw.assumingMemoryBound(to: redisReply.self)
-        defer { freeReplyObject(raw) }
-        return Self.convert(reply)
+        if let target { redisFreeCommand(target) }
+        return buffer
+    }
+}
+
+/// Matches replies to requests, first in first out; parses with hiredis's `redisReader`.
+final class RedisReplyHandler: ChannelDuplexHandler {
+    struct Request {
+        var command: ByteBuffer
+        var promise: EventLoopPromise<RedisReply>
+    }
+
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = Request
+    typealias OutboundOut = ByteBuffer
+
+    private var pending = CircularBuffer<EventLoopPromise<RedisReply>>()
+    private let reader: UnsafeMutablePointer<redisReader>
+
+    init() { reader = redisReaderCreate() }
+    deinit { redisReaderFree(reader) }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        pending.append(request.promise)
+        context.write(wrapOutboundOut(request.command), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data)
+        let fed = bytes.withUnsafeReadableBytes { raw in
+            redisReaderFeed(reader, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count)
+        }
+        guard fed == REDIS_OK else { return fail(context, "redis: protocol error") }
+        while true {
+            var reply: UnsafeMutableRawPointer?
+            guard redisReaderGetReply(reader, &reply) == REDIS_OK else { return fail(context, "redis: protocol error") }
+            guard let reply else { return }
+            let converted = Self.convert(reply.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(reply)
+            guard let promise = pending.popFirst() else { return fail(context, "redis: unexpected reply") }
+            promise.succeed(converted)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(StoreError(.unavailable, "redis: connection closed"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context, "redis: connection error")
+    }
+
+    private func fail(_ context: ChannelHandlerContext, _ why: String) {
+        failAll(StoreError(.unavailable, why))
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: StoreError) {
+        while let p = pending.popFirst() { p.fail(error) }
     }
 
     static func convert(_ r: UnsafeMutablePointer<redisReply>) -> RedisReply {
@@ -136,13 +221,6 @@ final class RedisConnection: @unchecked Sendable {
             return .error(p.str.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: p.len), as: UTF8.self) } ?? "")
         default:
             return .null
-        }
-    }
-
-    static func errorString(_ c: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: c.pointee.errstr) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return bytes.isEmpty ? "connection error" : String(decoding: bytes, as: UTF8.self)
         }
     }
 }

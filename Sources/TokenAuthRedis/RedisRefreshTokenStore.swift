@@ -20,14 +20,18 @@ import TokenAuth
 /// - **Failure.** An unreachable server, a timeout (`operationTimeout`, default 2 s) or a
 ///   broken connection is ``StoreError/Code/unavailable``, never a "valid"; the next
 ///   operation reconnects. A command is not sent twice once it may have reached the server.
-/// - **Threads.** hiredis is blocking; each call runs on a thread of the store's own
-///   `NIOThreadPool` with a connection of its own from a fixed pool.
+/// - **I/O.** SwiftNIO connections on an event loop (no thread ever blocks on Redis);
+///   hiredis encodes the commands and parses the replies. A fixed pool of connections, one
+///   operation per connection at a time.
 /// - Single Redis node: the scripts name keys they compute (revoke-all), which Redis Cluster
 ///   does not allow.
 public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsReporting, Sendable {
     public let statistics: StoreStatistics
-    private let pool: ConnectionPool<RedisConnection>
-    private let threadPool: NIOThreadPool
+    /// One pool per event loop: an operation that runs on an event loop (a task with that
+    /// loop as its executor preference) uses connections of its own loop, with no thread hop.
+    private let pools: [ConnectionPool<RedisConnection>]
+    private let poolIndex: [ObjectIdentifier: Int]
+    private let nextPool = Atomic<Int>(0)
     private let prefix: String
     private let shas: Mutex<[Script: [UInt8]]>
 
@@ -57,7 +61,7 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
     /// - Parameters:
     ///   - url: `redis://HOST[:PORT][/N]`.
     ///   - prefix: prefix of every key (default `tokenbench:`); distinct prefixes keep stores apart.
-    ///   - connections: pooled connections and threads (default 8).
+    ///   - connections: pooled connections (default 8).
     ///   - operationTimeout: connect and reply timeout, s (default 2).
     /// - Throws: ``StoreError`` `.unavailable` if the URL is malformed or the server cannot be reached.
     public static func connect(_ url: String, prefix: String = "tokenbench:", connections: Int = 8,
@@ -65,14 +69,17 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
         let endpoint = try Endpoint(url: url)
         let statistics = StoreStatistics()
         let count = max(1, connections)
-        let conns = (0..<count).map { _ in
-            RedisConnection(host: endpoint.host, port: endpoint.port, database: endpoint.database, timeout: operationTimeout, statistics: statistics)
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let used = Array(loops.prefix(count))
+        let pools = used.indices.map { i in
+            let share = (count - i + used.count - 1) / used.count // connections spread evenly over the loops
+            return ConnectionPool((0..<share).map { _ in
+                RedisConnection(host: endpoint.host, port: endpoint.port, database: endpoint.database, timeout: operationTimeout,
+                                statistics: statistics, group: used[i])
+            }, statistics: statistics)
         }
-        let threadPool = NIOThreadPool(numberOfThreads: count)
-        threadPool.start()
-        let store = RedisRefreshTokenStore(
-            statistics: statistics, pool: ConnectionPool(conns, statistics: statistics), threadPool: threadPool,
-            prefix: prefix)
+        let index = Dictionary(uniqueKeysWithValues: used.enumerated().map { (ObjectIdentifier($1 as AnyObject), $0) })
+        let store = RedisRefreshTokenStore(statistics: statistics, pools: pools, poolIndex: index, prefix: prefix)
         do throws(StoreError) {
             _ = try await store.call([Array("PING".utf8)])
         } catch {
@@ -82,19 +89,18 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
         return store
     }
 
-    private init(statistics: StoreStatistics, pool: ConnectionPool<RedisConnection>, threadPool: NIOThreadPool,
+    private init(statistics: StoreStatistics, pools: [ConnectionPool<RedisConnection>], poolIndex: [ObjectIdentifier: Int],
                  prefix: String) {
         self.statistics = statistics
-        self.pool = pool
-        self.threadPool = threadPool
+        self.pools = pools
+        self.poolIndex = poolIndex
         self.prefix = prefix
         self.shas = Mutex([:])
     }
 
-    /// Closes the connections and stops the store's threads.
+    /// Closes the connections.
     public func close() async {
-        for c in pool.all { c.disconnect() }
-        try? await threadPool.shutdownGracefully()
+        for pool in pools { for c in pool.all { c.disconnect() } }
     }
 
     // MARK: Keys and fields
@@ -217,8 +223,11 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
             case .rotate: """
                 local f = redis.call('HGETALL', KEYS[1])
                 if #f == 0 then return {'notfound'} end
-                local h = {}
-                for i = 1, #f, 2 do h[f[i]] = f[i + 1] end
+                local h, at = {}, {}
+                for i = 1, #f, 2 do h[f[i]] = f[i + 1]; at[f[i]] = i + 1 end
+                local function put(k, v)
+                  if at[k] then f[at[k]] = v else table.insert(f, k); table.insert(f, v); at[k] = #f end
+                end
                 local now = tonumber(ARGV[1])
                 local decision
                 if h['ra'] then
@@ -232,28 +241,27 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
                     if ARGV[3] ~= h['cd'] then return {'mismatch'} end
                     local fields = {'g', tostring(g + 1), 'pd', h['cd'], 'cd', ARGV[4], 'is', ARGV[1]}
                     if ARGV[6] ~= '' then
-                      if tonumber(ARGV[6]) < tonumber(h['ea']) then
-                        table.insert(fields, 'ia'); table.insert(fields, ARGV[6])
-                      else
-                        table.insert(fields, 'ia'); table.insert(fields, h['ea'])
-                      end
+                      local idle = ARGV[6]
+                      if tonumber(idle) >= tonumber(h['ea']) then idle = h['ea'] end
+                      table.insert(fields, 'ia'); table.insert(fields, idle)
                     end
                     redis.call('HSET', KEYS[1], unpack(fields))
+                    for i = 1, #fields, 2 do put(fields[i], fields[i + 1]) end
                     decision = 'rotate'
                   elseif pg < g then
                     if pg == g - 1 and h['pd'] and h['pd'] == ARGV[3] and now - tonumber(h['is']) < tonumber(ARGV[5]) then
                       decision = 'grace'
                     else
                       redis.call('HSET', KEYS[1], 'ra', ARGV[1], 'rr', 'reuse')
+                      put('ra', ARGV[1]); put('rr', 'reuse')
                       decision = 'reuse'
                     end
                   else
                     return {'mismatch'}
                   end
                 end
-                local out = redis.call('HGETALL', KEYS[1])
-                table.insert(out, 1, decision)
-                return out
+                table.insert(f, 1, decision)
+                return f
                 """
             case .revoke: """
                 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ra') == 1 then return 0 end
@@ -303,20 +311,22 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
         throw StoreError(.unavailable, "redis: script not loadable")
     }
 
-    /// One command on a pooled connection, on the store's thread pool.
+    /// The pool of the event loop this task runs on, or the next one in turn.
+    private func pool() -> ConnectionPool<RedisConnection> {
+        if pools.count > 1, let loop = MultiThreadedEventLoopGroup.currentEventLoop,
+           let i = poolIndex[ObjectIdentifier(loop as AnyObject)] {
+            return pools[i]
+        }
+        return pools[nextPool.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
+    }
+
+    /// One command on a pooled connection.
     private func call(_ arguments: [[UInt8]]) async throws(StoreError) -> RedisReply {
         do {
-            return try await pool.withConnection { connection in
-                try await threadPool.runIfActive {
-                    try connection.command(arguments)
-                }
-            }
-        } catch let error as StoreError {
+            return try await pool().withConnection { connection throws(StoreError) in try await connection.command(arguments) }
+        } catch {
             if error.code == .unavailable { statistics.countUnavailable() }
             throw error
-        } catch {
-            statistics.countUnavailable()
-            throw StoreError(.unavailable, "redis: \(type(of: error))")
         }
     }
 

@@ -10,8 +10,10 @@ import TokenAuth
 /// memory.
 ///
 /// - Files are opened in WAL mode (`journal_mode=WAL`, `synchronous=NORMAL`: a commit
-///   survives a process crash; the last commits may be lost on power failure), with a small
-///   pool of connections so that lookups run beside a write.
+///   survives a process crash; the last commits may be lost on power failure). One
+///   connection writes (SQLite admits one writer at a time anyway: queueing writers here
+///   instead of letting them collide on the write lock avoids busy storms); the others read,
+///   beside the writer.
 /// - Rotation is one statement, `UPDATE … WHERE <presented token is current and live>
 ///   RETURNING …` (see ``ConditionalRotation``); revocation, revoke-all and purge are one
 ///   statement each. SQLite serializes writers, so `revoke` and `rotate` of a family cannot
@@ -32,14 +34,18 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
     }
 
     public let statistics: StoreStatistics
-    private let pool: ConnectionPool<SQLiteConnection>
+    private let writer: ConnectionPool<SQLiteConnection>
+    private let readers: ConnectionPool<SQLiteConnection>
+    private let all: [SQLiteConnection]
     private let threadPool: NIOThreadPool
     private let maxBusyRetries: Int
 
-    private init(pool: ConnectionPool<SQLiteConnection>, threadPool: NIOThreadPool, maxBusyRetries: Int,
+    private init(connections: [SQLiteConnection], threadPool: NIOThreadPool, maxBusyRetries: Int,
                  statistics: StoreStatistics) {
         self.statistics = statistics
-        self.pool = pool
+        self.all = connections
+        self.writer = ConnectionPool([connections[0]], statistics: statistics)
+        self.readers = ConnectionPool(connections.count > 1 ? Array(connections.dropFirst()) : [connections[0]], statistics: statistics)
         self.threadPool = threadPool
         self.maxBusyRetries = maxBusyRetries
     }
@@ -47,7 +53,8 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
     /// Opens (and creates or migrates) the database.
     /// - Parameters:
     ///   - location: file path or memory.
-    ///   - connections: pooled connections for a file (default 4; memory always uses 1).
+    ///   - connections: connections for a file: one writer, the rest readers (default 4, at
+    ///     least 1; memory always uses 1 for both).
     ///   - maxBusyRetries: retries of one statement answered `SQLITE_BUSY` (default 100).
     /// - Throws: ``StoreError`` `.unavailable` when the file cannot be opened or is not a
     ///   database this store can use.
@@ -86,7 +93,7 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
         }
         let statistics = StoreStatistics()
         let store = SQLiteRefreshTokenStore(
-            pool: ConnectionPool(opened, statistics: statistics), threadPool: threadPool,
+            connections: opened, threadPool: threadPool,
             maxBusyRetries: max(0, maxBusyRetries), statistics: statistics)
         try await store.migrate()
         return store
@@ -94,7 +101,7 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
 
     /// Closes every connection and stops the store's threads. The store is unusable afterwards.
     public func close() async {
-        for c in pool.all { try? await c.close() }
+        for c in all { try? await c.close() }
         try? await threadPool.shutdownGracefully()
     }
 
@@ -141,7 +148,7 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
     }
 
     public func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? {
-        let rows = try await execute("SELECT \(Self.columns) FROM refresh_families WHERE id = ?1", [Self.blob(id.bytes)])
+        let rows = try await execute("SELECT \(Self.columns) FROM refresh_families WHERE id = ?1", [Self.blob(id.bytes)], read: true)
         return try rows.first.map(Self.decode)
     }
 
@@ -197,13 +204,15 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
 
     /// Every stored family (diagnostics and tests; reads the whole table).
     public func allFamilies() async throws(StoreError) -> [RefreshFamily] {
-        try await execute("SELECT \(Self.columns) FROM refresh_families").map(Self.decode)
+        try await execute("SELECT \(Self.columns) FROM refresh_families", read: true).map(Self.decode)
     }
 
     // MARK: Execution
 
-    /// Runs one statement on a pooled connection, retrying `SQLITE_BUSY` with back-off.
-    private func execute(_ sql: String, _ binds: [SQLiteData] = []) async throws(StoreError) -> [SQLiteRow] {
+    /// Runs one statement on the writer (`read: false`) or a reader connection, retrying
+    /// `SQLITE_BUSY` with back-off.
+    private func execute(_ sql: String, _ binds: [SQLiteData] = [], read: Bool = false) async throws(StoreError) -> [SQLiteRow] {
+        let pool = read ? readers : writer
         var attempt = 0
         while true {
             do {

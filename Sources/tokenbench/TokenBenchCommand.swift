@@ -12,7 +12,7 @@ struct TokenBenchCommand: AsyncParsableCommand {
             Exit codes: 0 pass; 1 invariant violation (the target broke refresh-token semantics); \
             2 SLO breach; 64 invalid flags or values; 69 an HTTP target did not accept a first login.
             """,
-        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self]
     )
 
     /// Bad flags and values: one line naming the flag and the accepted form, exit 64 (EX_USAGE).

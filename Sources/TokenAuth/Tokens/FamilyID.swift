@@ -22,7 +22,13 @@ public struct FamilyID: Hashable, Sendable, CustomStringConvertible {
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 16 else { return nil }
         var value: UInt128 = 0
-        for b in bytes { value = (value << 8) | UInt128(b) }
+        let copied: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(buffer)) }
+            value = UInt128(bigEndian: value)
+        }
+        if copied == nil {
+            for b in bytes { value = (value << 8) | UInt128(b) }
+        }
         self.rawValue = value
     }
 

@@ -12,7 +12,11 @@ public struct TokenDigest: Hashable, Sendable {
         guard bytes.count == 32 else { return nil }
         var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &words) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
+            // One copy from contiguous storage (arrays, buffers); byte by byte otherwise.
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { raw.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            if copied == nil {
+                for (i, b) in bytes.enumerated() { raw[i] = b }
+            }
         }
         (w0, w1, w2, w3) = words
     }
