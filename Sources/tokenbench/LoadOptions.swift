@@ -133,6 +133,17 @@ enum Flags {
         return v
     }
 
+    /// A comma-separated list of levels (concurrency), each in `range`.
+    /// - Throws: `ValidationError` naming the flag.
+    static func levels(_ text: String, _ flag: String, _ range: ClosedRange<Int>) throws -> [Int] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let levels = parts.compactMap { Int($0) }
+        guard !parts.isEmpty, levels.count == parts.count, levels.allSatisfy(range.contains) else {
+            throw ValidationError("\(flag): expected a comma-separated list of levels \(range.lowerBound) ... \(range.upperBound), e.g. 1,2,4,8 (got '\(text)')")
+        }
+        return levels
+    }
+
     /// Checks `c`, turning the core's error into a one-line flag error.
     static func validate(_ c: LoadConfiguration) throws {
         do throws(ConfigurationError) {

@@ -24,12 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     /// - Throws: `ValidationError` for a malformed list.
     func sweepLevels() throws -> [Int]? {
         guard let text = sweepConcurrency else { return nil }
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let levels = parts.compactMap { Int($0) }
-        guard !parts.isEmpty, levels.count == parts.count, levels.allSatisfy({ (1...100_000).contains($0) }) else {
-            throw ValidationError("--sweep-concurrency: expected a comma-separated list of levels 1 ... 100000, e.g. 1,2,4,8 (got '\(text)')")
-        }
-        return levels
+        return try Flags.levels(text, "--sweep-concurrency", 1...100_000)
     }
 
     func validate() throws {

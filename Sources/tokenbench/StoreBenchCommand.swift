@@ -25,14 +25,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
     @Flag(help: "Print the results as JSON.")
     var json = false
 
-    func levels() throws -> [Int] {
-        let parts = concurrency.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let levels = parts.compactMap { Int($0) }
-        guard !parts.isEmpty, levels.count == parts.count, levels.allSatisfy({ (1...10_000).contains($0) }) else {
-            throw ValidationError("--concurrency: expected levels 1 ... 10000, comma-separated (got '\(concurrency)')")
-        }
-        return levels
-    }
+    func levels() throws -> [Int] { try Flags.levels(concurrency, "--concurrency", 1...10_000) }
 
     func validate() throws {
         _ = try storeOptions.spec()
