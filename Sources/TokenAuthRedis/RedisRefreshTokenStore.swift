@@ -6,15 +6,15 @@ import TokenAuth
 
 /// A ``RefreshTokenStore`` in Redis, through Debian's libhiredis.
 ///
-/// - **Keys.** A family is a hash at `PREFIX f:<sid>`; a user's families are a set at
-///   `PREFIX u:<subject>`. The hash holds the family's fields, the digests as raw bytes, never
-///   a token.
+/// - **Keys.** A family is one string at `PREFIX f:<sid>` (``FamilyRecord``: a binary head
+///   the scripts rewrite, then subject and client id); a user's families are a set at
+///   `PREFIX u:<subject>`. Digests only, never a token.
 /// - **Atomicity.** Every write is one Lua script (`EVALSHA`, loaded again on `NOSCRIPT`):
 ///   create, the rotation compare-and-swap with the rules of ``RefreshFamily/decide(_:)``,
-///   revoke and revoke-all. A lookup is one `HGETALL`. Redis runs a script alone, so
+///   revoke and revoke-all. A lookup is one `GET`. Redis runs a script alone, so
 ///   `rotate` and `revoke` of a family serialize.
 /// - **Expiry (case X3).** A family's hash gets a TTL equal to its remaining life when it
-///   is created, and no later write sets it again (`HSET` keeps a key's TTL), so it is never
+///   is created, and no later write sets it again (`SET … KEEPTTL`), so it is never
 ///   shortened. The user's set gets a TTL no shorter than the longest family in it: a script
 ///   raises it, never lowers it. ``purgeExpired(asOf:)`` has nothing to do and returns 0.
 /// - **Failure.** An unreachable server, a timeout (`operationTimeout`, default 2 s) or a
@@ -116,30 +116,18 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
 
     public func create(_ family: RefreshFamily) async throws(StoreError) {
         let ttl = max(1, Int((family.expiresAt.timeIntervalSince(family.createdAt) * 1000).rounded(.up)))
-        var fields: [[UInt8]] = [
-            Array("s".utf8), Array(family.subject.utf8),
-            Array("ca".utf8), Self.time(family.createdAt),
-            Array("ea".utf8), Self.time(family.expiresAt),
-            Array("g".utf8), Array(String(family.generation).utf8),
-            Array("cd".utf8), family.currentDigest.bytes,
-            Array("is".utf8), Self.time(family.issuedAt),
-        ]
-        if let c = family.clientID { fields += [Array("c".utf8), Array(c.utf8)] }
-        if let i = family.idleExpiresAt { fields += [Array("ia".utf8), Self.time(i)] }
-        if let p = family.previousDigest { fields += [Array("pd".utf8), p.bytes] }
-        if let r = family.revokedAt { fields += [Array("ra".utf8), Self.time(r)] }
-        if let r = family.revocationReason { fields += [Array("rr".utf8), Array(r.rawValue.utf8)] }
         let reply = try await script(.create, keys: [familyKey(family.id), subjectKey(family.subject)],
-                                     arguments: [Array(String(ttl).utf8), Array(family.id.string.utf8)] + fields)
+                                     arguments: [Array(String(ttl).utf8), Array(family.id.string.utf8), FamilyRecord.encode(family)])
         guard case .integer(let created) = reply else { throw StoreError(.corrupted, "redis create: unexpected reply") }
         if created == 0 { throw StoreError(.conflict, "family exists") }
     }
 
     public func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? {
-        let reply = try await call([Array("HGETALL".utf8), familyKey(id)])
-        guard case .array(let items) = reply else { throw StoreError(.corrupted, "redis lookup: unexpected reply") }
-        if items.isEmpty { return nil }
-        return try Self.decode(id, items[...])
+        switch try await call([Array("GET".utf8), familyKey(id)]) {
+        case .null: return nil
+        case .string(let record): return try FamilyRecord.decode(id, record)
+        default: throw StoreError(.corrupted, "redis lookup: unexpected reply")
+        }
     }
 
     public func rotate(_ request: RotationRequest) async throws(StoreError) -> RotationOutcome {
@@ -157,7 +145,8 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
         case "mismatch": return .mismatch
         default: break
         }
-        let family = try Self.decode(request.family, items.dropFirst())
+        guard items.count == 2, let record = items[1].bytes else { throw StoreError(.corrupted, "redis rotate: unexpected reply") }
+        let family = try FamilyRecord.decode(request.family, record)
         switch decision {
         case "rotate": return .rotated(family)
         case "grace": return .graceReplay(family)
@@ -169,7 +158,8 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
     }
 
     public func revoke(_ id: FamilyID, at now: Date, reason: RefreshFamily.RevocationReason) async throws(StoreError) -> Bool {
-        let reply = try await script(.revoke, keys: [familyKey(id)], arguments: [Self.time(now), Array(reason.rawValue.utf8)])
+        let reply = try await script(.revoke, keys: [familyKey(id)],
+                                     arguments: [Self.time(now), Array(String(FamilyRecord.reasonCode(reason)).utf8)])
         guard case .integer(let n) = reply else { throw StoreError(.corrupted, "redis revoke: unexpected reply") }
         return n == 1
     }
@@ -208,75 +198,70 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
         case create, rotate, revoke, revokeAll
 
         var source: String {
+            // `F` is FamilyRecord.luaFormat; the tail (subject, client id) starts at byte 116.
+            let head = "local F = '\(FamilyRecord.luaFormat)'\n"
             switch self {
-            case .create: """
-                if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-                redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-                redis.call('PEXPIRE', KEYS[1], ARGV[1])
+            case .create: return """
+                if not redis.call('SET', KEYS[1], ARGV[3], 'NX', 'PX', ARGV[1]) then return 0 end
                 redis.call('SADD', KEYS[2], ARGV[2])
                 local t = redis.call('PTTL', KEYS[2])
                 if t < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[2], ARGV[1]) end
                 return 1
                 """
             // The rules of RefreshFamily.decide, in order; the reply is the decision and the
-            // family's fields after the step.
-            case .rotate: """
-                local f = redis.call('HGETALL', KEYS[1])
-                if #f == 0 then return {'notfound'} end
-                local h, at = {}, {}
-                for i = 1, #f, 2 do h[f[i]] = f[i + 1]; at[f[i]] = i + 1 end
-                local function put(k, v)
-                  if at[k] then f[at[k]] = v else table.insert(f, k); table.insert(f, v); at[k] = #f end
-                end
+            // record after the step. SET … KEEPTTL never touches the key's expiry.
+            case .rotate: return head + """
+                local v = redis.call('GET', KEYS[1])
+                if not v then return {'notfound'} end
+                local ver, flags, ca, ea, ia, is, ra, g, cd, pd, rr = struct.unpack(F, v)
                 local now = tonumber(ARGV[1])
-                local decision
-                if h['ra'] then
-                  decision = 'revoked'
-                elseif now >= tonumber(h['ea']) or (h['ia'] and now >= tonumber(h['ia'])) then
-                  decision = 'expired'
-                else
-                  local g = tonumber(h['g'])
-                  local pg = tonumber(ARGV[2])
-                  if pg == g then
-                    if ARGV[3] ~= h['cd'] then return {'mismatch'} end
-                    local fields = {'g', tostring(g + 1), 'pd', h['cd'], 'cd', ARGV[4], 'is', ARGV[1]}
-                    if ARGV[6] ~= '' then
-                      local idle = ARGV[6]
-                      if tonumber(idle) >= tonumber(h['ea']) then idle = h['ea'] end
-                      table.insert(fields, 'ia'); table.insert(fields, idle)
-                    end
-                    redis.call('HSET', KEYS[1], unpack(fields))
-                    for i = 1, #fields, 2 do put(fields[i], fields[i + 1]) end
-                    decision = 'rotate'
-                  elseif pg < g then
-                    if pg == g - 1 and h['pd'] and h['pd'] == ARGV[3] and now - tonumber(h['is']) < tonumber(ARGV[5]) then
-                      decision = 'grace'
-                    else
-                      redis.call('HSET', KEYS[1], 'ra', ARGV[1], 'rr', 'reuse')
-                      put('ra', ARGV[1]); put('rr', 'reuse')
-                      decision = 'reuse'
-                    end
-                  else
-                    return {'mismatch'}
+                if bit.band(flags, 4) ~= 0 then return {'revoked', v} end
+                if now >= ea or (bit.band(flags, 2) ~= 0 and now >= ia) then return {'expired', v} end
+                local pg = tonumber(ARGV[2])
+                if pg == g then
+                  if ARGV[3] ~= cd then return {'mismatch'} end
+                  flags = bit.bor(flags, 1)
+                  if ARGV[6] ~= '' then
+                    ia = tonumber(ARGV[6])
+                    if ia > ea then ia = ea end
+                    flags = bit.bor(flags, 2)
                   end
+                  local nv = struct.pack(F, ver, flags, ca, ea, ia, now, ra, g + 1, ARGV[4], cd, rr) .. string.sub(v, 116)
+                  redis.call('SET', KEYS[1], nv, 'KEEPTTL')
+                  return {'rotate', nv}
+                elseif pg < g then
+                  if pg == g - 1 and bit.band(flags, 1) ~= 0 and pd == ARGV[3] and now - is < tonumber(ARGV[5]) then
+                    return {'grace', v}
+                  end
+                  local nv = struct.pack(F, ver, bit.bor(flags, 4), ca, ea, ia, is, now, g, cd, pd, 3) .. string.sub(v, 116)
+                  redis.call('SET', KEYS[1], nv, 'KEEPTTL')
+                  return {'reuse', nv}
                 end
-                table.insert(f, 1, decision)
-                return f
+                return {'mismatch'}
                 """
-            case .revoke: """
-                if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'ra') == 1 then return 0 end
-                redis.call('HSET', KEYS[1], 'ra', ARGV[1], 'rr', ARGV[2])
+            case .revoke: return head + """
+                local v = redis.call('GET', KEYS[1])
+                if not v then return 0 end
+                local ver, flags, ca, ea, ia, is, ra, g, cd, pd, rr = struct.unpack(F, v)
+                if bit.band(flags, 4) ~= 0 then return 0 end
+                local nv = struct.pack(F, ver, bit.bor(flags, 4), ca, ea, ia, is, tonumber(ARGV[1]), g, cd, pd, tonumber(ARGV[2]))
+                redis.call('SET', KEYS[1], nv .. string.sub(v, 116), 'KEEPTTL')
                 return 1
                 """
-            case .revokeAll: """
+            case .revokeAll: return head + """
                 local n = 0
                 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
                   local key = ARGV[2] .. id
-                  if redis.call('EXISTS', key) == 0 then
+                  local v = redis.call('GET', key)
+                  if not v then
                     redis.call('SREM', KEYS[1], id)
-                  elseif redis.call('HEXISTS', key, 'ra') == 0 then
-                    redis.call('HSET', key, 'ra', ARGV[1], 'rr', 'logout_all')
-                    n = n + 1
+                  else
+                    local ver, flags, ca, ea, ia, is, ra, g, cd, pd, rr = struct.unpack(F, v)
+                    if bit.band(flags, 4) == 0 then
+                      local nv = struct.pack(F, ver, bit.bor(flags, 4), ca, ea, ia, is, tonumber(ARGV[1]), g, cd, pd, 2)
+                      redis.call('SET', key, nv .. string.sub(v, 116), 'KEEPTTL')
+                      n = n + 1
+                    end
                   end
                 end
                 return n
@@ -329,40 +314,4 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
             throw error
         }
     }
-
-    // MARK: Decoding
-
-    /// A family from `HGETALL`'s flat field/value list.
-    /// - Throws: ``StoreError`` `.corrupted` for a missing or malformed field.
-    static func decode(_ id: FamilyID, _ items: ArraySlice<RedisReply>) throws(StoreError) -> RefreshFamily {
-        let list = Array(items)
-        guard list.count % 2 == 0 else { throw StoreError(.corrupted, "redis: malformed hash") }
-        var h: [String: [UInt8]] = [:]
-        for j in stride(from: 0, to: list.count, by: 2) {
-            guard let k = list[j].bytes, let v = list[j + 1].bytes else { throw StoreError(.corrupted, "redis: malformed hash") }
-            h[String(decoding: k, as: UTF8.self)] = v
-        }
-        func text(_ k: String) -> String? { h[k].map { String(decoding: $0, as: UTF8.self) } }
-        func date(_ k: String) -> Date? { text(k).flatMap(Double.init).map { Date(timeIntervalSince1970: $0) } }
-        guard let subject = text("s"), let createdAt = date("ca"), let expiresAt = date("ea"),
-              let generation = text("g").flatMap(UInt64.init), let cd = h["cd"], let current = TokenDigest(bytes: cd),
-              let issuedAt = date("is") else {
-            throw StoreError(.corrupted, "redis: malformed family")
-        }
-        var previous: TokenDigest?
-        if let pd = h["pd"] {
-            guard let d = TokenDigest(bytes: pd) else { throw StoreError(.corrupted, "redis: malformed previous digest") }
-            previous = d
-        }
-        var reason: RefreshFamily.RevocationReason?
-        if let rr = text("rr") {
-            guard let r = RefreshFamily.RevocationReason(rawValue: rr) else { throw StoreError(.corrupted, "redis: unknown revocation reason") }
-            reason = r
-        }
-        return RefreshFamily(
-            id: id, subject: subject, clientID: text("c"), createdAt: createdAt, expiresAt: expiresAt,
-            idleExpiresAt: date("ia"), generation: generation, currentDigest: current, previousDigest: previous,
-            issuedAt: issuedAt, revokedAt: date("ra"), revocationReason: reason)
-    }
 }
-
