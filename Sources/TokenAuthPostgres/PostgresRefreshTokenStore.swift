@@ -75,6 +75,8 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
         let runner = Task { await client.run() }
         do {
             let store = PostgresRefreshTokenStore(client: client, schema: schema, operationTimeout: operationTimeout, runner: runner)
+            // Reachable within one operation's deadline, or fail now; then migrate.
+            try await store.run("connect") { client in try await client.query("SELECT 1", logger: Self.noLog) }
             try await store.migrate()
             return store
         } catch {
@@ -113,7 +115,9 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
 
     private func migrate() async throws(StoreError) {
         let schema = schema, table = table
-        try await run("migrate") { client in
+        // Migration may wait for another process's (advisory lock) and creates tables: it gets
+        // a longer deadline than one operation.
+        try await run("migrate", deadline: max(30, operationTimeout)) { client in
             try await client.withTransaction(logger: Logger(label: "tokenauth.postgres", factory: { _ in SwiftLogNoOpLogHandler() })) { c in
                 try await c.query("SELECT pg_advisory_xact_lock(hashtext(\(schema)))", logger: Self.noLog)
                 try await c.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: Self.noLog)
@@ -274,12 +278,13 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
     }
 
     /// Runs one operation with the deadline, retrying deadlocks and serialization failures.
-    private func run<R: Sendable>(_ what: String, _ body: @escaping @Sendable (PostgresClient) async throws -> R) async throws(StoreError) -> R {
+    private func run<R: Sendable>(_ what: String, deadline: Double? = nil,
+                                  _ body: @escaping @Sendable (PostgresClient) async throws -> R) async throws(StoreError) -> R {
         let client = client
         var attempt = 0
         while true {
             do {
-                return try await withStoreDeadline(operationTimeout, "postgres \(what)") { try await body(client) }
+                return try await withStoreDeadline(deadline ?? operationTimeout, "postgres \(what)") { try await body(client) }
             } catch let error as PSQLError where Self.isRetryable(error) && attempt < 5 {
                 statistics.countSerializationFailure()
                 statistics.countRetry()

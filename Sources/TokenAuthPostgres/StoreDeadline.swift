@@ -17,7 +17,10 @@ func withStoreDeadline<R: Sendable>(
     let once = ResumeOnce<R>()
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
         once.arm(continuation)
-        let work = Task {
+        // On an event loop (postgres-nio's I/O threads), the operation stays on it: no hop to
+        // the cooperative pool and back.
+        let executor = MultiThreadedEventLoopGroup.currentEventLoop.map(LoopExecutor.init)
+        let work = Task(executorPreference: executor) {
             do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
         }
         let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
@@ -60,5 +63,16 @@ private final class ResumeOnce<R: Sendable>: Sendable {
         action?()
         c.resume(with: result)
         return true
+    }
+}
+
+/// Runs jobs on one event loop (a `TaskExecutor` for `Task(executorPreference:)`).
+private final class LoopExecutor: TaskExecutor, @unchecked Sendable {
+    // @unchecked: holds only the event loop, which is thread-safe.
+    let loop: any EventLoop
+    init(_ loop: any EventLoop) { self.loop = loop }
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

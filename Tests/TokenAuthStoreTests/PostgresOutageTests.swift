@@ -42,6 +42,7 @@ enum PostgresControl {
     }
 }
 
+extension PostgresSuites {
 @Suite("PostgreSQL outage (X2, in-process)", .enabled(if: PostgresControl.available,
        "skipped: needs the PostgreSQL server of .ci/stores.sh (TOKENBENCH_STORES_DIR)"))
 struct PostgresOutageTests {
@@ -86,4 +87,5 @@ struct PostgresOutageTests {
         try await store.dropSchema()
         await store.close()
     }
+}
 }

@@ -38,6 +38,13 @@ struct SQLiteConformanceTests {
     }
 }
 
+/// Every suite on the shared PostgreSQL server, one after the other: the outage test stops
+/// that server, which must not happen under another suite's feet (`swift test` without
+/// `--no-parallel` runs suites side by side).
+@Suite("PostgreSQL", .serialized)
+struct PostgresSuites {}
+
+extension PostgresSuites {
 @Suite("PostgreSQL store conformance", .enabled(if: StoreServers.postgresURL != nil, StoreServers.postgresSkip ?? ""))
 struct PostgresConformanceTests {
     @Test(arguments: RefreshTokenCase.allCases)
@@ -55,6 +62,8 @@ struct PostgresConformanceTests {
             await store.close()
         }
     }
+}
+
 }
 
 @Suite("Redis store conformance", .enabled(if: StoreServers.redisURL != nil, StoreServers.redisSkip ?? ""))

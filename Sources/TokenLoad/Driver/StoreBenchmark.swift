@@ -47,6 +47,15 @@ public struct StoreBenchmark<Store: RefreshTokenStore>: Sendable {
         self.clientsOnEventLoops = clientsOnEventLoops
     }
 
+    /// A distinct digest per family and generation, without hashing (the benchmark measures
+    /// the store, not SHA-256).
+    static func digest(_ id: FamilyID, _ generation: UInt64) -> TokenDigest {
+        var bytes = id.bytes
+        withUnsafeBytes(of: generation.bigEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8](repeating: 0xA5, count: 8))
+        return TokenDigest(bytes: bytes)!
+    }
+
     /// Runs `operation` with `concurrency` clients for `seconds` (after `warmup` seconds not
     /// measured).
     public func run(_ operation: Operation, concurrency: Int, seconds: Double, warmup: Double = 1) async -> Result {
@@ -57,7 +66,7 @@ public struct StoreBenchmark<Store: RefreshTokenStore>: Sendable {
             let f = RefreshFamily(
                 id: FamilyID.random(using: random), subject: "bench\(i % 1000)", clientID: nil, createdAt: now,
                 expiresAt: now.addingTimeInterval(86_400), idleExpiresAt: nil, generation: 0,
-                currentDigest: TokenDigest(of: Array("bench-\(i)-0".utf8)), previousDigest: nil, issuedAt: now)
+                currentDigest: Self.digest(FamilyID(rawValue: UInt128(i)), 0), previousDigest: nil, issuedAt: now)
             try? await store.create(f)
             families.append(f)
         }
@@ -90,7 +99,7 @@ public struct StoreBenchmark<Store: RefreshTokenStore>: Sendable {
                         var ok = true
                         switch operation {
                         case .rotate:
-                            let successor = TokenDigest(of: Array("\(family.id)-\(generation + 1)".utf8))
+                            let successor = Self.digest(family.id, generation + 1)
                             let outcome = try? await store.rotate(RotationRequest(
                                 family: family.id, presentedGeneration: generation, presentedDigest: digest,
                                 successorDigest: successor, now: Date(), graceWindow: 10, idleTimeout: nil))
