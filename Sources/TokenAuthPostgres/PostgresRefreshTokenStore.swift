@@ -57,13 +57,19 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
     ///   - url: `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
     ///   - schema: PostgreSQL schema holding the table (default `tokenbench`; letters, digits, `_`).
     ///   - maxConnections: pool size (default 16).
-    ///   - operationTimeout: deadline of one operation, s (default 2).
+    ///   - operationTimeout: deadline of one operation, s (default 2; more than 0, at most 3600).
+    ///     A rotation that commits after its deadline is reported unavailable: keep the
+    ///     service's grace window longer than this deadline plus the client's retry delay, so
+    ///     that the retry is a grace replay and not a reuse.
     /// - Throws: ``StoreError`` `.unavailable` if the URL is malformed or the server cannot be
     ///   reached within the deadline.
     public static func connect(_ url: String, schema: String = "tokenbench", maxConnections: Int = 16,
                                operationTimeout: Double = 2) async throws(StoreError) -> PostgresRefreshTokenStore {
         let endpoint = try Endpoint(url: url)
         try Self.checkSchema(schema)
+        guard operationTimeout > 0, operationTimeout <= 3600 else {
+            throw StoreError(.unavailable, "postgres: operation timeout must be more than 0 s and at most 1 h")
+        }
         var configuration = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: .disable)

@@ -6,7 +6,7 @@ import TokenAuth
 /// script changes. One `GET` and one `SET … KEEPTTL` per rotation, instead of a hash's dozen
 /// fields: about half the server's work per rotation.
 ///
-/// Head (big-endian, 92 bytes): version (1), flags (bit 0 previous digest present, bit 1 idle
+/// Head (big-endian, 115 bytes): version (1), flags (bit 0 previous digest present, bit 1 idle
 /// deadline present, bit 2 revoked, bit 3 client id present), then as IEEE doubles: created,
 /// expires, idle deadline (0 if none), issued, revoked (0 if none) — seconds since 1970 — and
 /// the generation; the current and previous digests (32 bytes each, zeros if none); the

@@ -99,7 +99,11 @@ final class RedisConnection: @unchecked Sendable {
             channel.close(promise: nil)
         }
         promise.futureResult.whenComplete { _ in deadline.cancel() }
-        channel.writeAndFlush(RedisReplyHandler.Request(command: buffer, promise: promise), promise: nil)
+        // A write that fails (the server closed the socket just now) fails the request at once
+        // rather than at the deadline; a second completion of the promise is ignored.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { _ in promise.fail(StoreError(.unavailable, "redis: write failed")) }
+        channel.writeAndFlush(RedisReplyHandler.Request(command: buffer, promise: promise), promise: written)
         do {
             return try await promise.futureResult.get()
         } catch let error as StoreError {

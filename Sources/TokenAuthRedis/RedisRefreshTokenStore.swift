@@ -62,11 +62,17 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
     ///   - url: `redis://HOST[:PORT][/N]`.
     ///   - prefix: prefix of every key (default `tokenbench:`); distinct prefixes keep stores apart.
     ///   - connections: pooled connections (default 8).
-    ///   - operationTimeout: connect and reply timeout, s (default 2).
+    ///   - operationTimeout: connect and reply timeout, s (default 2; more than 0, at most 3600).
+    ///     A rotation whose reply is lost to the timeout may still have been applied: keep the
+    ///     service's grace window longer than this timeout plus the client's retry delay, so that
+    ///     the retry is a grace replay and not a reuse.
     /// - Throws: ``StoreError`` `.unavailable` if the URL is malformed or the server cannot be reached.
     public static func connect(_ url: String, prefix: String = "tokenbench:", connections: Int = 8,
                                operationTimeout: Double = 2) async throws(StoreError) -> RedisRefreshTokenStore {
         let endpoint = try Endpoint(url: url)
+        guard operationTimeout > 0, operationTimeout <= 3600 else {
+            throw StoreError(.unavailable, "redis: operation timeout must be more than 0 s and at most 1 h")
+        }
         let statistics = StoreStatistics()
         let count = max(1, connections)
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
@@ -281,7 +287,8 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
                 shas.withLock { $0[s] = loaded }
                 sha = loaded
             }
-            let reply = try await call([Array("EVALSHA".utf8), sha, Array(String(keys.count).utf8)] + keys + arguments)
+            let reply = try await call([Array("EVALSHA".utf8), sha, Array(String(keys.count).utf8)] + keys + arguments,
+                                       errorsAsReplies: true)
             if case .error(let message) = reply, message.hasPrefix("NOSCRIPT"), attempt == 0 {
                 // The server restarted or flushed its scripts: load again, once. Nothing ran.
                 shas.withLock { _ = $0.removeValue(forKey: s) }
@@ -305,10 +312,15 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
         return pools[nextPool.wrappingAdd(1, ordering: .relaxed).oldValue % pools.count]
     }
 
-    /// One command on a pooled connection.
-    private func call(_ arguments: [[UInt8]]) async throws(StoreError) -> RedisReply {
-        do {
-            return try await pool().withConnection { connection throws(StoreError) in try await connection.command(arguments) }
+    /// One command on a pooled connection. An error reply (`-LOADING`, `-READONLY`, `-OOM`, …)
+    /// is `.unavailable` unless the caller handles error replies itself (`EVALSHA`'s `NOSCRIPT`).
+    private func call(_ arguments: [[UInt8]], errorsAsReplies: Bool = false) async throws(StoreError) -> RedisReply {
+        do throws(StoreError) {
+            let reply = try await pool().withConnection { connection throws(StoreError) in try await connection.command(arguments) }
+            if !errorsAsReplies, case .error(let message) = reply {
+                throw StoreError(.unavailable, "redis: \(message.prefix(80))")
+            }
+            return reply
         } catch {
             if error.code == .unavailable { statistics.countUnavailable() }
             throw error

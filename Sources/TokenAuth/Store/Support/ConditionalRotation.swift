@@ -52,7 +52,12 @@ public enum ConditionalRotation {
             guard let family = try await primitives.read(request.family) else { return .notFound }
             switch family.decide(request) {
             case .rotate:
-                continue // The family was made current by a concurrent step after the swap: again.
+                // The swap matched nothing, yet the family read back says "current and live".
+                // Revocation is permanent and generations only grow, so the one difference left
+                // is the expiry instant itself: the store compared seconds since 1970, `decide`
+                // compares `Date`s, and the two roundings can disagree within ~1e-7 s of
+                // `expiresAt` or `idleExpiresAt`. The store's verdict (expired) stands.
+                return .expired(family)
             case .graceReplay: return .graceReplay(family)
             case .revoked: return .revoked(family)
             case .expired: return .expired(family)
