@@ -111,6 +111,9 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
 
     // MARK: Keys and fields
 
+    /// Command names of the hot path, encoded once.
+    static let getCommand = Array("GET".utf8), evalshaCommand = Array("EVALSHA".utf8)
+
     func familyKey(_ id: FamilyID) -> [UInt8] { Array("\(prefix)f:\(id.string)".utf8) }
     func subjectKey(_ subject: String) -> [UInt8] { Array("\(prefix)u:\(subject)".utf8) }
 
@@ -129,7 +132,7 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
     }
 
     public func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? {
-        switch try await call([Array("GET".utf8), familyKey(id)]) {
+        switch try await call([Self.getCommand, familyKey(id)]) {
         case .null: return nil
         case .string(let record): return try FamilyRecord.decode(id, record)
         default: throw StoreError(.corrupted, "redis lookup: unexpected reply")
@@ -287,7 +290,7 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
                 shas.withLock { $0[s] = loaded }
                 sha = loaded
             }
-            let reply = try await call([Array("EVALSHA".utf8), sha, Array(String(keys.count).utf8)] + keys + arguments,
+            let reply = try await call([Self.evalshaCommand, sha, Array(String(keys.count).utf8)] + keys + arguments,
                                        errorsAsReplies: true)
             if case .error(let message) = reply, message.hasPrefix("NOSCRIPT"), attempt == 0 {
                 // The server restarted or flushed its scripts: load again, once. Nothing ran.

@@ -107,7 +107,6 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
 
     // MARK: Schema
 
-    static let table = "refresh_families"
     static let columns = "id, subject, client_id, created_at, expires_at, idle_expires_at, generation, current_digest, previous_digest, issued_at, revoked_at, revocation_reason"
 
     private func migrate() async throws(StoreError) {

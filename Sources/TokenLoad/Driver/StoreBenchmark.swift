@@ -1,6 +1,5 @@
 import Foundation
 import NIOPosix
-import Synchronization
 import TokenAuth
 
 /// Measures one store operation alone, without the rest of the service: `C` concurrent
