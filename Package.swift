@@ -177,7 +177,9 @@ let package = Package(
         ),
         .testTarget(
             name: "tokenbenchTests",
-            dependencies: ["tokenbench"]
+            dependencies: ["tokenbench"],
+            // Result files the compare tests read by path (see Fixtures/compare/README.md).
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "TokenAuthTests",
@@ -193,6 +195,8 @@ let package = Package(
             dependencies: [
                 "TokenAuth",
                 .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             path: "Benchmarks/TokenAuthBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

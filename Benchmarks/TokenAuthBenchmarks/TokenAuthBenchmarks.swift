@@ -1,21 +1,139 @@
 import Benchmark
+import Crypto
 import Dispatch
 import Foundation
 import TokenAuth
+import _CryptoExtras
 
-/// Micro-benchmarks of the auth core. Run: `swift package --disable-sandbox benchmark --target TokenAuthBenchmarks`.
+/// Micro-benchmarks of the auth core.
+///
+/// Run: `swift package --disable-sandbox benchmark --target TokenAuthBenchmarks`.
+/// Check against the committed p90 thresholds:
+/// `swift package --disable-sandbox benchmark thresholds check --target TokenAuthBenchmarks --path Benchmarks/Thresholds`.
+/// `TOKENBENCH_BENCH_SMOKE=1` runs each benchmark a few iterations only (CI's smoke mode: it
+/// proves the suite runs, it measures nothing).
+///
+/// Every access-token benchmark `access-token/<sign|verify>/<ALG>` has a twin
+/// `primitive/<sign|verify>/<ALG>`: the swift-crypto operation it rests on, over the same
+/// signing input (the token's `header.payload`). The ratio of the two is the JWT layer's
+/// overhead: header and claims encoding, base64url, key lookup, header and claim checks.
 let benchmarks: @Sendable () -> Void = {
+    let smoke = ProcessInfo.processInfo.environment["TOKENBENCH_BENCH_SMOKE"] == "1"
     Benchmark.defaultConfiguration = .init(
-        // No malloc counting here: the interposer's per-allocation work would inflate wall clock.
-        metrics: [.wallClock, .throughput],
-        warmupIterations: 3,
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        warmupIterations: smoke ? 0 : 3,
         scalingFactor: .kilo,
-        maxDuration: .seconds(5),
-        maxIterations: 1_000
+        maxDuration: smoke ? .milliseconds(50) : .seconds(3),
+        maxIterations: smoke ? 2 : 1_000
     )
+    // Benchmarks whose one iteration is already long (a password hash, 100,000 rotations).
+    let slow = Benchmark.Configuration(
+        scalingFactor: .one, maxDuration: smoke ? .milliseconds(50) : .seconds(5), maxIterations: smoke ? 1 : 200)
 
-    // Full in-process refresh: parse + MAC check, SHA-256, store CAS, JWT sign (HS256), mint.
-    // Sequential awaits: one core at a time.
+    // MARK: Access tokens: the JWT layer (jwt-kit through SigningKeyRing) beside its primitive.
+
+    for algorithm in AccessTokenAlgorithm.allCases {
+        let name = algorithm.rawValue
+
+        Benchmark("access-token/sign/\(name)") { benchmark, fixture in
+            let ring = fixture.ring
+            let claims = fixture.claims
+            for _ in benchmark.scaledIterations {
+                blackHole(try ring.sign(claims))
+            }
+        } setup: {
+            try await AccessTokenFixture(algorithm)
+        }
+
+        Benchmark("access-token/verify/\(name)") { benchmark, fixture in
+            let ring = fixture.ring
+            let token = fixture.token
+            let now = fixture.now
+            let policy = fixture.policy
+            for _ in benchmark.scaledIterations {
+                blackHole(try await ring.verify(token, now: now, policy: policy))
+            }
+        } setup: {
+            try await AccessTokenFixture(algorithm)
+        }
+
+        Benchmark("primitive/sign/\(name)") { benchmark, primitive in
+            let input = primitive.signingInput
+            for _ in benchmark.scaledIterations {
+                blackHole(try primitive.sign(input))
+            }
+        } setup: {
+            try await Primitive(algorithm, signingInput: AccessTokenFixture(algorithm).signingInput)
+        }
+
+        Benchmark("primitive/verify/\(name)") { benchmark, primitive in
+            let input = primitive.signingInput
+            let signature = try primitive.sign(input)
+            for _ in benchmark.scaledIterations {
+                let valid = try primitive.verify(signature, input)
+                precondition(valid)
+            }
+        } setup: {
+            try await Primitive(algorithm, signingInput: AccessTokenFixture(algorithm).signingInput)
+        }
+    }
+
+    // MARK: Refresh tokens.
+
+    Benchmark("refresh-token/mint") { benchmark, codec in
+        for i in benchmark.scaledIterations {
+            blackHole(codec.mint(family: FamilyID(rawValue: 42), generation: UInt64(i)))
+        }
+    } setup: {
+        RefreshTokenCodec(random: SystemRandomSource())
+    }
+
+    // The digest a store keeps instead of the token: SHA-256 of the token's bytes.
+    Benchmark("refresh-token/digest") { benchmark, token in
+        for _ in benchmark.scaledIterations {
+            blackHole(TokenDigest(of: Array(token.utf8)))
+        }
+    } setup: {
+        RefreshTokenCodec(random: SystemRandomSource()).mint(family: FamilyID(rawValue: 42), generation: 7).token
+    }
+
+    // Shape and MAC check of a presented token, before any store call.
+    Benchmark("refresh-token/parse") { benchmark, fixture in
+        let codec = fixture.codec
+        let token = fixture.token
+        for _ in benchmark.scaledIterations {
+            blackHole(codec.parse(token))
+        }
+    } setup: {
+        RefreshTokenFixture()
+    }
+
+    // MARK: Memory store: the compare-and-swap alone, 100,000 rotations per iteration over
+    // 4,096 families. Throughput is iterations/s; × 100,000 for rotations/s.
+
+    Benchmark("memory-store/rotate/1-thread", configuration: slow) { benchmark, store in
+        for _ in benchmark.scaledIterations { store.rotate(threads: 1, total: smoke ? 1_000 : 100_000) }
+    } setup: {
+        try RotateBench(shards: 64)
+    }
+
+    // Two threads, disjoint families, the default 64 lock stripes: how the store scales.
+    Benchmark("memory-store/rotate/2-threads", configuration: slow) { benchmark, store in
+        for _ in benchmark.scaledIterations { store.rotate(threads: 2, total: smoke ? 1_000 : 100_000) }
+    } setup: {
+        try RotateBench(shards: 64)
+    }
+
+    // Two threads on one lock stripe: every rotation contends for the same lock.
+    Benchmark("memory-store/rotate/2-threads-contended", configuration: slow) { benchmark, store in
+        for _ in benchmark.scaledIterations { store.rotate(threads: 2, total: smoke ? 1_000 : 100_000) }
+    } setup: {
+        try RotateBench(shards: 1)
+    }
+
+    // MARK: A full in-process refresh: parse + MAC check, SHA-256, store CAS, JWT sign (HS256),
+    // mint. Sequential awaits: one core at a time.
+
     Benchmark("refresh/HS256/memory") { benchmark, state in
         // Locals, not the state object's properties, inside the loop: the loop measures the
         // refresh, not exclusivity checks on a class.
@@ -30,61 +148,95 @@ let benchmarks: @Sendable () -> Void = {
         try await RefreshBench.make()
     }
 
-    // Allocations of one refresh (counted separately from the timed runs).
-    Benchmark("refresh/HS256/memory/allocations",
-              configuration: .init(metrics: [.mallocCountTotal], scalingFactor: .one, maxIterations: 1_000)) { benchmark, state in
-        for _ in benchmark.scaledIterations {
-            state.pair = try await state.service.refresh(refreshToken: state.pair.refreshToken)
+    // MARK: Password hashing at each algorithm's default cost (what a login pays).
+
+    for algorithm in [PasswordHashing.Algorithm.argon2idDefault, .bcryptDefault] {
+        let name = switch algorithm {
+        case .argon2id: "argon2id"
+        case .bcrypt: "bcrypt"
         }
-    } setup: {
-        try await RefreshBench.make()
+        Benchmark("password-hash/\(name)/default-cost", configuration: slow) { benchmark, hashing in
+            for _ in benchmark.scaledIterations {
+                blackHole(try hashing.hash("correct horse battery staple"))
+            }
+        } setup: {
+            try PasswordHashing(algorithm)
+        }
+    }
+}
+
+/// A codec and one of its tokens.
+struct RefreshTokenFixture: Sendable {
+    let codec = RefreshTokenCodec(random: SystemRandomSource())
+    var token: String { codec.mint(family: FamilyID(rawValue: 42), generation: 7).token }
+}
+
+/// A key ring of one algorithm, a typical token of it and what verifying it needs.
+struct AccessTokenFixture: Sendable {
+    let ring: SigningKeyRing
+    let claims: AccessTokenClaims
+    let token: String
+    let now: Date
+    let policy = AccessTokenPolicy(issuer: "tokenbench", audience: "tokenbench-api", leeway: 30)
+
+    init(_ algorithm: AccessTokenAlgorithm) async throws {
+        ring = SigningKeyRing(current: try await SigningKey.generate(algorithm), retirementPeriod: 330)
+        now = Date()
+        let t = Int64(now.timeIntervalSince1970)
+        claims = AccessTokenClaims(iss: "tokenbench", sub: "user1", aud: ["tokenbench-api"], exp: t + 300, iat: t,
+                                   jti: "AAAAAAAAAAAAAAAAAAAAAA.7", sid: "AAAAAAAAAAAAAAAAAAAAAA")
+        token = try ring.sign(claims)
     }
 
-    // The pieces of a refresh.
-    Benchmark("refresh-token/mint") { benchmark, codec in
-        for i in benchmark.scaledIterations {
-            blackHole(codec.mint(family: FamilyID(rawValue: 42), generation: UInt64(i)))
-        }
-    } setup: {
-        RefreshTokenCodec(random: SystemRandomSource())
+    /// `header.payload`: the bytes the JWS signature covers (RFC 7515 §5.1).
+    var signingInput: [UInt8] {
+        Array(token.utf8[..<token.utf8.lastIndex(of: UInt8(ascii: "."))!])
+    }
+}
+
+/// The swift-crypto operation under one JWS algorithm (RFC 7518 §3): HMAC-SHA-256,
+/// ECDSA P-256 with SHA-256, Ed25519, RSASSA-PKCS1-v1_5 with SHA-256 (2048-bit key).
+struct Primitive: Sendable {
+    enum Key: Sendable {
+        case hs256(SymmetricKey)
+        case es256(P256.Signing.PrivateKey)
+        case eddsa(Curve25519.Signing.PrivateKey)
+        case rs256(_RSA.Signing.PrivateKey)
     }
 
-    Benchmark("refresh-token/parse") { benchmark, codec in
-        let token = codec.mint(family: FamilyID(rawValue: 42), generation: 7).token
-        for _ in benchmark.scaledIterations {
-            blackHole(codec.parse(token))
+    let key: Key
+    let signingInput: [UInt8]
+
+    init(_ algorithm: AccessTokenAlgorithm, signingInput: [UInt8]) throws {
+        self.signingInput = signingInput
+        switch algorithm {
+        case .hs256: key = .hs256(SymmetricKey(size: .bits256))
+        case .es256: key = .es256(P256.Signing.PrivateKey())
+        case .eddsa: key = .eddsa(Curve25519.Signing.PrivateKey())
+        case .rs256: key = .rs256(try _RSA.Signing.PrivateKey(keySize: .bits2048))
         }
-    } setup: {
-        RefreshTokenCodec(random: SystemRandomSource())
     }
 
-    Benchmark("access-token/sign/HS256") { benchmark, ring in
-        let t = Int64(Date().timeIntervalSince1970)
-        let claims = AccessTokenClaims(iss: "tokenbench", sub: "user1", aud: ["tokenbench-api"], exp: t + 300, iat: t,
-                                       jti: "AAAAAAAAAAAAAAAAAAAAAA.7", sid: "AAAAAAAAAAAAAAAAAAAAAA")
-        for _ in benchmark.scaledIterations {
-            blackHole(try ring.sign(claims))
+    /// The raw signature bytes.
+    func sign(_ input: [UInt8]) throws -> Data {
+        switch key {
+        case .hs256(let k): Data(HMAC<SHA256>.authenticationCode(for: input, using: k))
+        case .es256(let k): try k.signature(for: input).rawRepresentation
+        case .eddsa(let k): try k.signature(for: input)
+        case .rs256(let k): try k.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation
         }
-    } setup: {
-        SigningKeyRing(current: try await SigningKey.generate(.hs256), retirementPeriod: 330)
     }
 
-    // The store's compare-and-swap alone, 100,000 rotations per iteration over 4,096 families,
-    // on one thread and split over two threads (disjoint families): the scaling ratio.
-    Benchmark("memory-store/rotate/1-thread", configuration: .init(scalingFactor: .one, maxIterations: 200)) { benchmark, store in
-        for _ in benchmark.scaledIterations {
-            store.rotate(threads: 1, total: 100_000)
+    func verify(_ signature: Data, _ input: [UInt8]) throws -> Bool {
+        switch key {
+        case .hs256(let k): HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: input, using: k)
+        case .es256(let k):
+            k.publicKey.isValidSignature(try P256.Signing.ECDSASignature(rawRepresentation: signature), for: input)
+        case .eddsa(let k): k.publicKey.isValidSignature(signature, for: input)
+        case .rs256(let k):
+            k.publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input,
+                                         padding: .insecurePKCS1v1_5)
         }
-    } setup: {
-        try RotateBench()
-    }
-
-    Benchmark("memory-store/rotate/2-threads", configuration: .init(scalingFactor: .one, maxIterations: 200)) { benchmark, store in
-        for _ in benchmark.scaledIterations {
-            store.rotate(threads: 2, total: 100_000)
-        }
-    } setup: {
-        try RotateBench()
     }
 }
 
@@ -114,13 +266,14 @@ final class RefreshBench: @unchecked Sendable {
 
 final class RotateBench: @unchecked Sendable {
     // @unchecked: each thread touches only its own half of `generations`.
-    let store = MemoryRefreshTokenStore()
+    let store: MemoryRefreshTokenStore
     let families = 4_096
     let digest = TokenDigest(of: [1, 2, 3])
     let now = Date()
     var generations: UnsafeMutableBufferPointer<UInt64>
 
-    init() throws {
+    init(shards: Int) throws {
+        store = MemoryRefreshTokenStore(shards: shards)
         generations = .allocate(capacity: families)
         generations.initialize(repeating: 0)
         for i in 0..<families {

@@ -12,6 +12,10 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run virtual users through login → use → expiry → refresh → logout and measure.")
 
+    @Option(help: ArgumentHelp("A scenario file (JSON of run flags, e.g. results/scenarios/steady-refresh.json); flags given after it override the file's.", valueName: "file"))
+    var scenario: String?
+    @Option(name: .customLong("repeat"), help: "Run this many times; with --out, results go to result-1.json … result-N.json (tokenbench compare takes their medians).")
+    var repeatCount: Int = 1
     @OptionGroup var load: LoadOptions
     @OptionGroup(title: "HTTP target") var http: HTTPOptions
     @OptionGroup(title: "Store (in-process target)") var storeOptions: StoreOptions
@@ -28,6 +32,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        guard (1...100).contains(repeatCount) else {
+            throw ValidationError("--repeat: expected an integer 1 ... 100 (got \(repeatCount))")
+        }
         let configuration = try load.configuration()
         let slos = try output.slos()
         let spec = try storeOptions.spec()
@@ -121,6 +128,31 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let outputDirectory = try prepareOutput()
+        let scenarioName = scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        var verdicts: [String] = []
+        for run in 1...repeatCount {
+            if repeatCount > 1, !quiet {
+                FileHandle.standardError.write(Data("run \(run) of \(repeatCount)\n".utf8))
+            }
+            var result = try await runOnce(configuration, slos: slos, quiet: quiet, progress: progress)
+            result.scenario = scenarioName
+            if interactive && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+            print(ConsoleReport.render(result))
+            if let outputDirectory {
+                let file = outputDirectory.appendingPathComponent(repeatCount == 1 ? "result.json" : "result-\(run).json")
+                try result.jsonData().write(to: file)
+                print("result: \(file.path)")
+            }
+            verdicts.append(result.verdict)
+        }
+        if verdicts.contains("invariant_violation") { throw ExitCode(1) }
+        if verdicts.contains("slo_breach") { throw ExitCode(2) }
+    }
+
+    /// One run of `configuration` against the chosen target.
+    private func runOnce(
+        _ configuration: LoadConfiguration, slos: [SLO], quiet: Bool, progress: @escaping @Sendable (ProgressSnapshot) -> Void
+    ) async throws -> RunResult {
         let result: RunResult
         switch configuration.target {
         case "noop":
@@ -164,17 +196,6 @@ struct RunCommand: AsyncParsableCommand {
                 await opened.close()
             }
         }
-        if interactive && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
-        print(ConsoleReport.render(result))
-        if let outputDirectory {
-            let file = outputDirectory.appendingPathComponent("result.json")
-            try result.jsonData().write(to: file)
-            print("result: \(file.path)")
-        }
-        switch result.verdict {
-        case "invariant_violation": throw ExitCode(1)
-        case "slo_breach": throw ExitCode(2)
-        default: break
-        }
+        return result
     }
 }

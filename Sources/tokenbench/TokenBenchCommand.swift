@@ -10,15 +10,17 @@ struct TokenBenchCommand: AsyncParsableCommand {
         abstract: "Load-test and benchmark the refresh-token pattern.",
         discussion: """
             Exit codes: 0 pass; 1 invariant violation (the target broke refresh-token semantics); \
-            2 SLO breach; 64 invalid flags or values; 69 an HTTP target did not accept a first login.
+            2 SLO breach (run) or a regression (compare); 64 invalid flags, values or files; 69 a target or store \
+            could not be reached at start.
             """,
-        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self]
+        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self, CompareCommand.self,
+                      ReportCommand.self]
     )
 
     /// Bad flags and values: one line naming the flag and the accepted form, exit 64 (EX_USAGE).
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(try ScenarioArguments.expand(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -7,6 +7,9 @@ public struct RunResult: Codable, Sendable {
     public static let schemaID = "tokenbench.result/v1"
 
     public var schema = RunResult.schemaID
+    /// `run --scenario FILE`: the scenario's name (the file's base name); results are grouped
+    /// and compared by it.
+    public var scenario: String?
     public var config: LoadConfiguration
     public var environment: RunEnvironment
     /// Seconds actually measured (after warm-up).
@@ -31,7 +34,7 @@ public struct RunResult: Codable, Sendable {
     public var store: StoreSummary?
 
     enum CodingKeys: String, CodingKey {
-        case schema, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
+        case schema, scenario, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
         case measuredSeconds = "measured_s"
         case schedulingLagUs = "scheduling_lag_us"
     }

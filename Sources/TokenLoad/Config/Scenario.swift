@@ -1,0 +1,169 @@
+import Foundation
+
+/// A standard scenario: a JSON file whose keys are `tokenbench run` flags without their dashes
+/// and whose values are what the flag would be given, so a scenario reads like a command line:
+///
+/// ```json
+/// { "description": "Steady refresh on PostgreSQL",
+///   "users": 2000, "duration": "20s", "access-ttl": "2s", "think-time": "500ms",
+///   "store": "${TOKENBENCH_POSTGRES_URL}", "slo": ["refresh.p99<50ms"] }
+/// ```
+///
+/// - Strings are passed as they are, after `${NAME}` is replaced by the environment variable
+///   `NAME` (an unset variable is an error, never an empty value).
+/// - Numbers are written as integers when whole (`2000`), else as decimals (`0.05`).
+/// - Booleans become `true` / `false` (`"session-check": false`).
+/// - Arrays repeat the flag once per element (`slo`).
+/// - `description` is free text. `scenario`, `out`, `repeat` and `quiet` describe one
+///   invocation, not a workload, and are refused.
+///
+/// Flags given on the command line after `--scenario` override the file's.
+public struct Scenario: Sendable, Hashable {
+    /// The file's base name without `.json`: the name results are grouped and compared by.
+    public var name: String
+    /// The file's `description`, if any.
+    public var description: String?
+    /// The file's settings as `run` arguments (`["--users", "2000", …]`), in the file's key order
+    /// sorted by name (so the same file always gives the same arguments).
+    public var arguments: [String]
+
+    /// Keys that describe an invocation rather than a workload.
+    public static let refusedKeys: Set<String> = ["scenario", "out", "repeat", "quiet"]
+
+    /// Reads a scenario file.
+    /// - Parameters:
+    ///   - path: the JSON file.
+    ///   - environment: where `${NAME}` references are looked up (normally the process's).
+    /// - Throws: ``ScenarioError`` naming the file and what is wrong with it (unreadable, not a
+    ///   JSON object, a key that is not a flag name, a value of the wrong type, an unset variable).
+    public static func load(path: String, environment: [String: String]) throws(ScenarioError) -> Scenario {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ScenarioError(path: path, reason: "cannot be read")
+        }
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try parse(data, name: name, path: path, environment: environment)
+    }
+
+    /// Parses a scenario's JSON.
+    /// - Throws: ``ScenarioError`` as ``load(path:environment:)``.
+    public static func parse(_ data: Data, name: String, path: String, environment: [String: String]) throws(ScenarioError) -> Scenario {
+        guard data.count <= 1 << 20 else { throw ScenarioError(path: path, reason: "is larger than 1 MiB") }
+        let settings: [String: ScenarioValue]
+        do {
+            settings = try JSONDecoder().decode([String: ScenarioValue].self, from: data)
+        } catch let error as DecodingError {
+            if case .typeMismatch(let type, let context) = error, type == [String: ScenarioValue].self || context.codingPath.isEmpty {
+                throw ScenarioError(path: path, reason: "must be a JSON object of run flags, e.g. {\"users\": 1000, \"duration\": \"20s\"}")
+            }
+            if case .dataCorrupted(let context) = error, let key = context.codingPath.first?.stringValue {
+                throw ScenarioError(path: path, reason: "\"\(key)\" must be a string, a number, a boolean or a list of them")
+            }
+            throw ScenarioError(path: path, reason: "is not valid JSON")
+        } catch {
+            throw ScenarioError(path: path, reason: "is not valid JSON")
+        }
+        var description: String?
+        var arguments: [String] = []
+        for key in settings.keys.sorted() {
+            let value = settings[key]!
+            if key == "description" {
+                guard case .string(let text) = value else {
+                    throw ScenarioError(path: path, reason: "\"description\" must be a string")
+                }
+                description = text
+                continue
+            }
+            guard isFlagName(key) else {
+                throw ScenarioError(path: path, reason: "\"\(key)\" is not a run flag name (lower-case words joined by '-', e.g. \"think-time\")")
+            }
+            guard !refusedKeys.contains(key) else {
+                throw ScenarioError(path: path, reason: "\"\(key)\" describes one invocation, not a workload: give it on the command line")
+            }
+            let values: [ScenarioValue]
+            if case .list(let list) = value { values = list } else { values = [value] }
+            guard !values.isEmpty else { throw ScenarioError(path: path, reason: "\"\(key)\" is an empty list") }
+            for element in values {
+                arguments.append("--\(key)")
+                arguments.append(try text(of: element, key: key, path: path, environment: environment))
+            }
+        }
+        return Scenario(name: name, description: description, arguments: arguments)
+    }
+
+    static func isFlagName(_ key: String) -> Bool {
+        guard let first = key.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), key.utf8.last != UInt8(ascii: "-") else {
+            return false
+        }
+        return key.utf8.allSatisfy { c in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || c == UInt8(ascii: "-")
+        }
+    }
+
+    private static func text(of value: ScenarioValue, key: String, path: String, environment: [String: String]) throws(ScenarioError) -> String {
+        switch value {
+        case .string(let string): return try expand(string, key: key, path: path, environment: environment)
+        case .bool(let bool): return bool ? "true" : "false"
+        case .integer(let integer): return String(integer)
+        case .number(let double): return String(double)
+        case .list: throw ScenarioError(path: path, reason: "\"\(key)\" is a list inside a list")
+        }
+    }
+
+    /// Replaces every `${NAME}` by the environment variable `NAME`.
+    static func expand(_ text: String, key: String, path: String, environment: [String: String]) throws(ScenarioError) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let start = rest.range(of: "${") {
+            out += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                throw ScenarioError(path: path, reason: "\"\(key)\" has an unclosed ${")
+            }
+            let variable = String(rest[start.upperBound..<end])
+            guard let value = environment[variable], !value.isEmpty else {
+                throw ScenarioError(path: path, reason: "\"\(key)\" needs the environment variable \(variable), which is not set")
+            }
+            out += value
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
+    }
+}
+
+/// A scenario file that cannot be used.
+public struct ScenarioError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file.
+    public var path: String
+    /// What is wrong, as the end of a sentence starting with the file's path.
+    public var reason: String
+
+    public var description: String { "scenario \(path) \(reason)" }
+}
+
+/// One value of a scenario file.
+enum ScenarioValue: Decodable, Sendable, Hashable {
+    case string(String)
+    case bool(Bool)
+    case integer(Int64)
+    case number(Double)
+    indirect case list([ScenarioValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let integer = try? container.decode(Int64.self) {
+            self = .integer(integer)
+        } else if let double = try? container.decode(Double.self) {
+            self = .number(double)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let list = try? container.decode([ScenarioValue].self) {
+            self = .list(list)
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a string, number, boolean or list")
+        }
+    }
+}

@@ -1,0 +1,381 @@
+import Foundation
+
+/// `tokenbench compare BASELINE CURRENT`: a regression check of run results against a baseline.
+///
+/// Both sides are a `result.json` file or a directory searched recursively for them. Results
+/// are grouped by scenario (the `scenario` field `run --scenario` writes, else the directory
+/// that holds the file, relative to the side's root); when two single files are given they are
+/// compared whatever their names. Within a group, each metric is the **median** over the runs
+/// it holds (`run --repeat N`), so one noisy run does not fail a build.
+///
+/// Per operation (`login`, `access`, `refresh`, `logout`) and in-process phase (`sign`,
+/// `store_rotate`, …) it reports p50, p99 (µs) and throughput (per second), the change in
+/// percent, and whether the change passes its ``ComparisonThresholds`` limit. A metric is
+/// gated only when both sides have at least `minimumCount` samples of it: a p99 of a handful
+/// of samples is noise. A current run that violated an invariant is a regression whatever its
+/// speed.
+public struct Comparison: Codable, Sendable {
+    public static let schemaID = "tokenbench.compare/v1"
+
+    public var schema = Comparison.schemaID
+    public var baseline: String
+    public var current: String
+    /// The rules applied, e.g. `["p99=+10%", "throughput=-10%"]`.
+    public var thresholds: [String]
+    /// Samples each side needs before a metric is gated.
+    public var minimumCount: Int
+    public var scenarios: [ScenarioComparison]
+    /// Scenarios found on one side only, files skipped, and similar.
+    public var notes: [String]
+    /// Whether any gated change passed its limit, or a current run violated an invariant.
+    public var regressed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case schema, baseline, current, thresholds, scenarios, notes, regressed
+        case minimumCount = "minimum_count"
+    }
+}
+
+/// One scenario's comparison.
+public struct ScenarioComparison: Codable, Sendable {
+    public var scenario: String
+    public var baselineRuns: Int
+    public var currentRuns: Int
+    public var rows: [ComparisonRow]
+    /// Differences of settings between the sides, operations present on one side only,
+    /// invariant violations.
+    public var notes: [String]
+    public var regressed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case scenario, rows, notes, regressed
+        case baselineRuns = "baseline_runs"
+        case currentRuns = "current_runs"
+    }
+}
+
+/// One metric of one operation or phase.
+public struct ComparisonRow: Codable, Sendable, Hashable {
+    /// `operation` or `phase`.
+    public var section: String
+    public var name: String
+    public var metric: ComparisonThresholds.Metric
+    /// Medians over the runs: µs for p50 and p99, per second for throughput.
+    public var baseline: Double
+    public var current: Double
+    /// (current − baseline) / baseline × 100; `nil` when the baseline is 0.
+    public var changePercent: Double?
+    /// The allowed change in the bad direction, percent; `nil` when not gated.
+    public var limitPercent: Double?
+    /// Samples (median count over the runs) on each side.
+    public var baselineCount: Int
+    public var currentCount: Int
+    public var regressed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case section, name, metric, baseline, current, regressed
+        case changePercent = "change_percent"
+        case limitPercent = "limit_percent"
+        case baselineCount = "baseline_count"
+        case currentCount = "current_count"
+    }
+}
+
+/// A comparison that cannot be made.
+public struct ComparisonError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The parts of a `result.json` a comparison reads. Decoding only these keeps old results
+/// comparable when later schema versions add fields.
+public struct ComparableRun: Decodable, Sendable {
+    public struct Settings: Decodable, Sendable, Hashable {
+        var model: String?
+        var users: Int?
+        var rate: Double?
+        var duration: Double?
+        var target: String?
+        var alg: String?
+        var workers: Int?
+    }
+
+    struct Invariants: Decodable, Sendable {
+        var violations: Int
+    }
+
+    struct Store: Decodable, Sendable {
+        var backend: String
+    }
+
+    var schema: String
+    var scenario: String?
+    var config: Settings
+    var operations: [String: OperationSummary]
+    var phases: [String: OperationSummary]
+    var invariants: Invariants
+    var store: Store?
+}
+
+extension Comparison {
+    /// The results under `path`, grouped by scenario.
+    /// - Parameter path: a `result.json` file, or a directory searched recursively for `*.json`
+    ///   files of schema `tokenbench.result/v1` (other JSON files are skipped).
+    /// - Returns: runs by group name, and the files skipped.
+    /// - Throws: ``ComparisonError`` if the path does not exist, a given file is not a readable
+    ///   result, or a directory holds no result.
+    public static func loadRuns(at path: String) throws(ComparisonError) -> (runs: [String: [ComparableRun]], skipped: [String]) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ComparisonError("\(path): no such file or directory")
+        }
+        guard isDirectory.boolValue else {
+            let run = try decode(path)
+            return ([run.scenario ?? "result": [run]], [])
+        }
+        let root = URL(fileURLWithPath: path).standardizedFileURL
+        var files: [String] = []
+        if let walker = FileManager.default.enumerator(atPath: root.path) {
+            while let relative = walker.nextObject() as? String {
+                if relative.hasSuffix(".json") { files.append(relative) }
+            }
+        }
+        var runs: [String: [ComparableRun]] = [:]
+        var skipped: [String] = []
+        for relative in files.sorted() {
+            let full = root.appendingPathComponent(relative).path
+            guard let run = try? decode(full) else {
+                skipped.append(relative)
+                continue
+            }
+            let directory = (relative as NSString).deletingLastPathComponent
+            let group = run.scenario ?? (directory.isEmpty ? "result" : directory)
+            runs[group, default: []].append(run)
+        }
+        guard !runs.isEmpty else {
+            throw ComparisonError("\(path): no tokenbench.result/v1 file found")
+        }
+        return (runs, skipped)
+    }
+
+    static func decode(_ path: String) throws(ComparisonError) -> ComparableRun {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ComparisonError("\(path): cannot be read")
+        }
+        let run: ComparableRun
+        do {
+            run = try JSONDecoder().decode(ComparableRun.self, from: data)
+        } catch {
+            throw ComparisonError("\(path): not a tokenbench result (expected a result.json of schema \(RunResult.schemaID))")
+        }
+        guard run.schema == RunResult.schemaID else {
+            throw ComparisonError("\(path): schema '\(run.schema)' is not \(RunResult.schemaID)")
+        }
+        return run
+    }
+
+    /// Compares the results at two paths.
+    /// - Parameters:
+    ///   - baselinePath: a result file or a directory of them.
+    ///   - currentPath: a result file or a directory of them.
+    ///   - thresholds: the limits.
+    ///   - minimumCount: samples both sides need before a metric is gated.
+    ///   - repeat: if set, every scenario compared must have at least this many current runs.
+    /// - Throws: ``ComparisonError`` for unreadable inputs, no scenario in common, or fewer
+    ///   current runs than `repeat`.
+    public static func compare(
+        baselinePath: String, currentPath: String, thresholds: ComparisonThresholds = ComparisonThresholds(),
+        minimumCount: Int = 100, repeat: Int? = nil
+    ) throws(ComparisonError) -> Comparison {
+        var baseline = try loadRuns(at: baselinePath)
+        var current = try loadRuns(at: currentPath)
+        var notes: [String] = []
+        notes += baseline.skipped.map { "skipped \(baselinePath)/\($0): not a tokenbench result" }
+        notes += current.skipped.map { "skipped \(currentPath)/\($0): not a tokenbench result" }
+        // Two single files are one pair, whatever their scenario names.
+        if baseline.runs.count == 1, current.runs.count == 1, !isDirectory(baselinePath), !isDirectory(currentPath) {
+            let name = current.runs.keys.first!
+            baseline.runs = [name: baseline.runs.values.first!]
+        }
+        let common = Set(baseline.runs.keys).intersection(current.runs.keys).sorted()
+        for name in Set(baseline.runs.keys).subtracting(current.runs.keys).sorted() {
+            notes.append("scenario \(name): in the baseline only, not compared")
+        }
+        for name in Set(current.runs.keys).subtracting(baseline.runs.keys).sorted() {
+            notes.append("scenario \(name): in the current results only, not compared")
+        }
+        guard !common.isEmpty else {
+            throw ComparisonError("no scenario in common between \(baselinePath) (\(baseline.runs.keys.sorted().joined(separator: ", "))) and \(currentPath) (\(current.runs.keys.sorted().joined(separator: ", ")))")
+        }
+        if let needed = `repeat` {
+            for name in common where current.runs[name]!.count < needed {
+                throw ComparisonError("scenario \(name): --repeat \(needed) needs \(needed) current runs, found \(current.runs[name]!.count)")
+            }
+        }
+        let scenarios = common.map { name in
+            compareScenario(name, baseline: baseline.runs[name]!, current: current.runs[name]!,
+                            thresholds: thresholds, minimumCount: minimumCount)
+        }
+        return Comparison(
+            baseline: baselinePath, current: currentPath, thresholds: thresholds.rules.map(\.text),
+            minimumCount: minimumCount, scenarios: scenarios, notes: notes,
+            regressed: scenarios.contains(where: \.regressed))
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    static func compareScenario(
+        _ name: String, baseline: [ComparableRun], current: [ComparableRun],
+        thresholds: ComparisonThresholds, minimumCount: Int
+    ) -> ScenarioComparison {
+        var notes: [String] = []
+        var rows: [ComparisonRow] = []
+        if let b = baseline.first?.config, let c = current.first?.config, b != c {
+            notes.append("settings differ: baseline \(describe(b)); current \(describe(c))")
+        }
+        let backends = (baseline.first?.store?.backend, current.first?.store?.backend)
+        if backends.0 != backends.1 {
+            notes.append("store differs: baseline \(backends.0 ?? "none"), current \(backends.1 ?? "none")")
+        }
+        for (section, key) in [("operation", \ComparableRun.operations), ("phase", \ComparableRun.phases)] {
+            let baseNames = Set(baseline.flatMap { $0[keyPath: key].filter { $0.value.count > 0 }.keys })
+            let currentNames = Set(current.flatMap { $0[keyPath: key].filter { $0.value.count > 0 }.keys })
+            for missing in baseNames.subtracting(currentNames).sorted() {
+                notes.append("\(section) \(missing): measured in the baseline, absent from the current runs")
+            }
+            for name in baseNames.intersection(currentNames).sorted(by: orderedNames) {
+                let b = baseline.compactMap { $0[keyPath: key][name] }
+                let c = current.compactMap { $0[keyPath: key][name] }
+                let baseCount = Int(median(b.map { Double($0.count) }))
+                let currentCount = Int(median(c.map { Double($0.count) }))
+                for metric in ComparisonThresholds.Metric.allCases {
+                    let baseValue = median(b.map { value(metric, $0) })
+                    let currentValue = median(c.map { value(metric, $0) })
+                    let change = baseValue > 0 ? (currentValue - baseValue) / baseValue * 100 : nil
+                    let gated = baseCount >= minimumCount && currentCount >= minimumCount
+                    let limit = gated ? thresholds.limit(for: metric, of: name) : nil
+                    var regressed = false
+                    if let limit, let change {
+                        regressed = metric.largerIsWorse ? change > limit : change < -limit
+                    }
+                    rows.append(ComparisonRow(
+                        section: section, name: name, metric: metric, baseline: baseValue, current: currentValue,
+                        changePercent: change.map { $0.rounded(toPlaces: 2) }, limitPercent: limit,
+                        baselineCount: baseCount, currentCount: currentCount, regressed: regressed))
+                }
+            }
+        }
+        let violations = current.map(\.invariants.violations).reduce(0, +)
+        if violations > 0 {
+            notes.append("invariant violations in the current runs: \(violations) (a correctness regression)")
+        }
+        return ScenarioComparison(
+            scenario: name, baselineRuns: baseline.count, currentRuns: current.count, rows: rows, notes: notes,
+            regressed: violations > 0 || rows.contains(where: \.regressed))
+    }
+
+    static func value(_ metric: ComparisonThresholds.Metric, _ summary: OperationSummary) -> Double {
+        switch metric {
+        case .p50: summary.latencyUs.p50
+        case .p99: summary.latencyUs.p99
+        case .throughput: summary.throughputPerS
+        }
+    }
+
+    /// The median: the middle value, or the mean of the two middle values.
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// Operations in session order, then phases alphabetically.
+    static func orderedNames(_ a: String, _ b: String) -> Bool {
+        let order = Operation.allCases.map(\.rawValue)
+        switch (order.firstIndex(of: a), order.firstIndex(of: b)) {
+        case let (x?, y?): return x < y
+        case (_?, nil): return true
+        case (nil, _?): return false
+        default: return a < b
+        }
+    }
+
+    static func describe(_ s: ComparableRun.Settings) -> String {
+        var parts: [String] = []
+        if let model = s.model { parts.append("model \(model)") }
+        if let users = s.users { parts.append("users \(users)") }
+        if let rate = s.rate { parts.append("rate \(rate)/s") }
+        if let duration = s.duration { parts.append("duration \(duration)s") }
+        if let workers = s.workers { parts.append("workers \(workers)") }
+        if let alg = s.alg { parts.append("alg \(alg)") }
+        if let target = s.target { parts.append("target \(target)") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+extension Comparison {
+    /// Pretty, key-sorted JSON (`--format json`).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// The terminal report: one table per scenario, regressions marked, then the verdict.
+    public func render() -> String {
+        var out = "baseline \(baseline)\ncurrent  \(current)\nthresholds \(thresholds.joined(separator: ", ")); gated from \(minimumCount) samples\n"
+        for scenario in scenarios {
+            out += "\n\(scenario.scenario)  (\(scenario.baselineRuns) baseline run\(scenario.baselineRuns == 1 ? "" : "s"), \(scenario.currentRuns) current run\(scenario.currentRuns == 1 ? "" : "s"), medians)\n"
+            let header = ["", "metric", "baseline", "current", "change", "limit", ""]
+            var table = [header]
+            for row in scenario.rows {
+                let unit = row.metric == .throughput ? "/s" : " µs"
+                table.append([
+                    row.name, row.metric.rawValue,
+                    Self.number(row.baseline) + unit, Self.number(row.current) + unit,
+                    row.changePercent.map { String(format: "%+.1f %%", $0) } ?? "n/a",
+                    row.limitPercent.map { "\(row.metric.largerIsWorse ? "+" : "-")\(ComparisonThresholds.Rule.format($0)) %" } ?? "—",
+                    row.regressed ? "REGRESSION" : "",
+                ])
+            }
+            out += Self.align(table, left: [0, 1, 6])
+            for note in scenario.notes { out += "  note: \(note)\n" }
+        }
+        if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }
+        let count = scenarios.flatMap(\.rows).filter(\.regressed).count
+        out += regressed
+            ? "\nREGRESSION: \(count) metric\(count == 1 ? "" : "s") past \(count == 1 ? "its" : "their") limit\(scenarios.contains { $0.notes.contains { $0.hasPrefix("invariant") } } ? ", or invariant violations" : "")\n"
+            : "\nno regression\n"
+        return out
+    }
+
+    static func number(_ v: Double) -> String {
+        v >= 100 ? String(format: "%.0f", v) : String(format: "%.1f", v)
+    }
+
+    /// Columns padded to a width; those in `left` left-aligned, the others right-aligned.
+    static func align(_ table: [[String]], left: Set<Int>) -> String {
+        let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max()! }
+        return table.map { row in
+            "  " + row.enumerated().map { c, cell in
+                left.contains(c) ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+        }.joined()
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import TokenAuth
+import TokenLoad
+
+/// `tokenbench compare BASELINE CURRENT`: the regression check of a CI run.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare run results with a baseline; exit 2 on a regression.",
+        discussion: """
+            BASELINE and CURRENT are result.json files or directories of them (searched recursively, \
+            grouped by scenario). Per operation and phase: p50, p99 and throughput, the change in \
+            percent, and whether it passes its limit. Several runs of a scenario (run --repeat N) \
+            are compared by their medians. Exit codes: 0 no regression; 2 a regression (a gated \
+            change past its limit, or an invariant violation in the current runs); 64 unreadable \
+            or incomparable inputs.
+            """)
+
+    @Argument(help: "Baseline: a result.json or a directory of results (e.g. results/baseline).")
+    var baseline: String
+    @Argument(help: "Current: a result.json or a directory of results.")
+    var current: String
+    @Option(name: .customLong("threshold"), help: ArgumentHelp(
+        "A limit, repeatable: [OPERATION.]METRIC=LIMIT, METRIC p50, p99 or throughput, e.g. p99=+15%, throughput=-5%, refresh.p99=+25%, p50=off. Defaults: p99=+10%, throughput=-10%, p50 not gated.",
+        valueName: "rule"))
+    var thresholds: [String] = []
+    @Option(name: .customLong("min-count"), help: "Samples both sides need before a metric is gated (fewer: reported only).")
+    var minimumCount: Int = 100
+    @Option(name: .customLong("repeat"), help: "Require at least N current runs of every scenario compared (their medians are compared).")
+    var repeatCount: Int?
+    @Option(help: "Output: text or json.")
+    var format: String = "text"
+
+    func parsedThresholds() throws -> ComparisonThresholds {
+        do throws(ConfigurationError) {
+            return try ComparisonThresholds(parsing: thresholds)
+        } catch {
+            throw ValidationError("\(error.setting): expected \(error.accepted)")
+        }
+    }
+
+    func validate() throws {
+        _ = try parsedThresholds()
+        guard ["text", "json"].contains(format) else { throw ValidationError("--format: expected text or json (got '\(format)')") }
+        guard minimumCount >= 0 else { throw ValidationError("--min-count: expected an integer ≥ 0 (got \(minimumCount))") }
+        if let repeatCount, !(1...100).contains(repeatCount) {
+            throw ValidationError("--repeat: expected an integer 1 ... 100 (got \(repeatCount))")
+        }
+    }
+
+    func run() throws {
+        let thresholds = try parsedThresholds()
+        let comparison: Comparison
+        do throws(ComparisonError) {
+            comparison = try Comparison.compare(
+                baselinePath: baseline, currentPath: current, thresholds: thresholds,
+                minimumCount: minimumCount, repeat: repeatCount)
+        } catch {
+            throw ValidationError("compare: \(error.description)")
+        }
+        if format == "json" {
+            print(String(decoding: try comparison.jsonData(), as: UTF8.self))
+        } else {
+            print(comparison.render(), terminator: "")
+        }
+        if comparison.regressed { throw ExitCode(2) }
+    }
+}
