@@ -27,6 +27,8 @@ struct CompareCommand: ParsableCommand {
     var thresholds: [String] = []
     @Option(name: .customLong("min-count"), help: "Samples both sides need before a metric is gated (fewer: reported only).")
     var minimumCount: Int = 100
+    @Option(name: .customLong("min-latency-delta"), help: "A latency change no larger than this is never a regression (e.g. 5us, 0us).")
+    var minimumLatencyDelta: String = "5us"
     @Option(name: .customLong("repeat"), help: "Require at least N current runs of every scenario compared (their medians are compared).")
     var repeatCount: Int?
     @Option(help: "Output: text or json.")
@@ -40,9 +42,18 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
+    /// `--min-latency-delta` in µs.
+    func latencyDeltaUs() throws -> Double {
+        guard let seconds = DurationValue.seconds(minimumLatencyDelta), seconds <= 60 else {
+            throw ValidationError("--min-latency-delta: expected a duration of 0 ... 60s such as 5us, 1ms (got '\(minimumLatencyDelta)')")
+        }
+        return seconds * 1_000_000
+    }
+
     func validate() throws {
         _ = try parsedThresholds()
         guard ["text", "json"].contains(format) else { throw ValidationError("--format: expected text or json (got '\(format)')") }
+        _ = try latencyDeltaUs()
         guard minimumCount >= 0 else { throw ValidationError("--min-count: expected an integer ≥ 0 (got \(minimumCount))") }
         if let repeatCount, !(1...100).contains(repeatCount) {
             throw ValidationError("--repeat: expected an integer 1 ... 100 (got \(repeatCount))")
@@ -51,11 +62,12 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let thresholds = try parsedThresholds()
+        let latencyDelta = try latencyDeltaUs()
         let comparison: Comparison
         do throws(ComparisonError) {
             comparison = try Comparison.compare(
                 baselinePath: baseline, currentPath: current, thresholds: thresholds,
-                minimumCount: minimumCount, repeat: repeatCount)
+                minimumCount: minimumCount, minimumLatencyDeltaUs: latencyDelta, repeat: repeatCount)
         } catch {
             throw ValidationError("compare: \(error.description)")
         }

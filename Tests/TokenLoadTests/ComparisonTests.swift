@@ -88,6 +88,17 @@ struct ComparisonTests {
         #expect(!loose.regressed)
     }
 
+    @Test func latencyChangesWithinTheAbsoluteFloorAreNotRegressions() throws {
+        let folder = Folder()
+        // +17 % but 0.8 µs: scheduling noise on a shared machine, not a regression by default.
+        let base = try folder.write("base.json", Self.result(refreshP99: 4.6))
+        let noisy = try folder.write("noisy.json", Self.result(refreshP99: 5.4))
+        let c = try Comparison.compare(baselinePath: base, currentPath: noisy)
+        #expect(!c.regressed)
+        #expect(try row(c, "refresh", .p99).limitPercent == 10)
+        #expect(try Comparison.compare(baselinePath: base, currentPath: noisy, minimumLatencyDeltaUs: 0).regressed)
+    }
+
     @Test func throughputDropIsARegressionAndARiseIsNot() throws {
         let folder = Folder()
         let base = try folder.write("base.json", Self.result(refreshPerS: 500))

@@ -49,6 +49,7 @@ struct RegressionCLITests {
             (["compare", "BASE", "BASE", "--threshold", "p99=-5%"], "--threshold"),
             (["compare", "BASE", "BASE", "--format", "yaml"], "--format"),
             (["compare", "BASE", "BASE", "--repeat", "3"], "--repeat 3 needs 3 current runs"),
+            (["compare", "BASE", "BASE", "--min-latency-delta", "fast"], "--min-latency-delta"),
           ])
     func compareBadInputs(_ arguments: [String], _ message: String) throws {
         let r = try cli.run(arguments.map { $0 == "BASE" ? fixture("baseline.json") : $0 })

@@ -12,7 +12,9 @@ import Foundation
 /// `store_rotate`, …) it reports p50, p99 (µs) and throughput (per second), the change in
 /// percent, and whether the change passes its ``ComparisonThresholds`` limit. A metric is
 /// gated only when both sides have at least `minimumCount` samples of it: a p99 of a handful
-/// of samples is noise. A current run that violated an invariant is a regression whatever its
+/// of samples is noise. A latency change is a regression only if it is also larger than
+/// `minimumLatencyDeltaUs` (default 5 µs): a p99 of 4.6 µs measured at 5.4 µs is +17 % and
+/// scheduling noise, as two runs of the same build show on a shared machine. A current run that violated an invariant is a regression whatever its
 /// speed.
 public struct Comparison: Codable, Sendable {
     public static let schemaID = "tokenbench.compare/v1"
@@ -24,6 +26,8 @@ public struct Comparison: Codable, Sendable {
     public var thresholds: [String]
     /// Samples each side needs before a metric is gated.
     public var minimumCount: Int
+    /// Smallest latency change, µs, that can be a regression.
+    public var minimumLatencyDeltaUs: Double
     public var scenarios: [ScenarioComparison]
     /// Scenarios found on one side only, files skipped, and similar.
     public var notes: [String]
@@ -33,6 +37,7 @@ public struct Comparison: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, baseline, current, thresholds, scenarios, notes, regressed
         case minimumCount = "minimum_count"
+        case minimumLatencyDeltaUs = "minimum_latency_delta_us"
     }
 }
 
@@ -183,12 +188,13 @@ extension Comparison {
     ///   - currentPath: a result file or a directory of them.
     ///   - thresholds: the limits.
     ///   - minimumCount: samples both sides need before a metric is gated.
+    ///   - minimumLatencyDeltaUs: a latency change of at most this many µs is never a regression.
     ///   - repeat: if set, every scenario compared must have at least this many current runs.
     /// - Throws: ``ComparisonError`` for unreadable inputs, no scenario in common, or fewer
     ///   current runs than `repeat`.
     public static func compare(
         baselinePath: String, currentPath: String, thresholds: ComparisonThresholds = ComparisonThresholds(),
-        minimumCount: Int = 100, repeat: Int? = nil
+        minimumCount: Int = 100, minimumLatencyDeltaUs: Double = 5, repeat: Int? = nil
     ) throws(ComparisonError) -> Comparison {
         var baseline = try loadRuns(at: baselinePath)
         var current = try loadRuns(at: currentPath)
@@ -217,11 +223,11 @@ extension Comparison {
         }
         let scenarios = common.map { name in
             compareScenario(name, baseline: baseline.runs[name]!, current: current.runs[name]!,
-                            thresholds: thresholds, minimumCount: minimumCount)
+                            thresholds: thresholds, minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs)
         }
         return Comparison(
             baseline: baselinePath, current: currentPath, thresholds: thresholds.rules.map(\.text),
-            minimumCount: minimumCount, scenarios: scenarios, notes: notes,
+            minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs, scenarios: scenarios, notes: notes,
             regressed: scenarios.contains(where: \.regressed))
     }
 
@@ -232,7 +238,7 @@ extension Comparison {
 
     static func compareScenario(
         _ name: String, baseline: [ComparableRun], current: [ComparableRun],
-        thresholds: ComparisonThresholds, minimumCount: Int
+        thresholds: ComparisonThresholds, minimumCount: Int, minimumLatencyDeltaUs: Double = 5
     ) -> ScenarioComparison {
         var notes: [String] = []
         var rows: [ComparisonRow] = []
@@ -262,7 +268,9 @@ extension Comparison {
                     let limit = gated ? thresholds.limit(for: metric, of: name) : nil
                     var regressed = false
                     if let limit, let change {
-                        regressed = metric.largerIsWorse ? change > limit : change < -limit
+                        regressed = metric.largerIsWorse
+                            ? change > limit && currentValue - baseValue > minimumLatencyDeltaUs
+                            : change < -limit
                     }
                     rows.append(ComparisonRow(
                         section: section, name: name, metric: metric, baseline: baseValue, current: currentValue,
@@ -330,7 +338,7 @@ extension Comparison {
 
     /// The terminal report: one table per scenario, regressions marked, then the verdict.
     public func render() -> String {
-        var out = "baseline \(baseline)\ncurrent  \(current)\nthresholds \(thresholds.joined(separator: ", ")); gated from \(minimumCount) samples\n"
+        var out = "baseline \(baseline)\ncurrent  \(current)\nthresholds \(thresholds.joined(separator: ", ")); gated from \(minimumCount) samples and latency changes over \(Self.number(minimumLatencyDeltaUs)) µs\n"
         for scenario in scenarios {
             out += "\n\(scenario.scenario)  (\(scenario.baselineRuns) baseline run\(scenario.baselineRuns == 1 ? "" : "s"), \(scenario.currentRuns) current run\(scenario.currentRuns == 1 ? "" : "s"), medians)\n"
             let header = ["", "metric", "baseline", "current", "change", "limit", ""]

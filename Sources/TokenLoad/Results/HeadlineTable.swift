@@ -15,7 +15,7 @@ public struct HeadlineTable: Sendable {
         public var loginPerS: Double
         public var refreshPerS: Double
         public var accessPerS: Double
-        /// Latency, µs.
+        /// Latency, µs (shown as "—" when the operation did not occur).
         public var loginP99: Double
         public var refreshP50: Double
         public var refreshP99: Double
@@ -58,8 +58,11 @@ public struct HeadlineTable: Sendable {
 
     func cells(_ row: Row) -> [String] {
         [row.scenario, String(row.runs), row.store, row.load, Self.rate(row.throughput), Self.rate(row.loginPerS),
-         Self.rate(row.refreshPerS), Self.rate(row.accessPerS), Self.latency(row.loginP99), Self.latency(row.refreshP50),
-         Self.latency(row.refreshP99), String(row.errors), String(row.violations)]
+         Self.rate(row.refreshPerS), Self.rate(row.accessPerS),
+         row.loginPerS > 0 ? Self.latency(row.loginP99) : "—",
+         row.refreshPerS > 0 ? Self.latency(row.refreshP50) : "—",
+         row.refreshPerS > 0 ? Self.latency(row.refreshP99) : "—",
+         String(row.errors), String(row.violations)]
     }
 
     /// A GitHub-flavoured Markdown table.
