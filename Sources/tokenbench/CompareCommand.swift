@@ -10,8 +10,8 @@ struct CompareCommand: ParsableCommand {
         abstract: "Compare run results with a baseline; exit 2 on a regression.",
         discussion: """
             BASELINE and CURRENT are result.json files or directories of them (searched recursively, \
-            grouped by scenario). Per operation and phase: p50, p99 and throughput, the change in \
-            percent, and whether it passes its limit. Several runs of a scenario (run --repeat N) \
+            grouped by scenario). Per operation and phase: p50, p99, throughput and error rate, the change in \
+            percent (error rate: in percentage points), and whether it passes its limit. Several runs of a scenario (run --repeat N) \
             are compared by their medians. Exit codes: 0 no regression; 2 a regression (a gated \
             change past its limit, or an invariant violation in the current runs); 64 unreadable \
             or incomparable inputs.
@@ -22,7 +22,7 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "Current: a result.json or a directory of results.")
     var current: String
     @Option(name: .customLong("threshold"), help: ArgumentHelp(
-        "A limit, repeatable: [OPERATION.]METRIC=LIMIT, METRIC p50, p99 or throughput, e.g. p99=+15%, throughput=-5%, refresh.p99=+25%, p50=off. Defaults: p99=+10%, throughput=-10%, p50 not gated.",
+        "A limit, repeatable: [OPERATION.]METRIC=LIMIT, METRIC p50, p99, throughput or error_rate (limit in percentage points), e.g. p99=+15%, throughput=-5%, refresh.p99=+25%, error_rate=+0.5%, p50=off. Defaults: p99=+10%, throughput=-10%, error_rate=+1%, p50 not gated.",
         valueName: "rule"))
     var thresholds: [String] = []
     @Option(name: .customLong("min-count"), help: "Samples both sides need before a metric is gated (fewer: reported only).")

@@ -8,16 +8,16 @@ struct ComparisonTests {
     /// A minimal `tokenbench.result/v1` document: the fields `compare` reads.
     static func result(
         scenario: String? = "steady", refreshP50: Double = 400, refreshP99: Double = 1_000, refreshPerS: Double = 500,
-        refreshCount: Int = 5_000, violations: Int = 0, users: Int = 1_000
+        refreshCount: Int = 5_000, refreshErrors: Int = 0, violations: Int = 0, users: Int = 1_000
     ) -> [String: Any] {
-        func summary(_ count: Int, _ p50: Double, _ p99: Double, _ perS: Double) -> [String: Any] {
-            ["count": count, "errors": 0, "errors_by_kind": [String: Int](), "throughput_per_s": perS,
+        func summary(_ count: Int, _ p50: Double, _ p99: Double, _ perS: Double, errors: Int = 0) -> [String: Any] {
+            ["count": count, "errors": errors, "errors_by_kind": [String: Int](), "throughput_per_s": perS,
              "latency_us": ["p50": p50, "p90": p99 * 0.8, "p99": p99, "p999": p99 * 2, "max": p99 * 3, "mean": p50]]
         }
         var json: [String: Any] = [
             "schema": "tokenbench.result/v1",
             "config": ["model": "closed", "users": users, "duration": 15, "target": "in-process", "alg": "HS256", "workers": 2],
-            "operations": ["refresh": summary(refreshCount, refreshP50, refreshP99, refreshPerS),
+            "operations": ["refresh": summary(refreshCount, refreshP50, refreshP99, refreshPerS, errors: refreshErrors),
                            "access": summary(10_000, 50, 200, 1_000)],
             "phases": ["sign": summary(5_000, 5, 12, 500)],
             "invariants": ["checked": 100, "violations": violations, "by_kind": [String: Int]()],
@@ -50,7 +50,8 @@ struct ComparisonTests {
         #expect(t.limit(for: .p99, of: "refresh") == 10)
         #expect(t.limit(for: .throughput, of: "refresh") == 10)
         #expect(t.limit(for: .p50, of: "refresh") == nil)
-        #expect(t.rules.map(\.text) == ["p99=+10%", "throughput=-10%"])
+        #expect(t.limit(for: .errorRate, of: "refresh") == 1)
+        #expect(t.rules.map(\.text) == ["p99=+10%", "throughput=-10%", "error_rate=+1%"])
     }
 
     @Test func scopedRulesWin() throws {
@@ -62,7 +63,7 @@ struct ComparisonTests {
         #expect(t.limit(for: .throughput, of: "sign") == 5)
     }
 
-    @Test(arguments: ["p99=-10%", "throughput=+5%", "p98=10%", "p99=10", "p99=", "=10%", "refresh.p99=abc%",
+    @Test(arguments: ["p99=-10%", "throughput=+5%", "error_rate=-1%", "p98=10%", "p99=10", "p99=", "=10%", "refresh.p99=abc%",
                       "nothing.p99=5%", "a.b.p99=5%", "p99=nan%", "p99=-inf%", ""])
     func badThresholds(_ text: String) {
         #expect(throws: ConfigurationError.self) { try ComparisonThresholds(parsing: [text]) }
@@ -97,6 +98,22 @@ struct ComparisonTests {
         #expect(!c.regressed)
         #expect(try row(c, "refresh", .p99).limitPercent == 10)
         #expect(try Comparison.compare(baselinePath: base, currentPath: noisy, minimumLatencyDeltaUs: 0).regressed)
+    }
+
+    @Test func errorRateIsGatedInPercentagePoints() throws {
+        let folder = Folder()
+        let base = try folder.write("base.json", Self.result(refreshCount: 10_000))
+        // Failing fast: p99 and throughput look fine, 5 % of refreshes fail.
+        let failing = try folder.write("failing.json", Self.result(refreshP99: 500, refreshCount: 10_000, refreshErrors: 500))
+        let c = try Comparison.compare(baselinePath: base, currentPath: failing)
+        #expect(c.regressed)
+        let rate = try row(c, "refresh", .errorRate)
+        #expect(rate.regressed && rate.current == 5 && rate.changePercent == 5 && rate.limitPercent == 1)
+        #expect(c.render().contains("+5.00 pt"))
+        let few = try folder.write("few.json", Self.result(refreshCount: 10_000, refreshErrors: 50)) // 0.5 %
+        #expect(!(try Comparison.compare(baselinePath: base, currentPath: few).regressed))
+        #expect(try Comparison.compare(baselinePath: base, currentPath: few,
+                                       thresholds: ComparisonThresholds(parsing: ["error_rate=+0.25%"])).regressed)
     }
 
     @Test func throughputDropIsARegressionAndARiseIsNot() throws {

@@ -9,8 +9,10 @@ import Foundation
 /// it holds (`run --repeat N`), so one noisy run does not fail a build.
 ///
 /// Per operation (`login`, `access`, `refresh`, `logout`) and in-process phase (`sign`,
-/// `store_rotate`, …) it reports p50, p99 (µs) and throughput (per second), the change in
-/// percent, and whether the change passes its ``ComparisonThresholds`` limit. A metric is
+/// `store_rotate`, …) it reports p50, p99 (µs), throughput (per second) and error rate
+/// (percent), the change (percent; percentage points for the error rate), and whether the
+/// change passes its ``ComparisonThresholds`` limit. The error rate is what keeps a build whose
+/// requests fail fast from passing as faster. A metric is
 /// gated only when both sides have at least `minimumCount` samples of it: a p99 of a handful
 /// of samples is noise. A latency change is a regression only if it is also larger than
 /// `minimumLatencyDeltaUs` (default 5 µs): a p99 of 4.6 µs measured at 5.4 µs is +17 % and
@@ -65,10 +67,12 @@ public struct ComparisonRow: Codable, Sendable, Hashable {
     public var section: String
     public var name: String
     public var metric: ComparisonThresholds.Metric
-    /// Medians over the runs: µs for p50 and p99, per second for throughput.
+    /// Medians over the runs: µs for p50 and p99, per second for throughput, percent for the
+    /// error rate.
     public var baseline: Double
     public var current: Double
-    /// (current − baseline) / baseline × 100; `nil` when the baseline is 0.
+    /// (current − baseline) / baseline × 100, `nil` when the baseline is 0; for the error rate,
+    /// current − baseline in percentage points.
     public var changePercent: Double?
     /// The allowed change in the bad direction, percent; `nil` when not gated.
     public var limitPercent: Double?
@@ -263,14 +267,17 @@ extension Comparison {
                 for metric in ComparisonThresholds.Metric.allCases {
                     let baseValue = median(b.map { value(metric, $0) })
                     let currentValue = median(c.map { value(metric, $0) })
-                    let change = baseValue > 0 ? (currentValue - baseValue) / baseValue * 100 : nil
+                    let change: Double? = metric == .errorRate ? currentValue - baseValue
+                        : baseValue > 0 ? (currentValue - baseValue) / baseValue * 100 : nil
                     let gated = baseCount >= minimumCount && currentCount >= minimumCount
                     let limit = gated ? thresholds.limit(for: metric, of: name) : nil
                     var regressed = false
                     if let limit, let change {
-                        regressed = metric.largerIsWorse
-                            ? change > limit && currentValue - baseValue > minimumLatencyDeltaUs
-                            : change < -limit
+                        switch metric {
+                        case .p50, .p99: regressed = change > limit && currentValue - baseValue > minimumLatencyDeltaUs
+                        case .errorRate: regressed = change > limit
+                        case .throughput: regressed = change < -limit
+                        }
                     }
                     rows.append(ComparisonRow(
                         section: section, name: name, metric: metric, baseline: baseValue, current: currentValue,
@@ -293,6 +300,7 @@ extension Comparison {
         case .p50: summary.latencyUs.p50
         case .p99: summary.latencyUs.p99
         case .throughput: summary.throughputPerS
+        case .errorRate: summary.count > 0 ? Double(summary.errors) / Double(summary.count) * 100 : 0
         }
     }
 
@@ -344,12 +352,18 @@ extension Comparison {
             let header = ["", "metric", "baseline", "current", "change", "limit", ""]
             var table = [header]
             for row in scenario.rows {
-                let unit = row.metric == .throughput ? "/s" : " µs"
+                let rate = row.metric == .errorRate
+                let unit = switch row.metric {
+                case .throughput: "/s"
+                case .errorRate: " %"
+                case .p50, .p99: " µs"
+                }
                 table.append([
                     row.name, row.metric.rawValue,
-                    Self.number(row.baseline) + unit, Self.number(row.current) + unit,
-                    row.changePercent.map { String(format: "%+.1f %%", $0) } ?? "n/a",
-                    row.limitPercent.map { "\(row.metric.largerIsWorse ? "+" : "-")\(ComparisonThresholds.Rule.format($0)) %" } ?? "—",
+                    (rate ? String(format: "%.2f", row.baseline) : Self.number(row.baseline)) + unit,
+                    (rate ? String(format: "%.2f", row.current) : Self.number(row.current)) + unit,
+                    row.changePercent.map { String(format: rate ? "%+.2f pt" : "%+.1f %%", $0) } ?? "n/a",
+                    row.limitPercent.map { "\(row.metric.largerIsWorse ? "+" : "-")\(ComparisonThresholds.Rule.format($0))\(rate ? " pt" : " %")" } ?? "—",
                     row.regressed ? "REGRESSION" : "",
                 ])
             }

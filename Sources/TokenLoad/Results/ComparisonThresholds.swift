@@ -4,7 +4,11 @@ import TokenAuth
 /// regression. Limits are percentages of the baseline value, in the metric's bad direction:
 /// latency up (`p50`, `p99`), throughput down.
 ///
-/// Defaults: `p99` +10 %, `throughput` −10 %, `p50` reported but not gated. A rule may be
+/// `error_rate` is different: its limit is in **percentage points** of the operation's error
+/// rate, because a relative change of a rate that is usually 0 means nothing.
+///
+/// Defaults: `p99` +10 %, `throughput` −10 %, `error_rate` +1 point, `p50` reported but not
+/// gated. A rule may be
 /// scoped to one operation or phase (`refresh.p99=+25%`); a scoped rule wins over the
 /// unscoped one of the same metric.
 public struct ComparisonThresholds: Sendable, Hashable {
@@ -16,6 +20,8 @@ public struct ComparisonThresholds: Sendable, Hashable {
         case p99
         /// Completed operations per second.
         case throughput
+        /// Failed operations, percent of all.
+        case errorRate = "error_rate"
 
         /// Whether a larger value is worse.
         public var largerIsWorse: Bool { self != .throughput }
@@ -46,14 +52,15 @@ public struct ComparisonThresholds: Sendable, Hashable {
         }
     }
 
-    public static let accepted = "[OPERATION.]METRIC=LIMIT with METRIC p50, p99 or throughput and LIMIT a percentage or 'off', e.g. p99=+10%, throughput=-5%, refresh.p99=+25%, p50=off"
+    public static let accepted = "[OPERATION.]METRIC=LIMIT with METRIC p50, p99, throughput or error_rate and LIMIT a percentage (points for error_rate) or 'off', e.g. p99=+10%, throughput=-5%, refresh.p99=+25%, error_rate=+0.5%, p50=off"
 
     /// The rules in force, later ones overriding earlier ones of the same scope and metric.
     public private(set) var rules: [Rule]
 
-    /// The defaults: `p99=+10%`, `throughput=-10%`.
+    /// The defaults: `p99=+10%`, `throughput=-10%`, `error_rate=+1%` (one point).
     public init() {
-        rules = [Rule(metric: .p99, limitPercent: 10), Rule(metric: .throughput, limitPercent: 10)]
+        rules = [Rule(metric: .p99, limitPercent: 10), Rule(metric: .throughput, limitPercent: 10),
+                 Rule(metric: .errorRate, limitPercent: 1)]
     }
 
     /// The defaults, then `texts` in order.
