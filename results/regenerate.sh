@@ -32,7 +32,11 @@ for scenario in results/scenarios/*.json; do
   name="$(basename "$scenario" .json)"
   echo "== $name ($repeat runs)"
   rm -f /tmp/tokenbench-steady-refresh.sqlite /tmp/tokenbench-steady-refresh.sqlite-wal /tmp/tokenbench-steady-refresh.sqlite-shm
-  "$bin" run --scenario "$scenario" --repeat "$repeat" --quiet --out "$fresh/$name" > "$fresh/$name.log"
+  if ! "$bin" run --scenario "$scenario" --repeat "$repeat" --quiet --out "$fresh/$name" > "$fresh/$name.log" 2>&1; then
+    cat "$fresh/$name.log" >&2
+    echo "regenerate: scenario $name failed; results/baseline left as it was" >&2
+    exit 1
+  fi
   grep -E '^(total|verdict)' "$fresh/$name.log" | sed 's/^/   /'
   rm "$fresh/$name.log"
 done

@@ -210,9 +210,10 @@ struct Primitive: Sendable {
         /// The keyed MAC state (key already absorbed), as jwt-kit keeps it: the floor is one
         /// MAC over the input, not the key schedule.
         case hs256(HMAC<SHA256>)
-        case es256(P256.Signing.PrivateKey)
-        case eddsa(Curve25519.Signing.PrivateKey)
-        case rs256(_RSA.Signing.PrivateKey)
+        // Public halves made once, as a verifier (and jwt-kit) keeps them.
+        case es256(P256.Signing.PrivateKey, P256.Signing.PublicKey)
+        case eddsa(Curve25519.Signing.PrivateKey, Curve25519.Signing.PublicKey)
+        case rs256(_RSA.Signing.PrivateKey, _RSA.Signing.PublicKey)
     }
 
     let key: Key
@@ -222,9 +223,15 @@ struct Primitive: Sendable {
         self.signingInput = signingInput
         switch algorithm {
         case .hs256: key = .hs256(HMAC<SHA256>(key: SymmetricKey(size: .bits256)))
-        case .es256: key = .es256(P256.Signing.PrivateKey())
-        case .eddsa: key = .eddsa(Curve25519.Signing.PrivateKey())
-        case .rs256: key = .rs256(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        case .es256:
+            let k = P256.Signing.PrivateKey()
+            key = .es256(k, k.publicKey)
+        case .eddsa:
+            let k = Curve25519.Signing.PrivateKey()
+            key = .eddsa(k, k.publicKey)
+        case .rs256:
+            let k = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            key = .rs256(k, k.publicKey)
         }
     }
 
@@ -235,9 +242,9 @@ struct Primitive: Sendable {
             var mac = keyed
             mac.update(data: input)
             return Data(mac.finalize())
-        case .es256(let k): return try k.signature(for: input).rawRepresentation
-        case .eddsa(let k): return try k.signature(for: input)
-        case .rs256(let k): return try k.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation
+        case .es256(let k, _): return try k.signature(for: input).rawRepresentation
+        case .eddsa(let k, _): return try k.signature(for: input)
+        case .rs256(let k, _): return try k.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation
         }
     }
 
@@ -247,11 +254,11 @@ struct Primitive: Sendable {
             var mac = keyed
             mac.update(data: input)
             return mac.finalize() == signature // constant-time (swift-crypto's safe compare)
-        case .es256(let k):
-            return k.publicKey.isValidSignature(try P256.Signing.ECDSASignature(rawRepresentation: signature), for: input)
-        case .eddsa(let k): return k.publicKey.isValidSignature(signature, for: input)
-        case .rs256(let k):
-            return k.publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input,
+        case .es256(_, let p):
+            return p.isValidSignature(try P256.Signing.ECDSASignature(rawRepresentation: signature), for: input)
+        case .eddsa(_, let p): return p.isValidSignature(signature, for: input)
+        case .rs256(_, let p):
+            return p.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input,
                                          padding: .insecurePKCS1v1_5)
         }
     }

@@ -14,7 +14,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("A scenario file (JSON of run flags, e.g. results/scenarios/steady-refresh.json); flags given after it override the file's.", valueName: "file"))
     var scenario: String?
-    @Option(name: .customLong("repeat"), help: "Run this many times; with --out, results go to result-1.json … result-N.json (tokenbench compare takes their medians).")
+    @Option(name: .customLong("repeat"), help: "Run this many times (3 or more for a median that ignores one noisy run); with --out, results go to result-1.json … result-N.json, earlier results in that directory are removed.")
     var repeatCount: Int = 1
     @OptionGroup var load: LoadOptions
     @OptionGroup(title: "HTTP target") var http: HTTPOptions
@@ -77,6 +77,12 @@ struct RunCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             try Data().write(to: probe)
             try? FileManager.default.removeItem(at: probe)
+            // Results of an earlier run in this directory would join this run's in compare's
+            // medians: they go.
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+            where name == "result.json" || (name.hasPrefix("result-") && name.hasSuffix(".json")) {
+                try FileManager.default.removeItem(at: url.appendingPathComponent(name))
+            }
         } catch {
             if !existed { try? FileManager.default.removeItem(at: url) }
             throw ValidationError("--out: expected a writable directory path (cannot write into '\(out)')")

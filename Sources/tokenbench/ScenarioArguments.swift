@@ -10,7 +10,7 @@ enum ScenarioArguments {
     /// - Throws: `ValidationError` naming the file when it cannot be read or parsed, or when its
     ///   settings are not valid `run` flags on their own.
     static func expand(_ arguments: [String]) throws -> [String] {
-        guard arguments.first == "run", let path = path(in: arguments) else { return arguments }
+        guard arguments.first == "run", let path = try path(in: arguments) else { return arguments }
         let scenario: Scenario
         do throws(ScenarioError) {
             scenario = try Scenario.load(path: path, environment: ProcessInfo.processInfo.environment)
@@ -27,12 +27,24 @@ enum ScenarioArguments {
     }
 
     /// The value of `--scenario PATH` or `--scenario=PATH`, if given.
-    static func path(in arguments: [String]) -> String? {
-        for (i, argument) in arguments.enumerated() {
-            if argument == "--", i > 0 { return nil }
-            if argument == "--scenario", i + 1 < arguments.count { return arguments[i + 1] }
-            if argument.hasPrefix("--scenario=") { return String(argument.dropFirst("--scenario=".count)) }
+    /// - Throws: `ValidationError` when it is given twice (one run, one scenario).
+    static func path(in arguments: [String]) throws -> String? {
+        var found: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let argument = arguments[i]
+            if argument == "--", i > 0 { break }
+            if argument == "--scenario", i + 1 < arguments.count {
+                found.append(arguments[i + 1])
+                i += 1
+            } else if argument.hasPrefix("--scenario=") {
+                found.append(String(argument.dropFirst("--scenario=".count)))
+            }
+            i += 1
         }
-        return nil
+        guard found.count <= 1 else {
+            throw ValidationError("--scenario: expected one scenario file per run (got \(found.count))")
+        }
+        return found.first
     }
 }

@@ -11,7 +11,7 @@ struct TokenBenchCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 pass; 1 invariant violation (the target broke refresh-token semantics); \
             2 SLO breach (run) or a regression (compare); 64 invalid flags, values or files; 69 a target or store \
-            could not be reached at start.
+            could not be reached at start; 70 an unexpected failure (e.g. a result that could not be written).
             """,
         subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self, CompareCommand.self,
                       ReportCommand.self]
@@ -32,6 +32,12 @@ struct TokenBenchCommand: AsyncParsableCommand {
                 let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
                 FileHandle.standardError.write(Data("tokenbench: \(message)\n".utf8))
                 Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
+            if code == .failure, !(error is ExitCode) {
+                // Not a verdict: exit 1 means an invariant violation. A failed write or an
+                // unexpected error gets one line and EX_SOFTWARE.
+                FileHandle.standardError.write(Data("tokenbench: \(String(describing: error))\n".utf8))
+                Foundation.exit(70)
             }
             exit(withError: error)
         }

@@ -51,7 +51,7 @@ struct ComparisonTests {
         #expect(t.limit(for: .throughput, of: "refresh") == 10)
         #expect(t.limit(for: .p50, of: "refresh") == nil)
         #expect(t.limit(for: .errorRate, of: "refresh") == 1)
-        #expect(t.rules.map(\.text) == ["p99=+10%", "throughput=-10%", "error_rate=+1%"])
+        #expect(t.rules.map(\.text) == ["p99=+10%", "throughput=-10%", "error_rate=+1pt"])
     }
 
     @Test func scopedRulesWin() throws {
@@ -157,6 +157,48 @@ struct ComparisonTests {
         }
     }
 
+    @Test func aCollapseIsARegressionNotANote() throws {
+        let folder = Folder()
+        let base = try folder.write("base.json", Self.result(refreshPerS: 500, refreshCount: 7_500))
+        // 17 refreshes instead of 7,500: too few for a p99, but throughput is gated on the baseline.
+        let collapsed = try folder.write("collapsed.json", Self.result(refreshPerS: 1.1, refreshCount: 17))
+        let c = try Comparison.compare(baselinePath: base, currentPath: collapsed)
+        #expect(c.regressed)
+        #expect(try row(c, "refresh", .throughput).regressed)
+        #expect(try row(c, "refresh", .p99).limitPercent == nil)
+        // The operation gone altogether.
+        var gone = Self.result()
+        var operations = gone["operations"] as! [String: Any]
+        operations["refresh"] = nil
+        gone["operations"] = operations
+        let vanished = try folder.write("vanished.json", gone)
+        let v = try Comparison.compare(baselinePath: base, currentPath: vanished)
+        #expect(v.regressed)
+        #expect(v.scenarios[0].notes.contains { $0.hasPrefix("REGRESSION: operation refresh") })
+    }
+
+    @Test func aBrokenResultInADirectoryIsAnErrorNotAGap() throws {
+        let folder = Folder()
+        try folder.write("b/steady/result.json", Self.result())
+        try folder.write("c/steady/result-1.json", Self.result())
+        let truncated = URL(fileURLWithPath: folder.path).appendingPathComponent("c/steady/result-2.json")
+        try Data(#"{"schema": "tokenbench.result/v1", "operations": {"#.utf8).write(to: truncated)
+        #expect(throws: ComparisonError.self) {
+            try Comparison.compare(baselinePath: folder.path + "/b", currentPath: folder.path + "/c")
+        }
+        // Figures no run produces are refused, not trapped on.
+        var absurd = Self.result()
+        var operations = absurd["operations"] as! [String: Any]
+        var refresh = operations["refresh"] as! [String: Any]
+        refresh["count"] = Int.max
+        operations["refresh"] = refresh
+        absurd["operations"] = operations
+        let file = try folder.write("absurd.json", absurd)
+        #expect(throws: ComparisonError.self) {
+            try Comparison.compare(baselinePath: folder.path + "/b/steady/result.json", currentPath: file)
+        }
+    }
+
     @Test func invariantViolationsAreARegression() throws {
         let folder = Folder()
         let base = try folder.write("base.json", Self.result())
@@ -178,7 +220,7 @@ struct ComparisonTests {
         #expect(c.regressed)
         #expect(c.notes.contains("scenario login-storm: in the baseline only, not compared"))
         #expect(c.notes.contains { $0.contains("scenario.json: not a tokenbench result") })
-        #expect(c.scenarios[0].notes.contains { $0.hasPrefix("settings differ") && $0.contains("users 2000") })
+        #expect(c.scenarios[0].notes.contains("settings differ: users 1000 → 2000"), "\(c.scenarios[0].notes)")
         // Results without a scenario name are grouped by their directory.
         try folder.write("d/steady/result.json", Self.result(scenario: nil))
         let byDirectory = try Comparison.compare(baselinePath: folder.path + "/b", currentPath: folder.path + "/d")
@@ -242,7 +284,8 @@ struct ScenarioTests {
             ("{\"--users\": 5}", "not a run flag name"), ("{\"out\": \"x\"}", "one invocation"),
             ("{\"scenario\": \"x\"}", "one invocation"), ("{\"users\": {\"a\": 1}}", "must be a string"),
             ("{\"users\": null}", "must be a string"), ("{\"slo\": []}", "empty list"),
-            ("{\"slo\": [[\"a\"]]}", "list inside a list"), ("{\"store\": \"${NOPE}\"}", "NOPE"),
+            ("{\"slo\": [[\"a\"]]}", "list inside a list"), ("{\"users\": [1, 1000]}", "one value, not a list"),
+            ("{\"help\": true}", "one invocation"), ("{\"store\": \"${NOPE}\"}", "NOPE"),
             ("{\"store\": \"${NOPE\"}", "unclosed"), ("{\"description\": 5}", "description"),
           ])
     func refused(_ text: String, _ reason: String) {

@@ -20,10 +20,13 @@ struct CLITests {
         return dir.appendingPathComponent("tokenbench")
     }
 
-    func run(_ arguments: [String]) throws -> Outcome {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

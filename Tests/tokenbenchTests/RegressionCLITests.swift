@@ -116,3 +116,30 @@ struct RegressionCLITests {
         #expect(lines[2].contains("| 3 | memory |"), "\(markdown.stdout)")
     }
 }
+
+extension RegressionCLITests {
+    @Test("every committed scenario holds only run flags: its settings parse, the run then stops at the command line's bad --users")
+    func committedScenariosAreRunFlags() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../results/scenarios").standardizedFileURL.path
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }
+        #expect(files.count >= 8)
+        for file in files {
+            // The store URLs only need to be well-formed: validation stops the run before any connection.
+            let r = try cli.run(["run", "--scenario", directory + "/" + file, "--users", "0"],
+                                environment: ["TOKENBENCH_POSTGRES_URL": "postgres://x@127.0.0.1:1/x",
+                                              "TOKENBENCH_REDIS_URL": "redis://127.0.0.1:1/0"])
+            #expect(r.status == 64, "\(file): \(r.stderr)")
+            #expect(r.stderr.hasPrefix("tokenbench: --users"), "\(file): \(r.stderr)")
+        }
+    }
+
+    @Test("--scenario twice is refused")
+    func scenarioTwice() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../results/scenarios/steady-refresh.json").standardizedFileURL.path
+        let r = try cli.run(["run", "--scenario", file, "--scenario=\(file)"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--scenario: expected one scenario file per run"))
+    }
+}

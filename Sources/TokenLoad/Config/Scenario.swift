@@ -13,11 +13,12 @@ import Foundation
 ///   `NAME` (an unset variable is an error, never an empty value).
 /// - Numbers are written as integers when whole (`2000`), else as decimals (`0.05`).
 /// - Booleans become `true` / `false` (`"session-check": false`).
-/// - Arrays repeat the flag once per element (`slo`).
-/// - `description` is free text. `scenario`, `out`, `repeat` and `quiet` describe one
-///   invocation, not a workload, and are refused.
+/// - A list repeats the flag once per element; only repeatable flags take one (`slo`).
+/// - `description` is free text. `scenario`, `out`, `repeat`, `quiet`, `help` and `version`
+///   describe one invocation, not a workload, and are refused.
 ///
-/// Flags given on the command line after `--scenario` override the file's.
+/// Flags given on the command line after `--scenario` override the file's; repeatable ones
+/// (`--slo`) add to them.
 public struct Scenario: Sendable, Hashable {
     /// The file's base name without `.json`: the name results are grouped and compared by.
     public var name: String
@@ -28,7 +29,9 @@ public struct Scenario: Sendable, Hashable {
     public var arguments: [String]
 
     /// Keys that describe an invocation rather than a workload.
-    public static let refusedKeys: Set<String> = ["scenario", "out", "repeat", "quiet"]
+    public static let refusedKeys: Set<String> = ["scenario", "out", "repeat", "quiet", "help", "version"]
+    /// Flags that may be given more than once, so a list is meaningful.
+    public static let repeatableKeys: Set<String> = ["slo"]
 
     /// Reads a scenario file.
     /// - Parameters:
@@ -37,6 +40,11 @@ public struct Scenario: Sendable, Hashable {
     /// - Throws: ``ScenarioError`` naming the file and what is wrong with it (unreadable, not a
     ///   JSON object, a key that is not a flag name, a value of the wrong type, an unset variable).
     public static func load(path: String, environment: [String: String]) throws(ScenarioError) -> Scenario {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
+            throw ScenarioError(path: path, reason: "cannot be read (not a regular file)")
+        }
+        guard (attributes?[.size] as? Int ?? 0) <= 1 << 20 else { throw ScenarioError(path: path, reason: "is larger than 1 MiB") }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -83,7 +91,14 @@ public struct Scenario: Sendable, Hashable {
                 throw ScenarioError(path: path, reason: "\"\(key)\" describes one invocation, not a workload: give it on the command line")
             }
             let values: [ScenarioValue]
-            if case .list(let list) = value { values = list } else { values = [value] }
+            if case .list(let list) = value {
+                guard repeatableKeys.contains(key) else {
+                    throw ScenarioError(path: path, reason: "\"\(key)\" takes one value, not a list")
+                }
+                values = list
+            } else {
+                values = [value]
+            }
             guard !values.isEmpty else { throw ScenarioError(path: path, reason: "\"\(key)\" is an empty list") }
             for element in values {
                 arguments.append("--\(key)")

@@ -99,15 +99,30 @@ public struct ComparisonError: Error, Sendable, Hashable, CustomStringConvertibl
 /// The parts of a `result.json` a comparison reads. Decoding only these keeps old results
 /// comparable when later schema versions add fields.
 public struct ComparableRun: Decodable, Sendable {
-    public struct Settings: Decodable, Sendable, Hashable {
-        var model: String?
-        var users: Int?
-        var rate: Double?
-        var duration: Double?
-        var target: String?
-        var alg: String?
-        var workers: Int?
+    /// One value of the `config` section: compared for equality and printed, nothing else.
+    public enum SettingValue: Decodable, Sendable, Hashable, CustomStringConvertible {
+        case string(String), number(Double), bool(Bool), null, other
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { self = .null }
+            else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let d = try? c.decode(Double.self) { self = .number(d) }
+            else if let s = try? c.decode(String.self) { self = .string(s) }
+            else { self = .other }
+        }
+
+        public var description: String {
+            switch self {
+            case .string(let s): s
+            case .number(let d): d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+            case .bool(let b): String(b)
+            case .null: "none"
+            case .other: "…"
+            }
+        }
     }
+    public typealias Settings = [String: SettingValue]
 
     struct Invariants: Decodable, Sendable {
         var violations: Int
@@ -153,10 +168,14 @@ extension Comparison {
         var skipped: [String] = []
         for relative in files.sorted() {
             let full = root.appendingPathComponent(relative).path
-            guard let run = try? decode(full) else {
+            // JSON that does not claim to be a result (a scenario, a report) is skipped; a file
+            // that claims the schema but cannot be read is an error, never a silent gap in the
+            // medians.
+            guard claimsResultSchema(full) else {
                 skipped.append(relative)
                 continue
             }
+            let run = try decode(full)
             let directory = (relative as NSString).deletingLastPathComponent
             let group = run.scenario ?? (directory.isEmpty ? "result" : directory)
             runs[group, default: []].append(run)
@@ -167,7 +186,28 @@ extension Comparison {
         return (runs, skipped)
     }
 
+    /// Results larger than this are refused (a real one is tens of KiB).
+    static let maximumFileBytes = 64 << 20
+
+    /// Whether the file names the `tokenbench.result` schema anywhere (a truncated result
+    /// still does).
+    static func claimsResultSchema(_ path: String) -> Bool {
+        guard isRegularFile(path),
+              let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int,
+              size <= maximumFileBytes,
+              let data = FileManager.default.contents(atPath: path)
+        else { return isRegularFile(path) } // unreadable or huge: let decode say why
+        return data.range(of: Data("tokenbench.result".utf8)) != nil
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular
+    }
+
     static func decode(_ path: String) throws(ComparisonError) -> ComparableRun {
+        guard isRegularFile(path) else { throw ComparisonError("\(path): not a regular file") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maximumFileBytes else { throw ComparisonError("\(path): larger than 64 MiB, not a tokenbench result") }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -182,6 +222,14 @@ extension Comparison {
         }
         guard run.schema == RunResult.schemaID else {
             throw ComparisonError("\(path): schema '\(run.schema)' is not \(RunResult.schemaID)")
+        }
+        // Values a real run cannot produce would trap in arithmetic or print nonsense.
+        for summary in run.operations.values.concat(run.phases.values) {
+            let numbers = [summary.throughputPerS, summary.latencyUs.p50, summary.latencyUs.p99]
+            guard (0...(1 << 53)).contains(summary.count), (0...summary.count).contains(summary.errors),
+                  numbers.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e15 }),
+                  (0...(1 << 53)).contains(run.invariants.violations)
+            else { throw ComparisonError("\(path): holds counts or figures no run produces") }
         }
         return run
     }
@@ -230,7 +278,7 @@ extension Comparison {
                             thresholds: thresholds, minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs)
         }
         return Comparison(
-            baseline: baselinePath, current: currentPath, thresholds: thresholds.rules.map(\.text),
+            baseline: baselinePath, current: currentPath, thresholds: thresholds.effectiveRules.map(\.text),
             minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs, scenarios: scenarios, notes: notes,
             regressed: scenarios.contains(where: \.regressed))
     }
@@ -246,8 +294,11 @@ extension Comparison {
     ) -> ScenarioComparison {
         var notes: [String] = []
         var rows: [ComparisonRow] = []
+        // Operations the baseline measured well that the current runs lost: a regression.
+        var vanished: [String] = []
         if let b = baseline.first?.config, let c = current.first?.config, b != c {
-            notes.append("settings differ: baseline \(describe(b)); current \(describe(c))")
+            let keys = Set(b.keys).union(c.keys).filter { b[$0] != c[$0] }.sorted()
+            notes.append("settings differ: " + keys.map { "\($0) \(b[$0]?.description ?? "absent") → \(c[$0]?.description ?? "absent")" }.joined(separator: ", "))
         }
         let backends = (baseline.first?.store?.backend, current.first?.store?.backend)
         if backends.0 != backends.1 {
@@ -257,19 +308,30 @@ extension Comparison {
             let baseNames = Set(baseline.flatMap { $0[keyPath: key].filter { $0.value.count > 0 }.keys })
             let currentNames = Set(current.flatMap { $0[keyPath: key].filter { $0.value.count > 0 }.keys })
             for missing in baseNames.subtracting(currentNames).sorted() {
-                notes.append("\(section) \(missing): measured in the baseline, absent from the current runs")
+                let counts = baseline.compactMap { $0[keyPath: key][missing]?.count }.map(Double.init)
+                if Int(median(counts)) >= minimumCount {
+                    vanished.append("\(section) \(missing): \(Int(median(counts))) in the baseline, none in the current runs")
+                } else {
+                    notes.append("\(section) \(missing): measured in the baseline, absent from the current runs")
+                }
             }
             for name in baseNames.intersection(currentNames).sorted(by: orderedNames) {
-                let b = baseline.compactMap { $0[keyPath: key][name] }
-                let c = current.compactMap { $0[keyPath: key][name] }
+                let b = baseline.compactMap { $0[keyPath: key][name] }.filter { $0.count > 0 }
+                let c = current.compactMap { $0[keyPath: key][name] }.filter { $0.count > 0 }
                 let baseCount = Int(median(b.map { Double($0.count) }))
                 let currentCount = Int(median(c.map { Double($0.count) }))
                 for metric in ComparisonThresholds.Metric.allCases {
                     let baseValue = median(b.map { value(metric, $0) })
                     let currentValue = median(c.map { value(metric, $0) })
-                    let change: Double? = metric == .errorRate ? currentValue - baseValue
+                    var change: Double? = metric == .errorRate ? currentValue - baseValue
                         : baseValue > 0 ? (currentValue - baseValue) / baseValue * 100 : nil
-                    let gated = baseCount >= minimumCount && currentCount >= minimumCount
+                    if let c = change, !c.isFinite { change = nil }
+                    // Throughput and error rate are gated whenever the baseline is well
+                    // measured: a collapse to a handful of operations is the worst regression.
+                    // Percentiles of a handful of samples are noise.
+                    let gated = metric == .throughput || metric == .errorRate
+                        ? baseCount >= minimumCount
+                        : baseCount >= minimumCount && currentCount >= minimumCount
                     let limit = gated ? thresholds.limit(for: metric, of: name) : nil
                     var regressed = false
                     if let limit, let change {
@@ -286,13 +348,14 @@ extension Comparison {
                 }
             }
         }
-        let violations = current.map(\.invariants.violations).reduce(0, +)
+        let violations = current.map(\.invariants.violations).reduce(0, &+)
         if violations > 0 {
-            notes.append("invariant violations in the current runs: \(violations) (a correctness regression)")
+            notes.append("REGRESSION: invariant violations in the current runs: \(violations)")
         }
+        notes += vanished.map { "REGRESSION: \($0)" }
         return ScenarioComparison(
             scenario: name, baselineRuns: baseline.count, currentRuns: current.count, rows: rows, notes: notes,
-            regressed: violations > 0 || rows.contains(where: \.regressed))
+            regressed: violations > 0 || !vanished.isEmpty || rows.contains(where: \.regressed))
     }
 
     static func value(_ metric: ComparisonThresholds.Metric, _ summary: OperationSummary) -> Double {
@@ -321,18 +384,6 @@ extension Comparison {
         case (nil, _?): return false
         default: return a < b
         }
-    }
-
-    static func describe(_ s: ComparableRun.Settings) -> String {
-        var parts: [String] = []
-        if let model = s.model { parts.append("model \(model)") }
-        if let users = s.users { parts.append("users \(users)") }
-        if let rate = s.rate { parts.append("rate \(rate)/s") }
-        if let duration = s.duration { parts.append("duration \(duration)s") }
-        if let workers = s.workers { parts.append("workers \(workers)") }
-        if let alg = s.alg { parts.append("alg \(alg)") }
-        if let target = s.target { parts.append("target \(target)") }
-        return parts.joined(separator: ", ")
     }
 }
 
@@ -363,7 +414,9 @@ extension Comparison {
                     (rate ? String(format: "%.2f", row.baseline) : Self.number(row.baseline)) + unit,
                     (rate ? String(format: "%.2f", row.current) : Self.number(row.current)) + unit,
                     row.changePercent.map { String(format: rate ? "%+.2f pt" : "%+.1f %%", $0) } ?? "n/a",
-                    row.limitPercent.map { "\(row.metric.largerIsWorse ? "+" : "-")\(ComparisonThresholds.Rule.format($0))\(rate ? " pt" : " %")" } ?? "—",
+                    row.limitPercent.map { "\(row.metric.largerIsWorse ? "+" : "-")\(ComparisonThresholds.Rule.format($0))\(rate ? " pt" : " %")" }
+                        ?? (min(row.baselineCount, row.currentCount) < minimumCount && row.metric != .throughput && row.metric != .errorRate
+                            ? "n<\(minimumCount)" : "—"),
                     row.regressed ? "REGRESSION" : "",
                 ])
             }
@@ -372,9 +425,11 @@ extension Comparison {
         }
         if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }
         let count = scenarios.flatMap(\.rows).filter(\.regressed).count
-        out += regressed
-            ? "\nREGRESSION: \(count) metric\(count == 1 ? "" : "s") past \(count == 1 ? "its" : "their") limit\(scenarios.contains { $0.notes.contains { $0.hasPrefix("invariant") } } ? ", or invariant violations" : "")\n"
-            : "\nno regression\n"
+        let other = scenarios.flatMap(\.notes).filter { $0.hasPrefix("REGRESSION") }.count
+        var reasons: [String] = []
+        if count > 0 { reasons.append("\(count) metric\(count == 1 ? "" : "s") past \(count == 1 ? "its" : "their") limit") }
+        if other > 0 { reasons.append("\(other) correctness or vanished-operation finding\(other == 1 ? "" : "s")") }
+        out += regressed ? "\nREGRESSION: \(reasons.joined(separator: "; "))\n" : "\nno regression\n"
         return out
     }
 
@@ -392,6 +447,10 @@ extension Comparison {
             }.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
         }.joined()
     }
+}
+
+extension Sequence {
+    func concat<S: Sequence>(_ other: S) -> [Element] where S.Element == Element { Array(self) + Array(other) }
 }
 
 extension String {

@@ -43,7 +43,7 @@ public struct ComparisonThresholds: Sendable, Hashable {
 
         /// `[SCOPE.]METRIC=LIMIT`, e.g. `p99=+10%`.
         public var text: String {
-            let limit = limitPercent.map { "\(metric.largerIsWorse ? "+" : "-")\(Self.format($0))%" } ?? "off"
+            let limit = limitPercent.map { "\(metric.largerIsWorse ? "+" : "-")\(Self.format($0))\(metric == .errorRate ? "pt" : "%")" } ?? "off"
             return "\(scope.map { "\($0)." } ?? "")\(metric.rawValue)=\(limit)"
         }
 
@@ -93,8 +93,12 @@ public struct ComparisonThresholds: Sendable, Hashable {
             rules.append(Rule(scope: scope, metric: metric, limitPercent: nil))
             return
         }
-        guard value.hasSuffix("%") else { throw fail }
-        value = value.dropLast()
+        if metric == .errorRate, value.hasSuffix("pt") {
+            value = value.dropLast(2)
+        } else {
+            guard value.hasSuffix("%") else { throw fail }
+            value = value.dropLast()
+        }
         if value.hasPrefix("+") {
             guard metric.largerIsWorse else { throw fail }
             value = value.dropFirst()
@@ -104,6 +108,17 @@ public struct ComparisonThresholds: Sendable, Hashable {
         }
         guard let limit = Double(value), limit.isFinite, limit >= 0, limit <= 10_000 else { throw fail }
         rules.append(Rule(scope: scope, metric: metric, limitPercent: limit))
+    }
+
+    /// The rules in force: the last of each scope and metric, in first-seen order.
+    public var effectiveRules: [Rule] {
+        var seen: [String: Int] = [:]
+        var out: [Rule] = []
+        for rule in rules {
+            let key = "\(rule.scope ?? "").\(rule.metric.rawValue)"
+            if let i = seen[key] { out[i] = rule } else { seen[key] = out.count; out.append(rule) }
+        }
+        return out
     }
 
     /// The limit for `metric` of operation or phase `name`: the last scoped rule, else the last

@@ -36,12 +36,11 @@ public struct HeadlineTable: Sendable {
                 median { $0.operations[op].map(f) ?? 0 }
             }
             let settings = runs[0].config
-            let load = settings.model == "open"
-                ? "open, \(Int(settings.rate ?? 0))/s"
-                : "closed, \(settings.users ?? 0) users"
+            func setting(_ key: String) -> String { settings[key]?.description ?? "?" }
+            let load = setting("model") == "open" ? "open, \(setting("rate"))/s" : "closed, \(setting("users")) users"
             return Row(
                 scenario: name, runs: runs.count,
-                store: runs[0].store?.backend ?? (settings.target == "in-process" ? "memory" : settings.target ?? "?"),
+                store: runs[0].store?.backend ?? (setting("target") == "in-process" ? "memory" : setting("target")),
                 load: load,
                 throughput: median { $0.operations.values.map(\.throughputPerS).reduce(0, +) },
                 loginPerS: operation("login", \.throughputPerS), refreshPerS: operation("refresh", \.throughputPerS),
@@ -49,7 +48,7 @@ public struct HeadlineTable: Sendable {
                 loginP99: operation("login", \.latencyUs.p99), refreshP50: operation("refresh", \.latencyUs.p50),
                 refreshP99: operation("refresh", \.latencyUs.p99),
                 errors: Int(median { Double($0.operations.values.map(\.errors).reduce(0, +)) }),
-                violations: runs.map(\.invariants.violations).reduce(0, +))
+                violations: runs.map(\.invariants.violations).reduce(0, &+))
         }
     }
 
