@@ -82,7 +82,7 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
         do {
             let store = PostgresRefreshTokenStore(client: client, schema: schema, operationTimeout: operationTimeout, runner: runner)
             // Reachable within one operation's deadline, or fail now; then migrate.
-            try await store.run("connect") { client in try await client.query("SELECT 1", logger: Self.noLog) }
+            _ = try await store.run("connect") { client in try await client.query("SELECT 1", logger: Self.noLog) }
             try await store.migrate()
             return store
         } catch {
@@ -257,7 +257,7 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
     /// Drops the store's schema and everything in it (tests).
     public func dropSchema() async throws(StoreError) {
         let schema = schema
-        try await run("drop") { client in
+        _ = try await run("drop") { client in
             try await client.query("DROP SCHEMA IF EXISTS \(unescaped: schema) CASCADE", logger: Self.noLog)
         }
     }

@@ -28,12 +28,12 @@ struct RotateStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var b = PostgresBindings(capacity: 6)
-        try b.append(successor)
-        try b.append(now)
-        try b.append(idleTimeout)
-        try b.append(id)
-        try b.append(generation)
-        try b.append(presented)
+        b.append(successor)
+        b.append(now)
+        b.append(idleTimeout)
+        b.append(id)
+        b.append(generation)
+        b.append(presented)
         return b
     }
 
@@ -49,7 +49,7 @@ struct LookupStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var b = PostgresBindings(capacity: 1)
-        try b.append(id)
+        b.append(id)
         return b
     }
 

@@ -74,7 +74,7 @@ public struct PasswordHashing: Sendable, Hashable {
                 argon2id_hash_encoded(t, m, p, pw.baseAddress, pw.count, salt, salt.count, 32, &encoded, length)
             }
             guard rc == ARGON2_OK.rawValue else { throw PasswordHashingError(.hashingFailed) }
-            return String(cString: encoded)
+            return String(decoding: encoded.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
 

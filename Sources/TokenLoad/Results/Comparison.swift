@@ -249,7 +249,7 @@ extension Comparison {
         minimumCount: Int = 100, minimumLatencyDeltaUs: Double = 5, repeat: Int? = nil
     ) throws(ComparisonError) -> Comparison {
         var baseline = try loadRuns(at: baselinePath)
-        var current = try loadRuns(at: currentPath)
+        let current = try loadRuns(at: currentPath)
         var notes: [String] = []
         notes += baseline.skipped.map { "skipped \(baselinePath)/\($0): not a tokenbench result" }
         notes += current.skipped.map { "skipped \(currentPath)/\($0): not a tokenbench result" }
