@@ -1,6 +1,9 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import Metrics
 import Prometheus
 import TokenAuth
@@ -40,6 +43,8 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     let registry: PrometheusCollectorRegistry
     let metrics: ServerMetrics
     let logger: Logger
+    /// HTTPS: the server's certificate chain and key (Hummingbird's TLS support, swift-nio-ssl).
+    let tls: TLSConfiguration?
 
     /// - Parameters:
     ///   - service: the core.
@@ -48,25 +53,52 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     ///     `PrometheusMetricsFactory` over the same registry to see the request latencies there.
     ///   - metrics: where the server's own counters go (defaults to the bootstrapped system).
     ///   - logger: the server's logger (never given a token or a password).
+    ///   - tls: serve HTTPS with this configuration (``tlsConfiguration(certificateFile:keyFile:)``).
     public init(service: AuthService<Store, Users>, configuration: ServerConfiguration = ServerConfiguration(),
                 registry: PrometheusCollectorRegistry, metrics: any MetricsFactory = MetricsSystem.factory,
-                logger: Logger = Logger(label: "tokenbench.server")) {
+                logger: Logger = Logger(label: "tokenbench.server"), tls: TLSConfiguration? = nil) {
         self.service = service
         self.configuration = configuration
         self.registry = registry
         self.metrics = ServerMetrics(factory: metrics)
         self.logger = logger
+        self.tls = tls
+    }
+
+    /// A TLS server configuration from PEM files: the certificate chain (leaf first) and its
+    /// private key, TLS 1.2 or later.
+    /// - Throws: ``TLSFileError`` naming the file that cannot be read, or a key that does not
+    ///   match the certificate.
+    public static func tlsConfiguration(certificateFile: String, keyFile: String) throws(TLSFileError) -> TLSConfiguration {
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(certificateFile) } catch {
+            throw TLSFileError(flag: "--tls-cert", reason: "a readable PEM certificate chain ('\(certificateFile)' cannot be read as one)")
+        }
+        guard !chain.isEmpty else { throw TLSFileError(flag: "--tls-cert", reason: "a PEM file with a certificate ('\(certificateFile)' has none)") }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: keyFile, format: .pem) } catch {
+            throw TLSFileError(flag: "--tls-key", reason: "a readable PEM private key ('\(keyFile)' cannot be read as one)")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        configuration.minimumTLSVersion = .tlsv12
+        do { _ = try NIOSSLContext(configuration: configuration) } catch {
+            throw TLSFileError(flag: "--tls-key", reason: "the private key of the certificate in --tls-cert (they do not match)")
+        }
+        return configuration
     }
 
     /// The Hummingbird application; run it with `runService()` (which ends gracefully on
     /// SIGTERM and SIGINT, finishing in-flight requests) or inside a `ServiceGroup`.
     /// - Parameter onServerRunning: called with the bound port once the server listens.
-    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    /// - Throws: when the TLS configuration cannot make a context (see ``tlsConfiguration(certificateFile:keyFile:)``).
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws
         -> some ApplicationProtocol
     {
-        Application(
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1e9))))
+        return Application(
             router: router(),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.idleTimeout * 1e9)))),
+            server: try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tokenbench"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -91,6 +123,14 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
         }
         return router
     }
+}
+
+/// A TLS certificate or key file `serve` cannot use.
+public struct TLSFileError: Error, Sendable, Hashable {
+    /// `--tls-cert` or `--tls-key`.
+    public var flag: String
+    /// What is expected, naming the file.
+    public var reason: String
 }
 
 /// Turns every error that escapes a route (unknown path, wrong method, anything unexpected)

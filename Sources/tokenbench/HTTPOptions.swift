@@ -4,8 +4,10 @@ import TokenLoad
 
 /// How to speak to an HTTP target (`run --target URL`, `probe URL`): a profile and overrides.
 struct HTTPOptions: ParsableArguments {
-    @Option(help: "HTTP profile: native (tokenbench serve), oauth2 (RFC 6749 form posts), custom.")
+    @Option(help: "HTTP profile: native (tokenbench serve), oauth2 (RFC 6749 form posts), custom, or a profile file (FILE.json, see results/profiles/).")
     var profile: String = "native"
+    @Option(name: .customLong("profile-file"), help: .hidden)
+    var profileFile: String?
     @Option(help: "HTTP: most keep-alive connections to the server (default: the number of users, at most 256).")
     var connections: Int?
     @Option(name: .customLong("http-timeout"), help: "HTTP: timeout of one request.")
@@ -16,7 +18,7 @@ struct HTTPOptions: ParsableArguments {
     var refreshPath: String?
     @Option(name: .customLong("resource-path"), help: "Protected resource path (GET with Bearer).")
     var resourcePath: String?
-    @Option(name: .customLong("revoke-path"), help: "RFC 7009 revocation path, or 'none'.")
+    @Option(name: .customLong("revoke-path"), help: "RFC 7009 revocation path, or 'none' (sessions are then abandoned, never logged out).")
     var revokePath: String?
     @Option(name: .customLong("logout-all-path"), help: "'Log out everywhere' path (POST with Bearer), or 'none'.")
     var logoutAllPath: String?
@@ -32,18 +34,34 @@ struct HTTPOptions: ParsableArguments {
     var passwordField: String?
     @Option(name: .customLong("refresh-token-field"), help: "Request field of the refresh token.")
     var refreshTokenField: String?
+    @Option(name: .customLong("revoke-token-field"), help: "Revocation request field of the token (RFC 7009: token).")
+    var revokeTokenField: String?
+    @Option(name: .customLong("revoke-token-hint"), help: "token_type_hint sent with revocations (RFC 7009: refresh_token), or 'none'.")
+    var revokeTokenHint: String?
     @Option(name: .customLong("access-token-pointer"), help: "JSON pointer (RFC 6901) of the access token in answers.")
     var accessTokenPointer: String?
     @Option(name: .customLong("refresh-token-pointer"), help: "JSON pointer of the refresh token in answers.")
     var refreshTokenPointer: String?
-    @Option(name: .customLong("expires-in-pointer"), help: "JSON pointer of the access token's lifetime in seconds.")
+    @Option(name: .customLong("expires-in-pointer"), help: "JSON pointer of the access token's lifetime in seconds (else the JWT's exp − iat, else --access-ttl).")
     var expiresInPointer: String?
     @Option(name: .customLong("refresh-token-in"), help: "Where the refresh token travels: body, bearer or cookie:NAME.")
     var refreshTokenIn: String?
     @Option(name: .customLong("client-id"), help: "client_id sent with token requests.")
     var clientID: String?
-    @Option(name: .customLong("client-secret"), help: "With --client-id: HTTP Basic client authentication.")
+    @Option(name: .customLong("client-secret"), help: "With --client-id: HTTP Basic client authentication (never recorded in results).")
     var clientSecret: String?
+    @Option(name: .customLong("header"), help: ArgumentHelp("A header sent with every request, 'Name: value'. Repeatable.", valueName: "header"))
+    var headers: [String] = []
+    @Option(name: .customLong("login-field"), help: ArgumentHelp("An extra body field of login requests, name=value. Repeatable.", valueName: "field"))
+    var loginFields: [String] = []
+    @Option(name: .customLong("refresh-field"), help: ArgumentHelp("An extra body field of refresh requests, name=value. Repeatable.", valueName: "field"))
+    var refreshFields: [String] = []
+    @Option(name: .customLong("revoke-field"), help: ArgumentHelp("An extra body field of revocation requests, name=value. Repeatable.", valueName: "field"))
+    var revokeFields: [String] = []
+    @Option(name: .customLong("cacert"), help: ArgumentHelp("HTTPS: trust only the CA certificates of this PEM file (as curl's --cacert).", valueName: "file"))
+    var caCertificate: String?
+    @Flag(name: .customLong("insecure"), help: "HTTPS: verify neither the certificate nor the host name (as curl's --insecure).")
+    var insecure = false
     @Option(name: .customLong("username-pattern"), help: "Usernames; {n} is the user number.")
     var usernamePattern: String = "user{n}"
     @Option(name: .customLong("password-pattern"), help: "Passwords; {n} is the user number.")
@@ -55,11 +73,11 @@ struct HTTPOptions: ParsableArguments {
     /// - Throws: `ValidationError` naming the flag.
     func httpProfile() throws -> HTTPProfile {
         guard var p = HTTPProfile.named(profile) else {
-            throw ValidationError("--profile: expected native, oauth2 or custom (got '\(profile)')")
+            throw ValidationError("--profile: expected native, oauth2, custom or a profile file such as results/profiles/simplejwt.json (got '\(profile)')")
         }
         func path(_ value: String?, _ flag: String) throws -> String? {
             guard let value else { return nil }
-            guard value.hasPrefix("/"), !value.contains(where: { $0 == " " || $0 == "\n" }) else {
+            guard value.hasPrefix("/"), !value.contains(where: { $0 == " " || $0.isNewline || $0 == "#" || $0 == "?" }) else {
                 throw ValidationError("\(flag): expected a path starting with / (got '\(value)')")
             }
             return value
@@ -70,7 +88,9 @@ struct HTTPOptions: ParsableArguments {
         }
         func field(_ value: String?, _ flag: String) throws -> String? {
             guard let value else { return nil }
-            guard !value.isEmpty else { throw ValidationError("\(flag): expected a field name (got an empty string)") }
+            guard !value.isEmpty, !value.contains(where: { $0.isNewline }) else {
+                throw ValidationError("\(flag): expected a field name (got '\(value)')")
+            }
             return value
         }
         func pointer(_ value: String?, _ flag: String) throws -> String? {
@@ -89,11 +109,13 @@ struct HTTPOptions: ParsableArguments {
             }
             p.encoding = e
         }
-        if let v = loginGrantType { p.loginGrantType = v == "none" ? nil : v }
-        if let v = refreshGrantType { p.refreshGrantType = v == "none" ? nil : v }
+        if let v = loginGrantType { p.loginGrantType = v == "none" ? nil : try field(v, "--login-grant-type") }
+        if let v = refreshGrantType { p.refreshGrantType = v == "none" ? nil : try field(v, "--refresh-grant-type") }
         if let v = try field(usernameField, "--username-field") { p.usernameField = v }
         if let v = try field(passwordField, "--password-field") { p.passwordField = v }
         if let v = try field(refreshTokenField, "--refresh-token-field") { p.refreshTokenField = v }
+        if let v = try field(revokeTokenField, "--revoke-token-field") { p.revokeTokenField = v }
+        if let v = revokeTokenHint { p.revokeTokenHint = v == "none" ? nil : try field(v, "--revoke-token-hint") }
         if let v = try pointer(accessTokenPointer, "--access-token-pointer") { p.accessTokenPointer = v }
         if let v = try pointer(refreshTokenPointer, "--refresh-token-pointer") { p.refreshTokenPointer = v }
         if let v = try pointer(expiresInPointer, "--expires-in-pointer") { p.expiresInPointer = v }
@@ -106,8 +128,45 @@ struct HTTPOptions: ParsableArguments {
         p.clientID = clientID
         if clientSecret != nil && clientID == nil { throw ValidationError("--client-secret: needs --client-id") }
         p.clientSecret = clientSecret
+        p.headers = try headers.map(Self.header)
+        p.loginFields = try loginFields.map { try Self.bodyField($0, "--login-field") }
+        p.refreshFields = try refreshFields.map { try Self.bodyField($0, "--refresh-field") }
+        p.revokeFields = try revokeFields.map { try Self.bodyField($0, "--revoke-field") }
+        do throws(HTTPTargetError) { try p.validate() } catch {
+            throw ValidationError("\(error.flag): expected \(error.accepted)")
+        }
         return p
     }
+
+    /// `Name: value` (RFC 9110 §5: a token, a colon, a value without control characters); the
+    /// headers the driver sets itself are refused.
+    /// - Throws: `ValidationError` (`--header`).
+    static func header(_ text: String) throws -> HTTPProfile.Header {
+        let fail = ValidationError("--header: expected 'Name: value' with a token name and no line breaks (got '\(text)')")
+        guard let colon = text.firstIndex(of: ":") else { throw fail }
+        let name = String(text[..<colon])
+        let value = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        guard !name.isEmpty, name.allSatisfy(tokenCharacters.contains),
+              !value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else { throw fail }
+        guard !HTTPProfile.reservedHeaders.contains(name.lowercased()) else {
+            throw ValidationError("--header: expected a header the driver does not set itself (\(name) is set by the profile: use --client-id/--client-secret or --refresh-token-in)")
+        }
+        return HTTPProfile.Header(name: name, value: value)
+    }
+
+    /// `name=value`.
+    /// - Throws: `ValidationError` naming `flag`.
+    static func bodyField(_ text: String, _ flag: String) throws -> HTTPProfile.Field {
+        guard let equals = text.firstIndex(of: "="), equals != text.startIndex,
+              !text.contains(where: { $0.isNewline }) else {
+            throw ValidationError("\(flag): expected name=value (got '\(text)')")
+        }
+        return HTTPProfile.Field(name: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
+    }
+
+    /// How to trust an HTTPS server.
+    var tls: TLSSettings { TLSSettings(caCertificateFile: caCertificate, insecure: insecure) }
 
     /// The users' credentials.
     /// - Throws: `ValidationError` for an unusable CSV file or a pattern without `{n}`.
@@ -132,14 +191,24 @@ struct HTTPOptions: ParsableArguments {
         return (connections, timeout)
     }
 
-    /// The HTTP target for `url`.
-    func target(url: String, users: Int, accessTTL: Double) throws -> HTTPTarget {
+    /// The HTTP target for `url`, and its description for `result.json`.
+    /// - Throws: `ValidationError` for a bad URL, profile, CA file or pool setting.
+    func target(url: String, users: Int, accessTTL: Double) throws -> (HTTPTarget, HTTPTargetDescription) {
         let pool = try pool(users: users)
-        do {
-            return try HTTPTarget(url: url, profile: httpProfile(), connections: pool.connections, timeout: pool.timeout,
-                                  defaultExpiresIn: accessTTL)
-        } catch let error as HTTPTargetError {
-            throw ValidationError("\(error.flag): expected \(error.accepted) (got '\(url)')")
+        let profile = try httpProfile()
+        if !url.lowercased().hasPrefix("https://"), caCertificate != nil || insecure {
+            throw ValidationError("--cacert/--insecure: apply to https:// targets only (got '\(url)')")
+        }
+        do throws(HTTPTargetError) {
+            let target = try HTTPTarget(url: url, profile: profile, connections: pool.connections, timeout: pool.timeout,
+                                        defaultExpiresIn: accessTTL, tls: tls)
+            let description = HTTPTargetDescription(urls: [url], profile: profile, profileFile: profileFile,
+                                                    connections: pool.connections, timeout: pool.timeout,
+                                                    tls: url.lowercased().hasPrefix("https://") ? tls : nil)
+            return (target, description)
+        } catch {
+            if error.flag == "--target" { throw ValidationError("\(error.flag): expected \(error.accepted) (got '\(url)')") }
+            throw ValidationError("\(error.flag): expected \(error.accepted)")
         }
     }
 }

@@ -1,17 +1,24 @@
+import Foundation
 import ArgumentParser
 import TokenAuth
 import TokenLoad
 
 /// The options of a load run, shared by every command that runs one.
 struct LoadOptions: ParsableArguments {
-    @Option(help: "Virtual users (closed model), or the user pool of the open model.")
-    var users: Int = 100
+    @Option(help: "Virtual users (closed model; default 100), or the user pool of the open model.")
+    var users: Int?
     @Option(help: "Open model: arrival rate, operations per second (e.g. 5000). Omit for the closed model.")
     var rate: Double?
-    @Option(help: "Measured duration (e.g. 30s, 2m).")
-    var duration: String = "10s"
+    @Option(help: ArgumentHelp("Ramping stages, as k6's: DURATION:TARGET,… where every target is a number of users (closed model, e.g. '30s:100,2m:1000,30s:0') or every one a rate (open model, '30s:100/s,2m:1000/s'). The run lasts as long as the stages; --warmup is their first part.", valueName: "stages"))
+    var stages: String?
+    @Option(help: "Measured duration (e.g. 30s, 2m; default 10s).")
+    var duration: String?
     @Option(help: "Warm-up before measuring (e.g. 5s).")
     var warmup: String = "0s"
+    @Option(name: .customLong("max-error-rate"), help: "Inconclusive (exit 3) when an operation's error rate is above this, unless an error_rate SLO judges it (e.g. 1%, 0.05).")
+    var maxErrorRate: String = "1%"
+    @Option(name: .customLong("max-lag"), help: "Inconclusive (exit 3) when the driver's own scheduling lag p99 is above this (default 100ms, or one think time if longer in the closed model).")
+    var maxLag: String?
     @OptionGroup var core: CoreOptions
     @Option(name: .customLong("refresh-lead"), help: "Refresh this long before the access token expires.")
     var refreshLead: String = "1s"
@@ -42,12 +49,35 @@ struct LoadOptions: ParsableArguments {
     /// - Throws: `ValidationError` naming the flag and the accepted form.
     func configuration() throws -> LoadConfiguration {
         var c = LoadConfiguration()
-        c.users = users
+        c.users = users ?? 100
         c.rate = rate
         c.model = rate == nil ? .closed : .open
-        c.duration = try Flags.seconds(duration, "--duration")
         c.warmup = try Flags.seconds(warmup, "--warmup")
-        try core.apply(to: &c)
+        if let stages {
+            let parsed: (stages: [LoadStage], rates: Bool)
+            do throws(ConfigurationError) { parsed = try LoadStage.parse(stages) } catch {
+                throw ValidationError("\(error.setting): expected \(error.accepted) (got '\(stages)')")
+            }
+            if duration != nil { throw ValidationError("--duration: not with --stages (the run lasts as long as its stages)") }
+            if rate != nil { throw ValidationError("--rate: not with --stages (give rates as stage targets, e.g. 30s:100/s)") }
+            c.stages = parsed.stages
+            if parsed.rates {
+                c.model = .open
+            } else {
+                let most = Int(parsed.stages.map(\.target).max() ?? 0)
+                if let users, users != most {
+                    throw ValidationError("--users: not with user stages (they give the number of users: at most \(most))")
+                }
+                c.users = most
+            }
+            c.duration = max(0, c.totalSeconds - c.warmup)
+        } else {
+            c.duration = try Flags.seconds(duration ?? "10s", "--duration")
+        }
+        c.maxErrorRate = try Flags.ratio(maxErrorRate, "--max-error-rate")
+        if let maxLag { c.maxLag = try Flags.seconds(maxLag, "--max-lag") }
+        let http = target.hasPrefix("http://") || target.hasPrefix("https://")
+        try core.apply(to: &c, http: http)
         c.refreshLead = try Flags.seconds(refreshLead, "--refresh-lead")
         c.refreshJitter = try Flags.seconds(refreshJitter, "--refresh-jitter")
         c.thinkTime = try Flags.seconds(thinkTime, "--think-time")
@@ -89,14 +119,14 @@ struct OutputOptions: ParsableArguments {
 /// The core's settings, shared by `run` (applied in-process, and describing an HTTP target's
 /// server) and `serve`.
 struct CoreOptions: ParsableArguments {
-    @Option(name: .customLong("access-ttl"), help: "Access-token lifetime (short TTLs compress token lifecycles).")
-    var accessTTL: String = "5s"
-    @Option(name: .customLong("refresh-ttl"), help: "Refresh-token family lifetime.")
-    var refreshTTL: String = "1h"
-    @Option(help: "Grace window for a retried refresh (0 disables).")
-    var grace: String = "10s"
-    @Option(help: "Clock-skew leeway for exp/nbf/iat (at most 60s).")
-    var leeway: String = "30s"
+    @Option(name: .customLong("access-ttl"), help: "Access-token lifetime (default 5s; short TTLs compress token lifecycles). HTTP target: used only when the server's answers have no expires_in and its tokens are not JWTs.")
+    var accessTTL: String?
+    @Option(name: .customLong("refresh-ttl"), help: "Refresh-token family lifetime (default 1h). HTTP target: the server's, if known.")
+    var refreshTTL: String?
+    @Option(help: "Grace window for a retried refresh (default 10s; 0 disables). HTTP target: the server's; unknown unless given.")
+    var grace: String?
+    @Option(help: "Clock-skew leeway for exp/nbf/iat (default 30s, at most 60s). HTTP target: the server's; unknown unless given.")
+    var leeway: String?
     @Option(name: .customLong("session-check"), help: "Also check in the store that the session is live on every resource call (true or false).")
     var sessionCheck: Bool = true
     @Option(help: "Access-token algorithm: HS256, ES256, EdDSA, RS256.")
@@ -107,12 +137,18 @@ struct CoreOptions: ParsableArguments {
     var passwordHashCost: Int?
 
     /// Writes these settings into `c` (checked later by `LoadConfiguration.validate()`).
+    /// - Parameter http: the target is an HTTP server: lifetimes, grace window and leeway then
+    ///   describe that server, and one not given stays unknown instead of taking our default.
     /// - Throws: `ValidationError` for an unreadable duration or algorithm.
-    func apply(to c: inout LoadConfiguration) throws {
-        c.accessTTL = try Flags.seconds(accessTTL, "--access-ttl")
-        c.refreshTTL = try Flags.seconds(refreshTTL, "--refresh-ttl")
-        c.grace = try Flags.seconds(grace, "--grace")
-        c.leeway = try Flags.seconds(leeway, "--leeway")
+    func apply(to c: inout LoadConfiguration, http: Bool = false) throws {
+        func value(_ text: String?, _ flag: String, _ ours: String) throws -> Double? {
+            guard let text = text ?? (http ? nil : ours) else { return nil }
+            return try Flags.seconds(text, flag)
+        }
+        c.accessTTL = try value(accessTTL, "--access-ttl", "5s")
+        c.refreshTTL = try value(refreshTTL, "--refresh-ttl", "1h")
+        c.grace = try value(grace, "--grace", "10s")
+        c.leeway = try value(leeway, "--leeway", "30s")
         c.sessionCheck = sessionCheck
         guard let algorithm = AccessTokenAlgorithm(name: alg) else {
             throw ValidationError("--alg: expected one of HS256, ES256, EdDSA, RS256 (got '\(alg)')")
@@ -131,6 +167,17 @@ enum Flags {
             throw ValidationError("\(flag): expected a duration such as 500ms, 30s, 2m (got '\(text)')")
         }
         return v
+    }
+
+    /// A ratio flag: `1%`, `0.5 %` or `0.01`, in 0 ... 1.
+    /// - Throws: `ValidationError` naming the flag.
+    static func ratio(_ text: String, _ flag: String) throws -> Double {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let value = t.hasSuffix("%") ? Double(t.dropLast().trimmingCharacters(in: .whitespaces)).map { $0 / 100 } : Double(t)
+        guard let value, value.isFinite, value >= 0, value <= 1 else {
+            throw ValidationError("\(flag): expected a ratio 0 ... 1 or a percentage such as 1% (got '\(text)')")
+        }
+        return value
     }
 
     /// A comma-separated list of levels (concurrency), each in `range`.

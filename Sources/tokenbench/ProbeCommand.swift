@@ -6,39 +6,70 @@ struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Check a server against every refresh-token case with an HTTP face (pass / fail / n/a).",
-        discussion: "Exit codes: 0 every applicable case passes; 1 a case fails; 64 invalid flags.")
+        discussion: """
+            Before the cases, a preflight sends one session through every endpoint of the profile \
+            (login, resource, refresh, revoke): a wrong path, field or credential stops the probe at once. \
+            --grace and --leeway describe the server: a case that depends on one not given is not applicable, \
+            never judged against TokenBench's own defaults. Exit codes: 0 every applicable case passes; \
+            1 a case fails; 64 invalid flags or files, or a certificate that does not verify; 69 the server \
+            refused the preflight or is not there.
+            """)
 
-    @Argument(help: "The server, e.g. http://127.0.0.1:8080.")
+    @Argument(help: "The server, e.g. http://127.0.0.1:8080 or https://auth.example.com.")
     var url: String
-    @Option(help: "The server's grace window (C1–C3 depend on it; C3 waits grace + 1 s).")
-    var grace: String = "10s"
-    @Option(help: "The server's clock-skew leeway (E1 waits past exp + leeway).")
-    var leeway: String = "30s"
+    @Option(help: "The server's grace window (C1–C3 depend on it; C3 waits grace + 1 s). Unknown unless given.")
+    var grace: String?
+    @Option(help: "The server's clock-skew leeway (E1 waits past exp + leeway). Unknown unless given.")
+    var leeway: String?
+    @Option(name: .customLong("access-ttl"), help: "The server's access-token lifetime, when its answers have no expires_in and its tokens are not JWTs.")
+    var accessTTL: String?
+    @Option(name: .customLong("refresh-ttl"), help: "The server's refresh-token lifetime (recorded; no case waits for it).")
+    var refreshTTL: String?
     @Option(name: .customLong("max-wait"), help: "E1 runs only when an access token expires, with leeway, within this long.")
     var maxWait: String = "30s"
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
     @OptionGroup(title: "HTTP target") var http: HTTPOptions
 
+    func seconds(_ text: String?, _ flag: String, _ range: ClosedRange<Double>, _ accepted: String) throws -> Double? {
+        guard let text else { return nil }
+        let v = try Flags.seconds(text, flag)
+        guard range.contains(v) else { throw ValidationError("\(flag): expected \(accepted) (got '\(text)')") }
+        return v
+    }
+
     func validate() throws {
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+        guard url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://") else {
             throw ValidationError("url: expected a URL such as http://127.0.0.1:8080 (got '\(url)')")
         }
-        let g = try Flags.seconds(grace, "--grace")
-        guard g >= 0, g <= 300 else { throw ValidationError("--grace: expected a duration of 0 ... 300s") }
-        let l = try Flags.seconds(leeway, "--leeway")
-        guard l >= 0, l <= 60 else { throw ValidationError("--leeway: expected a duration of 0 ... 60s") }
-        let w = try Flags.seconds(maxWait, "--max-wait")
-        guard w >= 0, w <= 3600 else { throw ValidationError("--max-wait: expected a duration of 0 ... 1h") }
-        _ = try http.httpProfile()
+        _ = try seconds(grace, "--grace", 0...300, "a duration of 0 ... 300s")
+        _ = try seconds(leeway, "--leeway", 0...3600, "a duration of 0 ... 1h")
+        _ = try seconds(accessTTL, "--access-ttl", 1...86_400, "a duration of 1s ... 24h")
+        _ = try seconds(refreshTTL, "--refresh-ttl", 1...(400 * 86_400), "a duration of 1s ... 400 days")
+        _ = try seconds(maxWait, "--max-wait", 0...3600, "a duration of 0 ... 1h")
+        _ = try http.target(url: url, users: 64, accessTTL: 300)
         _ = try http.credentials()
+        if let json, json.isEmpty { throw ValidationError("--json: expected a file path") }
     }
 
     func run() async throws {
         // Enough connections on each event loop for C1's ten concurrent refreshes.
-        let target = try http.target(url: url, users: 64, accessTTL: 300)
-        let probe = Probe(target: target, credentials: try http.credentials(), grace: try Flags.seconds(grace, "--grace"),
-                          leeway: try Flags.seconds(leeway, "--leeway"), maxWait: try Flags.seconds(maxWait, "--max-wait"))
+        var (target, _) = try http.target(url: url, users: 64, accessTTL: 300)
+        let credentials = try http.credentials()
+        let accessTTL = try seconds(accessTTL, "--access-ttl", 1...86_400, "")
+        switch await Preflight.run(target, credentials: credentials, accessTTL: accessTTL) {
+        case .success(let findings):
+            target.defaultExpiresIn = findings.accessLifetime
+            FileHandle.standardError.write(Data(
+                "preflight: login, resource, refresh\(target.canRevoke ? ", revoke" : "") answered; access tokens live \(ConsoleReport.fmt(findings.accessLifetime)) s (from \(findings.accessLifetimeSource))\n".utf8))
+        case .failure(let failure):
+            await target.shutdown()
+            FileHandle.standardError.write(Data("tokenbench: preflight: \(failure.message)\n".utf8))
+            throw ExitCode(failure.exitCode)
+        }
+        let probe = Probe(target: target, credentials: credentials,
+                          grace: try seconds(grace, "--grace", 0...300, ""), leeway: try seconds(leeway, "--leeway", 0...3600, ""),
+                          maxWait: try Flags.seconds(maxWait, "--max-wait"))
         let results = await probe.run { id in FileHandle.standardError.write(Data("probing \(id)…\n".utf8)) }
         await target.shutdown()
         print(ProbeResult.table(results))

@@ -3,6 +3,8 @@ import Foundation
 import TokenAuth
 import TokenLoad
 
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,9 +52,10 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         if configuration.target.hasPrefix("http") {
-            _ = try http.httpProfile()
+            _ = try http.target(url: configuration.target, users: configuration.users, accessTTL: configuration.accessTTL ?? 300)
             _ = try http.credentials()
-            _ = try http.pool(users: configuration.users)
+        } else if http.profileFile != nil || http.caCertificate != nil || http.insecure || !http.headers.isEmpty {
+            throw ValidationError("--profile, --cacert, --insecure, --header: apply to HTTP targets only (--target http://… or https://…)")
         }
         if configuration.target != "in-process", let phase = slos.first(where: { Operation(rawValue: $0.operation) == nil }) {
             throw ValidationError("--slo: phases such as '\(phase.operation)' are measured only with --target in-process")
@@ -120,29 +123,49 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try load.configuration()
+        var configuration = try load.configuration()
         let slos = try output.slos()
         let interactive = isatty(STDERR_FILENO) == 1
         let quiet = output.quiet
+        // A line every second on a terminal, else every 5 s; each covers its whole interval.
+        let interval = ProgressBox()
         let progress: @Sendable (ProgressSnapshot) -> Void = { p in
             guard !quiet else { return }
-            if interactive {
-                FileHandle.standardError.write(Data("\r\u{1B}[2K\(ConsoleReport.progressLine(p))".utf8))
-            } else if Int(p.elapsed.rounded()) % 5 == 0 || p.elapsed >= p.total {
-                FileHandle.standardError.write(Data("\(ConsoleReport.progressLine(p))\n".utf8))
-            }
+            let due = interactive || Int(p.elapsed.rounded()) % 5 == 0 || p.elapsed >= p.total
+            guard let line = interval.state.withLock({ $0.add(p, print: due) }) else { return }
+            FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[2K\(line)" : "\(line)\n").utf8))
         }
 
-        let outputDirectory = try prepareOutput()
+        let httpTarget = try await prepareHTTPTarget(&configuration)
+        let outputDirectory: URL?
+        do {
+            outputDirectory = try prepareOutput()
+        } catch {
+            if let httpTarget { await httpTarget.shutdown() }
+            throw error
+        }
         let scenarioName = scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         var verdicts: [String] = []
         for run in 1...repeatCount {
             if repeatCount > 1, !quiet {
                 FileHandle.standardError.write(Data("run \(run) of \(repeatCount)\n".utf8))
             }
-            var result = try await runOnce(configuration, slos: slos, quiet: quiet, progress: progress)
+            var result: RunResult
+            do {
+                result = try await runOnce(configuration, httpTarget: httpTarget, slos: slos, quiet: quiet, progress: progress)
+            } catch {
+                if let httpTarget { await httpTarget.shutdown() }
+                throw error
+            }
             result.scenario = scenarioName
             if interactive && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+            if let aborted = result.aborted {
+                // The profile is wrong, not the server: no result, one line, exit 69.
+                if let httpTarget { await httpTarget.shutdown() }
+                if let outputDirectory { Self.removeIfEmpty(outputDirectory) }
+                FileHandle.standardError.write(Data("tokenbench: \(aborted.message)\n".utf8))
+                throw ExitCode(69)
+            }
             print(ConsoleReport.render(result))
             if let outputDirectory {
                 let file = outputDirectory.appendingPathComponent(repeatCount == 1 ? "result.json" : "result-\(run).json")
@@ -151,37 +174,71 @@ struct RunCommand: AsyncParsableCommand {
             }
             verdicts.append(result.verdict)
         }
+        if let httpTarget { await httpTarget.shutdown() }
         if verdicts.contains("invariant_violation") { throw ExitCode(1) }
+        if verdicts.contains("inconclusive") { throw ExitCode(3) }
         if verdicts.contains("slo_breach") { throw ExitCode(2) }
+    }
+
+    /// An HTTP target, after its preflight (``Preflight``): the session through every endpoint
+    /// the run will use. What the preflight learned of the server (the access-token lifetime,
+    /// a JWS refresh token's lifetime) goes into `configuration`. `nil` for other targets.
+    /// - Throws: `ExitCode(69)` when the server refuses or is not there, `ExitCode(64)` when the
+    ///   settings cannot work (a certificate that does not verify, a lifetime nobody gave, a
+    ///   refresh lead longer than the server's access tokens live), each after one line.
+    private func prepareHTTPTarget(_ configuration: inout LoadConfiguration) async throws -> HTTPTarget? {
+        guard configuration.target.hasPrefix("http") else { return nil }
+        var (target, description) = try http.target(url: configuration.target, users: configuration.users,
+                                                    accessTTL: configuration.accessTTL ?? 300)
+        let findings: Preflight.Findings
+        switch await Preflight.run(target, credentials: try http.credentials(), accessTTL: configuration.accessTTL) {
+        case .success(let f): findings = f
+        case .failure(let failure):
+            await target.shutdown()
+            FileHandle.standardError.write(Data("tokenbench: preflight: \(failure.message)\n".utf8))
+            throw ExitCode(failure.exitCode)
+        }
+        target.defaultExpiresIn = findings.accessLifetime
+        configuration.accessTTL = findings.accessLifetime
+        description.accessLifetimeSource = findings.accessLifetimeSource
+        if configuration.refreshTTL != nil {
+            description.refreshLifetimeSource = "--refresh-ttl"
+        } else if let lifetime = findings.refreshLifetime {
+            configuration.refreshTTL = lifetime
+            description.refreshLifetimeSource = "jwt"
+        } else {
+            description.refreshLifetimeSource = "unknown"
+        }
+        configuration.http = description
+        if configuration.refreshLead >= findings.accessLifetime {
+            await target.shutdown()
+            FileHandle.standardError.write(Data(
+                "tokenbench: --refresh-lead: expected a duration below the server's access-token lifetime (\(ConsoleReport.fmt(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
+            throw ExitCode(64)
+        }
+        return target
+    }
+
+    /// Removes a result directory that holds nothing (this run made it and wrote nothing).
+    static func removeIfEmpty(_ directory: URL) {
+        if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path), entries.isEmpty {
+            try? FileManager.default.removeItem(at: directory)
+        }
     }
 
     /// One run of `configuration` against the chosen target.
     private func runOnce(
-        _ configuration: LoadConfiguration, slos: [SLO], quiet: Bool, progress: @escaping @Sendable (ProgressSnapshot) -> Void
+        _ configuration: LoadConfiguration, httpTarget: HTTPTarget?, slos: [SLO], quiet: Bool,
+        progress: @escaping @Sendable (ProgressSnapshot) -> Void
     ) async throws -> RunResult {
         let result: RunResult
         switch configuration.target {
         case "noop":
-            result = await LoadDriver(configuration: configuration, target: NoOpTarget(), slos: slos).run(progress: progress)
-        case let url where url.hasPrefix("http"):
-            let target = try http.target(url: url, users: configuration.users, accessTTL: configuration.accessTTL)
-            let credentials = try http.credentials()
-            // Preflight: one login must work, or the whole run would only measure errors.
-            let account = credentials.credentials(0)
-            let preflight = await target.login(username: account.username, password: account.password)
-            if case .ok = preflight {} else {
-                await target.shutdown()
-                let why = switch preflight {
-                case .ok: ""
-                case .rejected(let kind): "the login of '\(account.username)' was refused (\(kind.rawValue)): check the profile flags and credentials"
-                case .failed(let kind): "the login of '\(account.username)' failed (\(kind.rawValue)): is the server running at \(url)?"
-                }
-                FileHandle.standardError.write(Data("tokenbench: \(why)\n".utf8))
-                throw ExitCode(69)
-            }
-            result = await LoadDriver(configuration: configuration, target: target, slos: slos,
-                                      credentials: credentials).run(progress: progress)
-            await target.shutdown()
+            result = await LoadDriver(configuration: configuration, target: NoOpTarget(expiresIn: configuration.accessTTL ?? 3600),
+                                      slos: slos).run(progress: progress)
+        case _ where httpTarget != nil:
+            result = await LoadDriver(configuration: configuration, target: httpTarget!, slos: slos,
+                                      credentials: try http.credentials()).run(progress: progress)
         default:
             if !quiet {
                 FileHandle.standardError.write(Data(
@@ -204,4 +261,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         return result
     }
+}
+
+/// The progress lines' running interval, shared by the driver's once-a-second callbacks.
+final class ProgressBox: Sendable {
+    let state = Mutex(ProgressInterval())
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Metrics
+import NIOSSL
 import Prometheus
 import TokenAuth
 import TokenAuthServer
@@ -24,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     var users: Int = 1000
     @Option(name: .customLong("max-body"), help: "Largest request body accepted, bytes (larger: 413).")
     var maxBody: Int = 16 * 1024
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS: the certificate chain, PEM (leaf first). Needs --tls-key.", valueName: "file"))
+    var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Serve HTTPS: the certificate's private key, PEM.", valueName: "file"))
+    var tlsKey: String?
     @OptionGroup var core: CoreOptions
     @OptionGroup(title: "Store") var storeOptions: StoreOptions
 
@@ -46,6 +51,23 @@ struct ServeCommand: AsyncParsableCommand {
         guard (256...(16 * 1024 * 1024)).contains(maxBody) else {
             throw ValidationError("--max-body: expected 256 ... 16777216 bytes (got \(maxBody))")
         }
+        _ = try tlsConfiguration()
+    }
+
+    /// The TLS configuration of `--tls-cert` and `--tls-key`, or `nil` for plain HTTP.
+    /// - Throws: `ValidationError` for one without the other, or a file that cannot be used.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        switch (tlsCert, tlsKey) {
+        case (nil, nil): return nil
+        case (.some, nil): throw ValidationError("--tls-cert: needs --tls-key")
+        case (nil, .some): throw ValidationError("--tls-key: needs --tls-cert")
+        case let (cert?, key?):
+            do throws(TLSFileError) {
+                return try TokenServer<MemoryRefreshTokenStore, InMemoryUserDirectory>.tlsConfiguration(certificateFile: cert, keyFile: key)
+            } catch {
+                throw ValidationError("\(error.flag): expected \(error.reason)")
+            }
+        }
     }
 
     func run() async throws {
@@ -64,10 +86,12 @@ struct ServeCommand: AsyncParsableCommand {
         server.port = port
         server.maxBodyBytes = maxBody
         let host = server.host
-        let app = TokenServer(service: service, configuration: server, registry: registry).application { port in
+        let tls = try tlsConfiguration()
+        let scheme = tls == nil ? "http" : "https"
+        let app = try TokenServer(service: service, configuration: server, registry: registry, tls: tls).application { port in
             // One line on stdout, flushed, so scripts can wait for it and read the port.
             FileHandle.standardOutput.write(Data(
-                "tokenbench serve: listening on http://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue))\n".utf8))
+                "tokenbench serve: listening on \(scheme)://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue))\n".utf8))
         }
         do {
             try await app.runService()

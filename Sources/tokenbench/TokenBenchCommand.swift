@@ -10,8 +10,11 @@ struct TokenBenchCommand: AsyncParsableCommand {
         abstract: "Load-test and benchmark the refresh-token pattern.",
         discussion: """
             Exit codes: 0 pass; 1 invariant violation (the target broke refresh-token semantics); \
-            2 SLO breach (run) or a regression (compare); 64 invalid flags, values or files; 69 a target or store \
-            could not be reached at start; 70 an unexpected failure (e.g. a result that could not be written).
+            2 SLO breach (run) or a regression (compare); 3 inconclusive (the run could not judge: an operation \
+            of its sessions never happened, an error rate over --max-error-rate, or the driver itself saturated); \
+            64 invalid flags, values or files (a certificate that does not verify included); 69 a target, store \
+            or endpoint is missing or refuses (at start, or a wrong path during a run); 70 an unexpected failure \
+            (e.g. a result that could not be written).
             """,
         subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self, CompareCommand.self,
                       ReportCommand.self]
@@ -20,7 +23,8 @@ struct TokenBenchCommand: AsyncParsableCommand {
     /// Bad flags and values: one line naming the flag and the accepted form, exit 64 (EX_USAGE).
     static func main() async {
         do {
-            var command = try parseAsRoot(try ScenarioArguments.expand(Array(CommandLine.arguments.dropFirst())))
+            let arguments = try ProfileArguments.expand(try ScenarioArguments.expand(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -28,7 +32,7 @@ struct TokenBenchCommand: AsyncParsableCommand {
             }
         } catch {
             let code = exitCode(for: error)
-            if code == .validationFailure {
+            if code == .validationFailure, !(error is ExitCode) {
                 let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
                 FileHandle.standardError.write(Data("tokenbench: \(message)\n".utf8))
                 Foundation.exit(ExitCode.validationFailure.rawValue)

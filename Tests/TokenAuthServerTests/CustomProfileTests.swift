@@ -91,7 +91,7 @@ struct CustomProfileTests {
         try await withRouter(CookieStyleServer(service: service).router()) { port in
             var run = settings
             run.target = "http://127.0.0.1:\(port)"
-            let target = try HTTPTarget(url: run.target, profile: profile, connections: 20, defaultExpiresIn: settings.accessTTL)
+            let target = try HTTPTarget(url: run.target, profile: profile, connections: 20, defaultExpiresIn: settings.accessTTL!)
             let result = await LoadDriver(configuration: run, target: target).run()
             await target.shutdown()
 
@@ -123,7 +123,7 @@ struct HTTPClientEdgeTests {
             let started = ContinuousClock.now
             let outcome = await target.access(accessToken: "x")
             let waited = ContinuousClock.now - started
-            guard case .failed(.transport) = outcome else {
+            guard case .failed(.transport, _) = outcome else {
                 Issue.record("expected a transport failure, got \(outcome)")
                 return
             }

@@ -32,7 +32,7 @@ struct EndToEndTests {
         try await withServer(service) { base in
             var run = settings
             run.target = base
-            let target = try HTTPTarget(url: base, profile: .native, connections: 30, defaultExpiresIn: settings.accessTTL)
+            let target = try HTTPTarget(url: base, profile: .native, connections: 30, defaultExpiresIn: settings.accessTTL!)
             let result = await LoadDriver(configuration: run, target: target).run()
             await target.shutdown()
             for op in ["login", "access", "refresh", "logout"] {
@@ -115,7 +115,7 @@ struct EndToEndTests {
         var configuration = ServerConfiguration()
         configuration.port = 0
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = TokenServer(service: service, configuration: configuration, registry: PrometheusCollectorRegistry(),
+        let app = try TokenServer(service: service, configuration: configuration, registry: PrometheusCollectorRegistry(),
                               logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
             .application { continuation.yield($0) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))

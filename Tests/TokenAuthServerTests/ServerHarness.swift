@@ -23,7 +23,7 @@ func withServer<Store: RefreshTokenStore, Users: UserDirectory>(
     configuration.maxBodyBytes = maxBodyBytes
     let server = TokenServer(service: service, configuration: configuration, registry: registry,
                              metrics: PrometheusMetricsFactory(registry: registry), logger: quietLogger)
-    try await withRunning({ onPort in server.application(onServerRunning: onPort) }) { port in
+    try await withRunning({ onPort in try server.application(onServerRunning: onPort) }) { port in
         try await body("http://127.0.0.1:\(port)")
     }
 }
@@ -40,10 +40,10 @@ func withRouter(_ router: Router<BasicRequestContext>, server: HTTPServerBuilder
 
 /// Starts the service `make` builds, waits for the port it reports, runs `body`, then shuts the
 /// service down gracefully, also when `body` throws.
-func withRunning<S: Service>(_ make: (_ onPort: @escaping @Sendable (Int) async -> Void) -> S,
+func withRunning<S: Service>(_ make: (_ onPort: @escaping @Sendable (Int) async -> Void) throws -> S,
                              _ body: (_ port: Int) async throws -> Void) async throws {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let service = make { continuation.yield($0) }
+    let service = try make { continuation.yield($0) }
     let group = ServiceGroup(configuration: .init(services: [service], logger: quietLogger))
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }

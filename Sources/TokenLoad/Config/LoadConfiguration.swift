@@ -22,14 +22,23 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     public var duration: Double = 10
     /// Warm-up before measurement, seconds (operations run but are not recorded).
     public var warmup: Double = 0
-    /// Access-token lifetime the server is configured with (in-process: applied), seconds.
-    public var accessTTL: Double = 5
-    /// Refresh-token family lifetime (in-process: applied), seconds.
-    public var refreshTTL: Double = 3600
-    /// Grace window (in-process: applied), seconds.
-    public var grace: Double = 10
-    /// Leeway (in-process: applied), seconds.
-    public var leeway: Double = 30
+    /// Ramping stages (`--stages`): the level of users (closed model) or of the arrival rate
+    /// (open model) over the run, which then lasts as long as they do (warm-up included).
+    public var stages: [LoadStage]? = nil
+    /// Access-token lifetime, seconds. In-process: applied. HTTP: what the server's answers
+    /// say (`expires_in`, else the JWT's `exp − iat`), else this value when given; `nil` until
+    /// the preflight has found it.
+    public var accessTTL: Double? = 5
+    /// Refresh-token family lifetime, seconds. In-process: applied. HTTP: the server's, when
+    /// given or read from a JWS refresh token; `nil`: unknown, so a refused current token is an
+    /// error but cannot be judged a violation.
+    public var refreshTTL: Double? = 3600
+    /// Grace window, seconds. In-process: applied. HTTP: the server's when given; `nil`:
+    /// unknown, so the cases that depend on it are not judged (RFC 9700 §4.14.2 leaves it to the server).
+    public var grace: Double? = 10
+    /// Clock-skew leeway, seconds. In-process: applied. HTTP: the server's when given; `nil`:
+    /// unknown, so expired access tokens cannot be judged.
+    public var leeway: Double? = 30
     /// Refresh this long before the access token expires, seconds.
     public var refreshLead: Double = 1
     /// Random extra lead, up to this many seconds, so users do not refresh in lock-step.
@@ -64,12 +73,22 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     public var workers: Int = ProcessInfo.processInfo.activeProcessorCount
     /// The target: `in-process`, `noop`, or a URL.
     public var target: String = "in-process"
+    /// A run is inconclusive when an operation's error rate exceeds this (default 1 %).
+    public var maxErrorRate: Double = 0.01
+    /// A run is inconclusive when the driver's scheduling lag p99 exceeds this, seconds; `nil`:
+    /// 100 ms, or one think time if longer in the closed model (users a whole think time late
+    /// have lost their schedule).
+    public var maxLag: Double? = nil
+    /// HTTP targets: the whole target description (profile, paths, fields; no secret).
+    public var http: HTTPTargetDescription? = nil
 
     public init() {}
 
     /// Keys are the `run` flags without their dashes, so a scenario file reads like a command line.
     enum CodingKeys: String, CodingKey {
-        case model, users, rate, duration, warmup, grace, leeway, seed, workers, target
+        case model, users, rate, duration, warmup, grace, leeway, seed, workers, target, stages, http
+        case maxErrorRate = "max-error-rate"
+        case maxLag = "max-lag"
         case sessionCheck = "session-check"
         case accessTTL = "access-ttl"
         case refreshTTL = "refresh-ttl"
@@ -95,15 +114,32 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         }
         try need(users >= 1 && users <= 10_000_000, "--users", "an integer 1 ... 10000000")
         if let rate { try need(rate.isFinite && rate > 0 && rate <= 10_000_000, "--rate", "a number > 0 (operations per second), e.g. 5000") }
-        try need(model == .closed || rate != nil, "--rate", "required by the open model")
+        try need(model == .closed || rate != nil || stages != nil, "--rate", "required by the open model")
         try need(duration.isFinite && duration > 0 && duration <= 86_400, "--duration", "a duration > 0, e.g. 30s, 2m")
         try need(warmup.isFinite && warmup >= 0 && warmup <= 3600, "--warmup", "a duration ≥ 0, e.g. 5s")
-        try need(accessTTL.isFinite && accessTTL >= 1 && accessTTL <= 86_400, "--access-ttl", "a duration of 1s ... 24h")
-        try need(refreshTTL.isFinite && refreshTTL >= 1 && refreshTTL <= 400 * 86_400, "--refresh-ttl", "a duration of 1s ... 400 days (9600h)")
-        try need(grace.isFinite && grace >= 0 && grace <= 300, "--grace", "a duration of 0 ... 300s")
-        try need(leeway.isFinite && leeway >= 0 && leeway <= 60, "--leeway", "a duration of 0 ... 60s")
-        try need(refreshLead.isFinite && refreshLead >= 0 && refreshLead < accessTTL, "--refresh-lead", "a duration ≥ 0 and below --access-ttl")
-        try need(refreshJitter.isFinite && refreshJitter >= 0 && refreshJitter <= accessTTL, "--refresh-jitter", "a duration of 0 ... --access-ttl")
+        let http = target.hasPrefix("http://") || target.hasPrefix("https://")
+        if !http {
+            try need(accessTTL != nil, "--access-ttl", "a duration for the in-process target")
+            try need(refreshTTL != nil, "--refresh-ttl", "a duration for the in-process target")
+            try need(grace != nil, "--grace", "a duration for the in-process target")
+            try need(leeway != nil, "--leeway", "a duration for the in-process target")
+        }
+        if let accessTTL { try need(accessTTL.isFinite && accessTTL >= 1 && accessTTL <= 86_400, "--access-ttl", "a duration of 1s ... 24h") }
+        if let refreshTTL { try need(refreshTTL.isFinite && refreshTTL >= 1 && refreshTTL <= 400 * 86_400, "--refresh-ttl", "a duration of 1s ... 400 days (9600h)") }
+        if let grace { try need(grace.isFinite && grace >= 0 && grace <= 300, "--grace", "a duration of 0 ... 300s") }
+        // The server's leeway (HTTP) is whatever it is; ours is at most 60 s (DESIGN.md).
+        if let leeway { try need(leeway.isFinite && leeway >= 0 && leeway <= (http ? 3600 : 60), "--leeway", http ? "a duration of 0 ... 1h" : "a duration of 0 ... 60s") }
+        try need(refreshLead.isFinite && refreshLead >= 0 && refreshLead < (accessTTL ?? .infinity), "--refresh-lead", "a duration ≥ 0 and below the access-token lifetime (--access-ttl)")
+        try need(refreshJitter.isFinite && refreshJitter >= 0 && refreshJitter <= (accessTTL ?? .infinity), "--refresh-jitter", "a duration of 0 ... the access-token lifetime (--access-ttl)")
+        try need(maxErrorRate.isFinite && maxErrorRate >= 0 && maxErrorRate <= 1, "--max-error-rate", "a ratio 0 ... 1 or a percentage, e.g. 1%")
+        if let maxLag { try need(maxLag.isFinite && maxLag > 0 && maxLag <= 3600, "--max-lag", "a duration > 0, e.g. 100ms") }
+        if let stages {
+            try need(!stages.isEmpty && stages.reduce(0, { $0 + $1.duration }) <= 86_400, "--stages", "stages lasting at most 24h in all")
+            try need(warmup < stages.reduce(0, { $0 + $1.duration }), "--warmup", "shorter than the stages (the warm-up is their first part)")
+            if model == .closed {
+                try need(users == Int(stages.map(\.target).max() ?? 0), "--users", "the largest stage target (set from --stages)")
+            }
+        }
         try need(thinkTime.isFinite && thinkTime >= 0 && thinkTime <= 3600, "--think-time", "a duration of 0 ... 1h")
         try need(sessionLength.isFinite && sessionLength > 0 && sessionLength <= 7 * 86_400, "--session-length", "a duration of 0 ... 7 days (168h)")
         if let rate { try need(Double(users) / rate <= 3600, "--rate", "at least --users / 3600 per second (each user acts at least once an hour)") }
@@ -113,8 +149,8 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
             try need(value.isFinite && value >= 0 && value <= 1, flag, "a ratio 0 ... 1, e.g. 0.05")
         }
         try need(["argon2id", "bcrypt"].contains(passwordHash), "--password-hash", "argon2id or bcrypt")
-        try need(concurrentRefreshRatio == 0 || grace > 0, "--concurrent-refresh-ratio",
-                 "0 when --grace is 0 (without a grace window a concurrent refresh is reuse, and is revoked by design)")
+        try need(expiredAccessRatio == 0 || leeway != nil, "--expired-access-ratio",
+                 "--leeway as well: the server's clock-skew leeway (an expired access token cannot be judged without it)")
         if target == "noop" {
             try need(replayRatio == 0 && concurrentRefreshRatio == 0 && expiredAccessRatio == 0 && forgedAccessRatio == 0,
                      "--target noop", "no hostile ratios (the no-op target accepts everything)")
@@ -126,10 +162,29 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         }
     }
 
-    /// The think time each user keeps in the open model: users / rate, seconds.
+    /// The think time each user keeps in the open model: users / rate, seconds (at the
+    /// largest stage rate when ramping).
     public var effectiveThinkTime: Double {
-        if model == .open, let rate { return Double(users) / rate }
+        if model == .open, let rate = rate ?? stages?.map(\.target).max(), rate > 0 { return Double(users) / rate }
         return thinkTime
+    }
+
+    /// The run's length from its start to its end, warm-up included, seconds.
+    public var totalSeconds: Double {
+        if let stages { return stages.reduce(0) { $0 + $1.duration } }
+        return warmup + duration
+    }
+
+    /// The level over the run: users (closed) or arrivals per second (open).
+    var schedule: LoadSchedule {
+        if let stages { return LoadSchedule(stages: stages) }
+        return LoadSchedule(constant: model == .open ? (rate ?? 0) : Double(users))
+    }
+
+    /// The bound on the driver's scheduling lag p99 above which a run is inconclusive, seconds.
+    public var effectiveMaxLag: Double {
+        if let maxLag { return maxLag }
+        return model == .closed ? max(0.1, thinkTime) : 0.1
     }
 
     /// The password algorithm these settings name.

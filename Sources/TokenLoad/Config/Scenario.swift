@@ -31,7 +31,7 @@ public struct Scenario: Sendable, Hashable {
     /// Keys that describe an invocation rather than a workload.
     public static let refusedKeys: Set<String> = ["scenario", "out", "repeat", "quiet", "help", "version"]
     /// Flags that may be given more than once, so a list is meaningful.
-    public static let repeatableKeys: Set<String> = ["slo"]
+    public static let repeatableKeys: Set<String> = ["slo", "header", "login-field", "refresh-field", "revoke-field"]
 
     /// Reads a scenario file.
     /// - Parameters:
@@ -40,69 +40,109 @@ public struct Scenario: Sendable, Hashable {
     /// - Throws: ``ScenarioError`` naming the file and what is wrong with it (unreadable, not a
     ///   JSON object, a key that is not a flag name, a value of the wrong type, an unset variable).
     public static func load(path: String, environment: [String: String]) throws(ScenarioError) -> Scenario {
+        try load(path: path, environment: environment, rules: .scenario)
+    }
+
+    static func load(path: String, environment: [String: String], rules: Rules) throws(ScenarioError) -> Scenario {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard attributes?[.type] as? FileAttributeType == .typeRegular else {
-            throw ScenarioError(path: path, reason: "cannot be read (not a regular file)")
+        guard let attributes else { throw ScenarioError(path: path, reason: "does not exist", kind: rules.kind) }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw ScenarioError(path: path, reason: "cannot be read (not a regular file)", kind: rules.kind)
         }
-        guard (attributes?[.size] as? Int ?? 0) <= 1 << 20 else { throw ScenarioError(path: path, reason: "is larger than 1 MiB") }
+        guard (attributes[.size] as? Int ?? 0) <= 1 << 20 else { throw ScenarioError(path: path, reason: "is larger than 1 MiB", kind: rules.kind) }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw ScenarioError(path: path, reason: "cannot be read")
+            throw ScenarioError(path: path, reason: "cannot be read", kind: rules.kind)
         }
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        return try parse(data, name: name, path: path, environment: environment)
+        return try parse(data, name: name, path: path, environment: environment, rules: rules)
     }
 
     /// Parses a scenario's JSON.
     /// - Throws: ``ScenarioError`` as ``load(path:environment:)``.
     public static func parse(_ data: Data, name: String, path: String, environment: [String: String]) throws(ScenarioError) -> Scenario {
-        guard data.count <= 1 << 20 else { throw ScenarioError(path: path, reason: "is larger than 1 MiB") }
+        try parse(data, name: name, path: path, environment: environment, rules: .scenario)
+    }
+
+    /// What a file of flags may hold: a scenario (`run` flags) or a profile (``ProfileFile``).
+    struct Rules: Sendable {
+        /// `scenario` or `profile`, for messages.
+        var kind: String
+        /// The command whose flags the keys are.
+        var command: String
+        /// When set, the only keys allowed (besides `description`).
+        var allowed: Set<String>?
+        /// Keys refused, with the end of the sentence saying why.
+        var refused: [String: String]
+        /// Flags that may be given more than once, so a list is meaningful.
+        var repeatable: Set<String>
+        /// Keys renamed to another flag (a profile's `base` is `--profile`).
+        var renamed: [String: String] = [:]
+        /// Keys that are flags without a value (`insecure`): `true` gives the flag, `false` nothing.
+        var flags: Set<String> = []
+
+        static let scenario = Rules(
+            kind: "scenario", command: "run", allowed: nil,
+            refused: Dictionary(uniqueKeysWithValues: refusedKeys.map { ($0, "describes one invocation, not a workload: give it on the command line") }),
+            repeatable: repeatableKeys)
+    }
+
+    /// Parses a file of flags under `rules`.
+    /// - Throws: ``ScenarioError`` naming the file and the problem.
+    static func parse(_ data: Data, name: String, path: String, environment: [String: String], rules: Rules) throws(ScenarioError) -> Scenario {
+        func fail(_ reason: String) -> ScenarioError { ScenarioError(path: path, reason: reason, kind: rules.kind) }
+        guard data.count <= 1 << 20 else { throw fail("is larger than 1 MiB") }
+        // Foundation's decoder keeps one of two equal keys and accepts trailing commas: a file
+        // that names a flag twice must not silently lose one of them.
+        if let problem = StrictJSON.problem(in: data) { throw fail(problem) }
         let settings: [String: ScenarioValue]
         do {
             settings = try JSONDecoder().decode([String: ScenarioValue].self, from: data)
         } catch let error as DecodingError {
             if case .typeMismatch(let type, let context) = error, type == [String: ScenarioValue].self || context.codingPath.isEmpty {
-                throw ScenarioError(path: path, reason: "must be a JSON object of run flags, e.g. {\"users\": 1000, \"duration\": \"20s\"}")
+                throw fail("must be a JSON object of \(rules.command) flags, e.g. {\"users\": 1000, \"duration\": \"20s\"}")
             }
             if case .dataCorrupted(let context) = error, let key = context.codingPath.first?.stringValue {
-                throw ScenarioError(path: path, reason: "\"\(key)\" must be a string, a number, a boolean or a list of them")
+                throw fail("\"\(key)\" must be a string, a number, a boolean or a list of them")
             }
-            throw ScenarioError(path: path, reason: "is not valid JSON")
+            throw fail("is not valid JSON")
         } catch {
-            throw ScenarioError(path: path, reason: "is not valid JSON")
+            throw fail("is not valid JSON")
         }
         var description: String?
         var arguments: [String] = []
         for key in settings.keys.sorted() {
             let value = settings[key]!
             if key == "description" {
-                guard case .string(let text) = value else {
-                    throw ScenarioError(path: path, reason: "\"description\" must be a string")
-                }
+                guard case .string(let text) = value else { throw fail("\"description\" must be a string") }
                 description = text
                 continue
             }
             guard isFlagName(key) else {
-                throw ScenarioError(path: path, reason: "\"\(key)\" is not a run flag name (lower-case words joined by '-', e.g. \"think-time\")")
+                throw fail("\"\(key)\" is not a \(rules.command) flag name (lower-case words joined by '-', e.g. \"think-time\")")
             }
-            guard !refusedKeys.contains(key) else {
-                throw ScenarioError(path: path, reason: "\"\(key)\" describes one invocation, not a workload: give it on the command line")
+            if let why = rules.refused[key] { throw fail("\"\(key)\" \(why)") }
+            if let allowed = rules.allowed, !allowed.contains(key) {
+                throw fail("\"\(key)\" is not a \(rules.kind) key (accepted: \(allowed.sorted().joined(separator: ", ")))")
             }
             let values: [ScenarioValue]
             if case .list(let list) = value {
-                guard repeatableKeys.contains(key) else {
-                    throw ScenarioError(path: path, reason: "\"\(key)\" takes one value, not a list")
-                }
+                guard rules.repeatable.contains(key) else { throw fail("\"\(key)\" takes one value, not a list") }
                 values = list
             } else {
                 values = [value]
             }
-            guard !values.isEmpty else { throw ScenarioError(path: path, reason: "\"\(key)\" is an empty list") }
+            guard !values.isEmpty else { throw fail("\"\(key)\" is an empty list") }
+            if rules.flags.contains(key) {
+                guard case .bool(let on) = value else { throw fail("\"\(key)\" must be true or false") }
+                if on { arguments.append("--\(key)") }
+                continue
+            }
             for element in values {
-                arguments.append("--\(key)")
-                arguments.append(try text(of: element, key: key, path: path, environment: environment))
+                arguments.append("--\(rules.renamed[key] ?? key)")
+                arguments.append(try text(of: element, key: key, path: path, kind: rules.kind, environment: environment))
             }
         }
         return Scenario(name: name, description: description, arguments: arguments)
@@ -117,28 +157,28 @@ public struct Scenario: Sendable, Hashable {
         }
     }
 
-    private static func text(of value: ScenarioValue, key: String, path: String, environment: [String: String]) throws(ScenarioError) -> String {
+    private static func text(of value: ScenarioValue, key: String, path: String, kind: String, environment: [String: String]) throws(ScenarioError) -> String {
         switch value {
-        case .string(let string): return try expand(string, key: key, path: path, environment: environment)
+        case .string(let string): return try expand(string, key: key, path: path, kind: kind, environment: environment)
         case .bool(let bool): return bool ? "true" : "false"
         case .integer(let integer): return String(integer)
         case .number(let double): return String(double)
-        case .list: throw ScenarioError(path: path, reason: "\"\(key)\" is a list inside a list")
+        case .list: throw ScenarioError(path: path, reason: "\"\(key)\" is a list inside a list", kind: kind)
         }
     }
 
     /// Replaces every `${NAME}` by the environment variable `NAME`.
-    static func expand(_ text: String, key: String, path: String, environment: [String: String]) throws(ScenarioError) -> String {
+    static func expand(_ text: String, key: String, path: String, kind: String = "scenario", environment: [String: String]) throws(ScenarioError) -> String {
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
             out += rest[..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                throw ScenarioError(path: path, reason: "\"\(key)\" has an unclosed ${")
+                throw ScenarioError(path: path, reason: "\"\(key)\" has an unclosed ${", kind: kind)
             }
             let variable = String(rest[start.upperBound..<end])
             guard let value = environment[variable], !value.isEmpty else {
-                throw ScenarioError(path: path, reason: "\"\(key)\" needs the environment variable \(variable), which is not set")
+                throw ScenarioError(path: path, reason: "\"\(key)\" needs the environment variable \(variable), which is not set", kind: kind)
             }
             out += value
             rest = rest[rest.index(after: end)...]
@@ -147,14 +187,22 @@ public struct Scenario: Sendable, Hashable {
     }
 }
 
-/// A scenario file that cannot be used.
+/// A scenario or profile file that cannot be used.
 public struct ScenarioError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file.
     public var path: String
     /// What is wrong, as the end of a sentence starting with the file's path.
     public var reason: String
+    /// `scenario` or `profile`.
+    public var kind: String
 
-    public var description: String { "scenario \(path) \(reason)" }
+    public init(path: String, reason: String, kind: String = "scenario") {
+        self.path = path
+        self.reason = reason
+        self.kind = kind
+    }
+
+    public var description: String { "\(kind) \(path) \(reason)" }
 }
 
 /// One value of a scenario file.

@@ -52,10 +52,9 @@ public struct ConcurrencySweep<Target: LoadTarget>: Sendable {
         if result.store == nil { result.store = StoreSummary(backend: store?.backend ?? "unknown", operations: [:], counters: nil) }
         result.store?.contention = points
         // The verdict covers every level: a violation or a breach at any level fails the sweep.
-        if verdicts.contains("invariant_violation") {
-            result.verdict = "invariant_violation"
-        } else if verdicts.contains("slo_breach") {
-            result.verdict = "slo_breach"
+        for verdict in ["invariant_violation", "inconclusive", "slo_breach"] where verdicts.contains(verdict) {
+            result.verdict = verdict
+            break
         }
         return result
     }

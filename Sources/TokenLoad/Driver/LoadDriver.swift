@@ -14,6 +14,8 @@ public struct ProgressSnapshot: Sendable {
     public var operationsPerSecond: Int
     /// p99 of the last second, µs.
     public var p99Us: Double
+    /// The latencies of the last second (to cover a longer interval, add them up).
+    public var interval: LatencyHistogram
     /// Errors so far (measured).
     public var errors: Int
     /// Invariant violations so far.
@@ -55,7 +57,8 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let workerCount = max(1, min(c.workers, c.users))
         let start = monotonicNanoseconds() &+ 10_000_000
         let measureStart = start &+ ns(c.warmup)
-        let end = measureStart &+ ns(c.duration)
+        let end = start &+ ns(c.totalSeconds)
+        let abort = RunAbort()
         phases?.window(from: measureStart, until: end)
         let statistics = store?.statistics
         let countersAtStart = SnapshotBox()
@@ -63,7 +66,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         for n in 0..<c.users { numbers[n % workerCount].append(Int32(n)) }
         let workers = (0..<workerCount).map {
             Worker(index: $0, target: target, configuration: c, credentials: credentials, userNumbers: numbers[$0],
-                   start: start, measureStart: measureStart, end: end)
+                   start: start, measureStart: measureStart, end: end, abort: abort)
         }
         let environment = RunEnvironment.current(target: target.name)
 
@@ -75,7 +78,8 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 }
             }
             group.addTask {
-                await Self.tick(workers: workers, start: start, measureStart: measureStart, end: end, progress: progress)
+                await Self.tick(workers: workers, start: start, measureStart: measureStart, end: end, abort: abort,
+                                schedule: c.stages == nil ? nil : c.schedule, openModel: c.model == .open, progress: progress)
             }
             if let statistics {
                 group.addTask {
@@ -87,10 +91,18 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 }
             }
             var timeline: [TimelineEntry] = []
-            for await part in group { timeline += part }
+            for await part in group {
+                timeline += part
+                // The tick ends early when the run is stopped: end the sleeping lanes too.
+                if abort.isSet { group.cancelAll() }
+            }
             return timeline
         }
         var result = summarize(workers: workers, timeline: timeline, environment: environment)
+        if let reason = abort.reason {
+            result.aborted = RunAbortSummary(reason)
+            result.verdict = "unreachable"
+        }
         if let store {
             let counters = statistics.map { $0.snapshot.subtracting(countersAtStart.value.withLock { $0 } ?? StoreStatistics.Snapshot()) }
             result.store = StoreSummary(backend: store.backend, operations: StoreSummary.operations(fromPhases: result.phases),
@@ -100,15 +112,21 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     }
 
     /// The once-a-second loop: progress and timeline entries (interval histograms).
-    static func tick(workers: [Worker<Target>], start: UInt64, measureStart: UInt64, end: UInt64,
+    static func tick(workers: [Worker<Target>], start: UInt64, measureStart: UInt64, end: UInt64, abort: RunAbort,
+                     schedule: LoadSchedule?, openModel: Bool,
                      progress: @Sendable (ProgressSnapshot) -> Void) async -> [TimelineEntry] {
         var timeline: [TimelineEntry] = []
         var next = start &+ 1_000_000_000
         var second = 0
         var errors = 0
         while true {
-            let now = monotonicNanoseconds()
-            if next > now { try? await Task.sleep(nanoseconds: next - now) }
+            // Sleep in short slices, so that a stopped run ends within 100 ms.
+            while !abort.isSet {
+                let now = monotonicNanoseconds()
+                if next <= now { break }
+                try? await Task.sleep(nanoseconds: min(next - now, 100_000_000))
+            }
+            if abort.isSet { return timeline }
             var interval = LatencyHistogram.interval()
             var counts = [Int](repeating: 0, count: Operation.allCases.count)
             var intervalErrors = 0
@@ -122,15 +140,20 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             let p99 = interval.totalCount == 0 ? 0 : Double(interval.valueAtPercentile(99)) / 1000
             if next > measureStart {
                 second += 1
-                timeline.append(TimelineEntry(
+                var entry = TimelineEntry(
                     second: second,
                     operations: Dictionary(uniqueKeysWithValues: Operation.allCases.map { ($0.rawValue, counts[$0.index]) }),
-                    errors: intervalErrors, p99Us: p99.rounded(toPlaces: 1)))
+                    errors: intervalErrors, p99Us: p99.rounded(toPlaces: 1))
+                if let schedule {
+                    let level = schedule.level(at: Double(next &- start) / 1e9)
+                    if openModel { entry.targetRate = level.rounded(toPlaces: 1) } else { entry.targetUsers = Int(level) }
+                }
+                timeline.append(entry)
             }
             let violations = workers.reduce(0) { $0 + $1.recorder.violationsLive }
             progress(ProgressSnapshot(
                 elapsed: Double(next - start) / 1e9, total: Double(end - start) / 1e9, warmingUp: next <= measureStart,
-                operationsPerSecond: counts.reduce(0, +), p99Us: p99, errors: errors, violations: violations))
+                operationsPerSecond: counts.reduce(0, +), p99Us: p99, interval: interval, errors: errors, violations: violations))
             if next >= end { break }
             next = min(next &+ 1_000_000_000, end)
         }
@@ -138,19 +161,32 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     }
 
     func summarize(workers: [Worker<Target>], timeline: [TimelineEntry], environment: RunEnvironment) -> RunResult {
-        let seconds = configuration.duration
+        let c = configuration
+        let seconds = c.duration
+        let http = target.operationsWaitOnIO
         var operations: [String: OperationSummary] = [:]
+        var attempted = [Int](repeating: 0, count: Operation.allCases.count)
         for op in Operation.allCases {
             var h = LatencyHistogram.latency()
             var errorsByKind: [String: Int] = [:]
+            var responses: [Int: Int] = [:]
+            var errorsByStatus: [Int: Int] = [:]
             for w in workers {
                 h.add(w.recorder.operations[op.index])
                 errorsByKind.merge(w.recorder.errors[op.index], uniquingKeysWith: +)
+                responses.merge(w.recorder.responsesByStatus[op.index], uniquingKeysWith: +)
+                errorsByStatus.merge(w.recorder.errorsByStatus[op.index], uniquingKeysWith: +)
+                attempted[op.index] += w.recorder.attempted[op.index]
             }
             let count = Int(h.totalCount)
-            operations[op.rawValue] = OperationSummary(
+            var summary = OperationSummary(
                 count: count, errors: errorsByKind.values.reduce(0, +), errorsByKind: errorsByKind,
                 throughputPerS: (Double(count) / seconds).rounded(toPlaces: 1), latencyUs: LatencySummary(h))
+            if http {
+                summary.responsesByStatus = Self.statusKeys(responses)
+                summary.errorsByStatus = Self.statusKeys(errorsByStatus)
+            }
+            operations[op.rawValue] = summary
         }
         var phaseSummaries: [String: OperationSummary] = [:]
         if let phases {
@@ -161,30 +197,123 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             }
         }
         var lag = LatencyHistogram.latency()
-        var checked = 0
+        var checked = 0, unjudged = 0
         var byKind: [String: Int] = [:]
-        var attempts = 0, rejected = 0
+        var sent = [Int](repeating: 0, count: HostileKind.allCases.count)
+        var refused = sent
         for w in workers {
             lag.add(w.recorder.lag)
             checked += w.recorder.invariantsChecked
+            unjudged += w.recorder.invariantsUnjudged
             for (k, v) in w.recorder.violations { byKind[k.rawValue, default: 0] += v }
-            attempts += w.recorder.hostileAttempts
-            rejected += w.recorder.hostileRejected
+            for i in sent.indices {
+                sent[i] += w.recorder.hostileSent[i]
+                refused[i] += w.recorder.hostileRefused[i]
+            }
         }
         let violations = byKind.values.reduce(0, +)
-        var result = RunResult(
-            config: configuration, environment: environment, measuredSeconds: seconds,
-            operations: operations, phases: phaseSummaries, schedulingLagUs: LatencySummary(lag),
-            invariants: InvariantSummary(checked: checked, violations: violations, byKind: byKind),
-            hostile: HostileSummary(attempts: attempts, rejected: rejected),
-            timeline: timeline, slo: [], verdict: "pass")
-        result.slo = slos.map { $0.evaluate(result) }
-        if violations > 0 {
-            result.verdict = "invariant_violation"
-        } else if result.slo.contains(where: { !$0.passed }) {
-            result.verdict = "slo_breach"
+        var hostileByKind: [String: HostileCount] = [:]
+        for kind in HostileKind.allCases where sent[kind.index] > 0 {
+            hostileByKind[kind.rawValue] = HostileCount(sent: sent[kind.index], refused: refused[kind.index])
         }
+        var result = RunResult(
+            config: c, environment: environment, measuredSeconds: seconds,
+            operations: operations, phases: phaseSummaries, schedulingLagUs: LatencySummary(lag),
+            invariants: InvariantSummary(checked: checked, violations: violations, byKind: byKind, unjudged: unjudged),
+            hostile: HostileSummary(attempts: sent.reduce(0, +), rejected: refused.reduce(0, +), byKind: hostileByKind),
+            timeline: timeline, slo: [], verdict: "pass")
+        result.connections = target.connectionSummary()
+        result.slo = slos.map { $0.evaluate(result) }
+        result.inconclusive = inconclusiveReasons(result, attempted: attempted, hostileSent: sent)
+        result.notes = notes(unjudged: unjudged)
+        result.verdict = Self.verdict(result)
         return result
+    }
+
+    /// The verdict, by precedence: a broken invariant is a fact whatever else happened; a run
+    /// that could not judge cannot breach an SLO either.
+    static func verdict(_ r: RunResult) -> String {
+        if r.invariants.violations > 0 { return "invariant_violation" }
+        if !(r.inconclusive ?? []).isEmpty { return "inconclusive" }
+        if r.slo.contains(where: { !$0.passed }) { return "slo_breach" }
+        return "pass"
+    }
+
+    /// Status keys as `result.json` writes them: `2xx` for any success, `no_answer`, or the code.
+    static func statusKeys(_ counts: [Int: Int]) -> [String: Int] {
+        var out: [String: Int] = [:]
+        for (status, n) in counts {
+            out[status == 2 ? "2xx" : status == 0 ? "no_answer" : String(status), default: 0] += n
+        }
+        return out
+    }
+
+    /// Why the run cannot judge the target, if it cannot (DESIGN.md, verdict "inconclusive"):
+    /// an operation its sessions imply never happened; an operation's error rate is over the
+    /// budget; the driver itself could not keep the schedule.
+    func inconclusiveReasons(_ r: RunResult, attempted: [Int], hostileSent: [Int]) -> [String] {
+        let c = configuration
+        var reasons: [String] = []
+        let total = c.totalSeconds
+        func f(_ v: Double) -> String { ConsoleReport.fmt(v) }
+        // What the sessions of this run imply: a login; resource calls unless a user thinks
+        // longer than its session; a refresh when sessions outlive the refresh point; a logout
+        // when sessions end within the run and the target can revoke.
+        if attempted[Operation.login.index] == 0 { reasons.append("no login happened") }
+        if attempted[Operation.access.index] == 0, c.effectiveThinkTime < c.sessionLength, c.effectiveThinkTime < total {
+            reasons.append("no resource call happened")
+        }
+        if attempted[Operation.refresh.index] == 0, let ttl = c.accessTTL {
+            let point = max(0, ttl - c.refreshLead - c.refreshJitter / 2)
+            if point < c.sessionLength {
+                let source = c.http?.accessLifetimeSource.map { " (from \($0))" } ?? ""
+                reasons.append("no refresh happened: access tokens live \(f(ttl)) s\(source), so a refresh falls due after about \(f(point)) s, "
+                    + "and the run lasted \(f(total)) s: run longer (--duration) or shorten the access tokens")
+            }
+        }
+        if attempted[Operation.logout.index] == 0, c.logoutRatio > 0, target.canRevoke, c.sessionLength <= total {
+            reasons.append("no logout happened: sessions last about \(f(c.sessionLength)) s and \(Int((c.logoutRatio * 100).rounded())) % end in a logout, but none did within the run")
+        }
+        let hostile: [(HostileKind, Double, String)] = [
+            (.replay, c.replayRatio, "--replay-ratio is set, but no replay was sent (a replay needs a token spent two rotations ago, or once and grace + 1 s ago when the grace window is known)"),
+            (.concurrentRefresh, c.concurrentRefreshRatio, "--concurrent-refresh-ratio is set, but no two-tab refresh was sent"),
+            (.expiredAccess, c.expiredAccessRatio, "--expired-access-ratio is set, but no expired access token was sent (one must be past exp + leeway + 2 s)"),
+            (.forgedAccess, c.forgedAccessRatio, "--forged-access-ratio is set, but no forged access token was sent"),
+        ]
+        for (kind, ratio, reason) in hostile where ratio > 0 && hostileSent[kind.index] == 0 { reasons.append(reason) }
+        // Errors over the budget, unless an explicit error-rate SLO judges that operation.
+        let judgedBySLO = Set(slos.filter { $0.metric == .errorRate }.map(\.operation))
+        for op in Operation.allCases where !judgedBySLO.contains(op.rawValue) {
+            guard let s = r.operations[op.rawValue], s.count > 0 else { continue }
+            let rate = Double(s.errors) / Double(s.count)
+            guard rate > c.maxErrorRate else { continue }
+            let top = (s.errorsByStatus ?? [:]).max { $0.value < $1.value }.map { "status \($0.key) × \($0.value)" }
+            let kinds = s.errorsByKind.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
+            reasons.append("\(op.rawValue): \(f(rate * 100)) % of \(s.count) answers were errors (\([top, kinds].compactMap { $0 }.joined(separator: "; "))), "
+                + "over the \(f(c.maxErrorRate * 100)) % budget (--max-error-rate)")
+        }
+        let bound = c.effectiveMaxLag * 1e6
+        if r.schedulingLagUs.p99 > bound {
+            reasons.append("the driver was saturated: its scheduling lag p99 was \(f(r.schedulingLagUs.p99 / 1000)) ms, over the \(f(bound / 1000)) ms bound (--max-lag): "
+                + "it started operations late because its own threads were busy; use fewer users or more cores or machines")
+        }
+        return reasons
+    }
+
+    /// What the run could not judge, and why: server settings that are unknown (HTTP).
+    func notes(unjudged: Int) -> [String] {
+        let c = configuration
+        guard c.http != nil else { return [] }
+        var notes: [String] = []
+        if c.grace == nil {
+            notes.append("the server's grace window is unknown (--grace): replays used tokens two rotations old only, and a refused two-tab duplicate was not judged")
+        }
+        if c.leeway == nil { notes.append("the server's leeway is unknown (--leeway): no expired access token was judged") }
+        if c.refreshTTL == nil {
+            notes.append("the server's refresh-token lifetime is unknown (--refresh-ttl): a refused current refresh token counts as an error, not a violation")
+        }
+        if unjudged > 0 { notes.append("\(unjudged) answers could not be judged for want of these settings") }
+        return notes
     }
 }
 

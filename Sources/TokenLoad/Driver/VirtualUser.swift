@@ -18,8 +18,12 @@ struct VirtualUser {
     var spent: [(token: String, at: UInt64)] = []
     /// The first access token of this session and its expiry, for expired-token probes.
     var oldAccess: (token: String, expiresAt: UInt64)?
-    /// When the family (session) ends for good: login + refresh-token lifetime.
+    /// When the family (session) ends for good: login + refresh-token lifetime; 0 when the
+    /// server's refresh-token lifetime is unknown.
     var familyExpiresAt: UInt64 = .max
+    /// Open model: how many of this user's arrivals have been served (user `n` of `N` takes
+    /// arrivals `n, n + N, …` of ``LoadSchedule/arrival(_:)``).
+    var arrivals: UInt32 = 0
 
     init(number: Int32, seed: UInt64) {
         self.number = number
@@ -33,7 +37,7 @@ struct VirtualUser {
         spent.removeAll(keepingCapacity: true)
         oldAccess = nil
         sessionEndsAt = add(now, ns(c.sessionLength * (0.5 + rng.unit())))
-        familyExpiresAt = add(now, ns(c.refreshTTL))
+        familyExpiresAt = c.refreshTTL.map { add(now, ns($0)) } ?? 0
         adopt(tokens, at: now, configuration: c)
     }
 
@@ -68,23 +72,25 @@ struct VirtualUser {
 
     /// Whether the family is certainly within its absolute lifetime at `now` (2 s of margin for
     /// the whole-second rounding and clock differences): only then is a refusal a violation.
+    /// Never, when the server's refresh-token lifetime is unknown.
     func familySurelyAlive(at now: UInt64) -> Bool {
         familyExpiresAt > 2_000_000_000 && now < familyExpiresAt - 2_000_000_000
     }
 
     /// A spent token whose replay is reuse beyond doubt: the one before the immediate
-    /// predecessor, or the immediate predecessor once `grace + 1 s` have passed since it was
-    /// spent (the margin keeps clock differences from making the expectation ambiguous).
-    func unambiguouslySpent(now: UInt64, grace: Double) -> String? {
+    /// predecessor (reuse whatever the grace window, case C4), or the immediate predecessor once
+    /// `grace + 1 s` have passed since it was spent (the margin keeps clock differences from
+    /// making the expectation ambiguous) when the grace window is known.
+    func unambiguouslySpent(now: UInt64, grace: Double?) -> String? {
         if spent.count >= 2 { return spent[1].token }
-        if let last = spent.first, now > add(last.at, ns(grace + 1)) { return last.token }
+        if let grace, let last = spent.first, now > add(last.at, ns(grace + 1)) { return last.token }
         return nil
     }
 
     /// An access token expired beyond doubt (past `exp + leeway + 2 s`: `exp` is a whole second,
-    /// up to one second later than `expires_in` said).
-    func expiredAccess(now: UInt64, leeway: Double) -> String? {
-        guard let old = oldAccess, now > add(old.expiresAt, ns(leeway + 2)) else { return nil }
+    /// up to one second later than `expires_in` said); none when the leeway is unknown.
+    func expiredAccess(now: UInt64, leeway: Double?) -> String? {
+        guard let leeway, let old = oldAccess, now > add(old.expiresAt, ns(leeway + 2)) else { return nil }
         return old.token
     }
 }

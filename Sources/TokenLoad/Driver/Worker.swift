@@ -1,4 +1,6 @@
 import NIOCore
+import Synchronization
+
 /// One worker: owns a share of the virtual users, a timer heap that wakes them, and a
 /// recorder. For targets that answer without waiting (in-process, no-op) it runs as one task;
 /// operations of its users run inline, one at a time, so an idle user costs only memory and
@@ -9,9 +11,15 @@ import NIOCore
 /// the closed model requires; all lanes of a worker run on one serial executor (the target's
 /// ``LoadTarget/laneExecutor(worker:)``, for HTTP an event loop, or a ``SerialTaskExecutor``),
 /// so they share the users and the recorder without locks.
+///
+/// The shadow model judges only what the server's settings as known make certain: with the
+/// grace window unknown, only tokens two rotations old are replayed and a refused two-tab
+/// duplicate is not judged; with the leeway unknown, no expired access token is sent; with the
+/// refresh-token lifetime unknown, a refused current token is an error, not a violation.
 final class Worker<Target: LoadTarget>: @unchecked Sendable {
-    // @unchecked: all mutable state is touched only by the task running `run()`; the driver
-    // reads `recorder` after that task has finished (its `live` part is locked).
+    // @unchecked: all mutable state is touched only by the task running `run()` (and its lanes,
+    // which share one serial executor); the driver reads `recorder` after that task has
+    // finished (its `live` part is locked).
     let index: Int
     let target: Target
     let configuration: LoadConfiguration
@@ -19,36 +27,56 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     let recorder: WorkerRecorder
     private var users: [VirtualUser]
     private var heap: TimerHeap
-    private let measureStart: UInt64
+    private let start: UInt64
     private let end: UInt64
     private let think: UInt64
-    private let grace: Double
+    private let grace: Double?
+    private let leeway: Double?
     private let open: Bool
+    /// The load level over the run (users or arrivals per second).
+    private let schedule: LoadSchedule
+    /// Closed model with stages: users come and go with the level.
+    private let rampingUsers: Bool
+    private let totalUsers: Double
+    private let abort: RunAbort
     /// Each user's first due time (lane mode starts from these).
     private let firstDue: [UInt64]
 
     init(index: Int, target: Target, configuration c: LoadConfiguration, credentials: Credentials, userNumbers: [Int32],
-         start: UInt64, measureStart: UInt64, end: UInt64) {
+         start: UInt64, measureStart: UInt64, end: UInt64, abort: RunAbort) {
         self.index = index
         self.credentials = credentials
-        self.recorder = WorkerRecorder(measureStart: measureStart)
+        self.recorder = WorkerRecorder(measureStart: measureStart, countsStatuses: target.operationsWaitOnIO)
         self.target = target
         self.configuration = c
-        self.measureStart = measureStart
+        self.start = start
         self.end = end
         self.open = c.model == .open
         self.think = ns(c.effectiveThinkTime)
         self.grace = c.grace
+        self.leeway = c.leeway
+        self.schedule = c.schedule
+        self.rampingUsers = c.model == .closed && c.stages != nil
+        self.totalUsers = Double(c.users)
+        self.abort = abort
         self.users = userNumbers.map { VirtualUser(number: $0, seed: c.seed) }
         self.heap = TimerHeap(capacity: userNumbers.count)
-        // First logins: spread evenly over one think time (open model), or over up to one second.
-        let spread = open ? think : min(think, 1_000_000_000)
+        // First actions: the open model's arrival schedule; ramping users when the level first
+        // exceeds their number; otherwise spread evenly over one think time, at most one second.
+        let spread = min(think, 1_000_000_000)
         var firstDue: [UInt64] = []
         firstDue.reserveCapacity(userNumbers.count)
         for (i, n) in userNumbers.enumerated() {
-            let offset = spread == 0 ? 0 : UInt64(Double(spread) * Double(n) / Double(max(1, c.users)))
-            firstDue.append(start &+ offset)
-            heap.push(start &+ offset, Int32(i))
+            let due: UInt64
+            if open {
+                due = schedule.arrival(Double(n)).map { start &+ ns($0) } ?? .max
+            } else if rampingUsers {
+                due = schedule.activation(of: Int(n), after: 0).map { start &+ ns($0) } ?? .max
+            } else {
+                due = start &+ (spread == 0 ? 0 : UInt64(Double(spread) * Double(n) / Double(max(1, c.users))))
+            }
+            firstDue.append(due)
+            heap.push(due, Int32(i))
         }
         self.firstDue = firstDue
     }
@@ -70,38 +98,54 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
 
     /// Lane mode: one user, its operations one after another, sleeping until it is due.
     /// Runs on the worker's serial executor.
+    ///
+    /// The scheduling lag is recorded only when the lane woke from a sleep: how late its timer
+    /// fired is the driver's own saturation. A lane that is due at once because its previous
+    /// request took long (the open model against a stalled server) is waiting on the target;
+    /// that shows as latency, measured from the intended start.
     /// - Parameter loop: the event loop the lane runs on, if any: sleeps are then timers of
     ///   that loop (measured: `Task.sleep` went through Dispatch's timer thread and woke the
     ///   loop from outside, a fifth of the driver's time in a refresh-heavy run).
     private func lane(_ slot: Int, loop: (any EventLoop)?) async {
         var due = firstDue[slot]
-        while true {
+        var slept = false
+        while !abort.isSet {
             let now = monotonicNanoseconds()
-            if now >= end { return }
+            if now >= end || due == .max { return }
             if due > now {
                 let pause = min(due - now, end - now)
                 if let loop {
-                    try? await loop.scheduleTask(in: .nanoseconds(Int64(pause))) {}.futureResult.get()
+                    let scheduled = loop.scheduleTask(in: .nanoseconds(Int64(pause))) {}
+                    try? await withTaskCancellationHandler {
+                        try await scheduled.futureResult.get()
+                    } onCancel: {
+                        scheduled.cancel()
+                    }
                 } else {
                     try? await Task.sleep(nanoseconds: pause)
                 }
+                if Task.isCancelled { return }
+                slept = true
                 continue
             }
-            recorder.recordLag(due: due, now: now)
+            if slept { recorder.recordLag(due: due, now: now) }
+            slept = false
             var user = users[slot]
             due = await step(&user, due: due, started: now)
             users[slot] = user
         }
     }
 
-    /// Inline mode: the timer heap, operations run one at a time on the worker's task.
+    /// Inline mode: the timer heap, operations run one at a time on the worker's task. Here the
+    /// lag is every operation's lateness: the worker's own thread was busy with other users.
     private func runInline() async {
         var sinceYield = 0
-        while let next = heap.nextDue {
+        while let next = heap.nextDue, !abort.isSet {
             let now = monotonicNanoseconds()
             if now >= end { break }
             if next > now {
                 try? await Task.sleep(nanoseconds: min(next - now, end - now))
+                if Task.isCancelled { break }
                 continue
             }
             // In-process and no-op operations may never suspend: yield now and then so the other
@@ -120,9 +164,22 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         }
     }
 
-    /// One action of one user; returns when the user is next due.
+    /// When the user's next arrival of the open model is due (monotonic ns), or `.max`.
+    private func arrivalDue(_ u: VirtualUser) -> UInt64 {
+        schedule.arrival(Double(u.number) + Double(u.arrivals) * totalUsers).map { start &+ ns($0) } ?? .max
+    }
+
+    /// One action of one user; returns when the user is next due (`.max`: never again).
     private func step(_ u: inout VirtualUser, due: UInt64, started: UInt64) async -> UInt64 {
         let base = open ? due : started
+        if rampingUsers {
+            let t = Double(started &- start) / 1e9
+            if Double(u.number) >= schedule.level(at: t) {
+                // Ramped down: the session ends as at its end; the user waits for the level to rise.
+                if u.phase == .active { await endSession(&u, base: base) }
+                return schedule.activation(of: Int(u.number), after: t).map { start &+ ns($0) } ?? .max
+            }
+        }
         switch u.phase {
         case .loggedOut:
             await login(&u, base: base)
@@ -138,148 +195,243 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         let done = monotonicNanoseconds()
         var next: UInt64
         if open {
-            next = saturatingAdd(due, think)
+            // The arrival this operation served (refreshes and session ends due between two
+            // arrivals are extra operations, sent when due).
+            if due >= arrivalDue(u) { u.arrivals &+= 1 }
+            next = arrivalDue(u)
         } else {
             let jittered = think == 0 ? 0 : UInt64(Double(think) * (0.5 + u.rng.unit()))
-            next = saturatingAdd(done, jittered)
+            next = add(done, jittered)
         }
         if u.phase == .active { next = min(next, u.refreshDueAt, u.sessionEndsAt) }
         return open ? next : max(next, done)
+    }
+
+    /// Stops the run when the target says the profile names an endpoint it does not serve.
+    @inline(__always)
+    private func note<Value>(_ outcome: TargetOutcome<Value>) {
+        if case .failed(.wrongEndpoint, let detail) = outcome {
+            abort.stop(because: detail)
+        }
     }
 
     private func login(_ u: inout VirtualUser, base: UInt64) async {
         let account = credentials.credentials(Int(u.number))
         let outcome = await target.login(username: account.username, password: account.password)
         let done = monotonicNanoseconds()
-        switch outcome {
-        case .ok(let tokens):
-            recorder.record(.login, from: base, to: done, error: nil)
+        note(outcome)
+        recorder.record(.login, from: base, to: done, outcome)
+        if case .ok(let tokens) = outcome {
             u.begin(tokens, at: done, configuration: configuration)
-        case .rejected(let kind):
-            recorder.record(.login, from: base, to: done, error: kind.rawValue)
-        case .failed(let kind):
-            recorder.record(.login, from: base, to: done, error: kind.rawValue)
         }
     }
 
     private func access(_ u: inout VirtualUser, base: UInt64) async {
         let c = configuration
         if c.expiredAccessRatio > 0, u.rng.chance(c.expiredAccessRatio),
-           let expired = u.expiredAccess(now: base, leeway: c.leeway) {
-            await hostileAccess(expired, .expiredAccessAccepted)
+           let expired = u.expiredAccess(now: monotonicNanoseconds(), leeway: leeway) {
+            await hostileAccess(expired, .expiredAccessAccepted, .expiredAccess)
             return
         }
         if c.forgedAccessRatio > 0, u.rng.chance(c.forgedAccessRatio) {
-            await hostileAccess(forge(u.accessToken), .forgedAccessAccepted)
+            await hostileAccess(forge(u.accessToken), .forgedAccessAccepted, .forgedAccess)
             return
         }
         let outcome = await target.access(accessToken: u.accessToken)
         let done = monotonicNanoseconds()
-        recorder.record(.access, from: base, to: done, error: outcome.errorLabel)
+        note(outcome)
+        recorder.record(.access, from: base, to: done, outcome)
     }
 
-    private func hostileAccess(_ token: String, _ kind: InvariantKind) async {
-        recorder.hostileAttempts += 1
-        switch await target.access(accessToken: token) {
-        case .ok: recorder.check(false, kind)
-        case .rejected(.rateLimited), .failed: break // no verdict: the target did not judge the token
-        case .rejected: recorder.check(true, kind); recorder.hostileRejected += 1
+    private func hostileAccess(_ token: String, _ kind: InvariantKind, _ hostile: HostileKind) async {
+        let outcome = await target.access(accessToken: token)
+        note(outcome)
+        switch outcome {
+        case .ok:
+            recorder.hostile(hostile, refused: false)
+            recorder.check(false, kind)
+        case .rejected(.rateLimited, _), .failed:
+            recorder.hostile(hostile, refused: false) // no verdict: the target did not judge the token
+        case .rejected:
+            recorder.hostile(hostile, refused: true)
+            recorder.check(true, kind)
         }
     }
 
     private func refresh(_ u: inout VirtualUser, base: UInt64) async {
         let c = configuration
         let current = u.refreshToken
-        if c.replayRatio > 0, u.rng.chance(c.replayRatio), let stale = u.unambiguouslySpent(now: base, grace: grace) {
-            // A thief replays a spent token: it must be refused, and the family revoked.
-            recorder.hostileAttempts += 1
-            switch await target.refresh(refreshToken: stale) {
-            case .ok:
-                // One failure, counted once: the replay itself was accepted.
-                recorder.check(false, .spentTokenAccepted)
-                u.endSession()
-                return
-            case .rejected(.rateLimited), .failed:
-                return // no verdict (a 429 says nothing about the token); the user tries again later
-            case .rejected:
-                recorder.check(true, .spentTokenAccepted)
-                recorder.hostileRejected += 1
-            }
-            let start = monotonicNanoseconds()
-            let legit = await target.refresh(refreshToken: current)
-            let done = monotonicNanoseconds()
-            switch legit {
-            case .ok: recorder.check(false, .familyNotRevokedAfterReplay)
-            case .rejected(.rateLimited): break // no verdict
-            case .rejected: recorder.check(true, .familyNotRevokedAfterReplay)
-            case .failed(let kind): recorder.record(.refresh, from: start, to: done, error: kind.rawValue)
-            }
-            u.endSession() // the session is gone: log in again
+        if c.replayRatio > 0, u.rng.chance(c.replayRatio),
+           let stale = u.unambiguouslySpent(now: monotonicNanoseconds(), grace: grace) {
+            await replay(stale, then: current, &u)
             return
         }
         if c.concurrentRefreshRatio > 0, u.rng.chance(c.concurrentRefreshRatio) {
-            // Two tabs refresh the same token at once: both must succeed with the same successor.
-            async let first = target.refresh(refreshToken: current)
-            async let second = target.refresh(refreshToken: current)
-            let (a, b) = await (first, second)
-            let done = monotonicNanoseconds()
-            switch (a, b) {
-            case (.ok(let ta), .ok(let tb)):
-                recorder.check(ta.refreshToken == tb.refreshToken, .benignConcurrentRefreshRevoked)
-                recorder.record(.refresh, from: base, to: done, error: nil)
-                u.rotate(to: ta, spending: current, at: done, configuration: c)
-            case (.rejected, _), (_, .rejected):
-                // A verdict only while the family is surely alive (not near its absolute end).
-                if u.familySurelyAlive(at: base) { recorder.check(false, .benignConcurrentRefreshRevoked) }
-                recorder.record(.refresh, from: base, to: done, error: RejectionKind.invalidGrant.rawValue)
-                u.endSession()
-            case (.failed(let kind), _), (_, .failed(let kind)):
-                recorder.record(.refresh, from: base, to: done, error: kind.rawValue)
-            }
+            await twoTabs(current, &u, base: base)
             return
         }
+        let sent = monotonicNanoseconds()
         let outcome = await target.refresh(refreshToken: current)
         let done = monotonicNanoseconds()
+        note(outcome)
+        recorder.record(.refresh, from: base, to: done, outcome)
         switch outcome {
         case .ok(let tokens):
-            recorder.record(.refresh, from: base, to: done, error: nil)
             u.rotate(to: tokens, spending: current, at: done, configuration: c)
-        case .rejected(let kind):
+        case .rejected(.rateLimited, _):
+            u.endSession() // a 429 says nothing about the token; log in again later
+        case .rejected:
             // The current token of a live family must rotate.
-            if u.familySurelyAlive(at: base) { recorder.check(false, .currentTokenRejected) }
-            recorder.record(.refresh, from: base, to: done, error: kind.rawValue)
+            judgeRefusedCurrent(u, sentAt: sent)
             u.endSession() // rejected: log in again
-        case .failed(let kind):
-            recorder.record(.refresh, from: base, to: done, error: kind.rawValue)
+        case .failed:
+            // The request may or may not have reached the server and rotated the token: the
+            // session's state is unknown, so the user logs in again rather than retry a token
+            // that could now count as reused.
+            u.endSession()
         }
+    }
+
+    /// A refusal of the current token sent at `sentAt`: a violation while the family is surely
+    /// alive; not judged when the server's refresh-token lifetime is unknown.
+    private func judgeRefusedCurrent(_ u: VirtualUser, sentAt: UInt64) {
+        if u.familySurelyAlive(at: sentAt) {
+            recorder.check(false, .currentTokenRejected)
+        } else if configuration.refreshTTL == nil {
+            recorder.invariantsUnjudged += 1
+        }
+    }
+
+    /// A thief replays a spent token: it must be refused, and the family revoked, so that the
+    /// newest token no longer refreshes (RFC 9700 §4.14.2).
+    private func replay(_ stale: String, then current: String, _ u: inout VirtualUser) async {
+        let outcome = await target.refresh(refreshToken: stale)
+        note(outcome)
+        switch outcome {
+        case .ok:
+            // One failure, counted once: the replay itself was accepted.
+            recorder.hostile(.replay, refused: false)
+            recorder.check(false, .spentTokenAccepted)
+            u.endSession()
+            return
+        case .rejected(.rateLimited, _), .failed:
+            recorder.hostile(.replay, refused: false)
+            return // no verdict (a 429 says nothing about the token); the user tries again later
+        case .rejected:
+            recorder.hostile(.replay, refused: true)
+            recorder.check(true, .spentTokenAccepted)
+        }
+        let start = monotonicNanoseconds()
+        let legit = await target.refresh(refreshToken: current)
+        let done = monotonicNanoseconds()
+        note(legit)
+        switch legit {
+        case .ok: recorder.check(false, .familyNotRevokedAfterReplay)
+        case .rejected(.rateLimited, _): break // no verdict
+        case .rejected: recorder.check(true, .familyNotRevokedAfterReplay)
+        case .failed: recorder.record(.refresh, from: start, to: done, legit)
+        }
+        u.endSession() // the session is gone: log in again
+    }
+
+    /// Two tabs refresh the same token at once. Whatever the grace window, one login must stay
+    /// one session: two different successors that both keep refreshing are a fork. With a grace
+    /// window (> 0) both must succeed with the same successor; without one (0) the duplicate
+    /// is reuse and may be refused; unknown, a refusal is not judged.
+    private func twoTabs(_ current: String, _ u: inout VirtualUser, base: UInt64) async {
+        let c = configuration
+        let sent = monotonicNanoseconds()
+        async let first = target.refresh(refreshToken: current)
+        async let second = target.refresh(refreshToken: current)
+        let (a, b) = await (first, second)
+        let done = monotonicNanoseconds()
+        note(a)
+        note(b)
+        recorder.hostile(.concurrentRefresh, refused: !(a.succeeded && b.succeeded))
+        switch (a, b) {
+        case (.ok(let ta), .ok(let tb)) where ta.refreshToken == tb.refreshToken:
+            recorder.check(true, .concurrentRefreshForked)
+            recorder.record(.refresh, from: base, to: done, error: nil)
+            u.rotate(to: ta, spending: current, at: done, configuration: c)
+        case (.ok(let ta), .ok(let tb)):
+            // Two successors: does each keep working?
+            recorder.record(.refresh, from: base, to: done, error: nil)
+            async let followA = target.refresh(refreshToken: ta.refreshToken)
+            async let followB = target.refresh(refreshToken: tb.refreshToken)
+            let (fa, fb) = await (followA, followB)
+            note(fa)
+            note(fb)
+            if fa.succeeded && fb.succeeded {
+                recorder.check(false, .concurrentRefreshForked)
+            } else if fa.succeeded || fb.succeeded || isRefusal(fa) || isRefusal(fb) {
+                recorder.check(true, .concurrentRefreshForked)
+            }
+            u.endSession() // the family's state after the siblings' refreshes is the server's choice
+        case (.ok(let t), .rejected(.rateLimited, _)), (.rejected(.rateLimited, _), .ok(let t)):
+            recorder.record(.refresh, from: base, to: done, error: nil)
+            u.rotate(to: t, spending: current, at: done, configuration: c)
+        case (.ok, .rejected(let kind, let d)), (.rejected(let kind, let d), .ok):
+            if let grace, grace > 0 {
+                if u.familySurelyAlive(at: sent) { recorder.check(false, .benignConcurrentRefreshRevoked) }
+                recorder.record(.refresh, from: base, to: done, error: d.code ?? kind.rawValue, status: d.status)
+            } else {
+                // No grace window: the duplicate is reuse, refused by design. Unknown: not judged.
+                if grace == nil { recorder.invariantsUnjudged += 1 }
+                recorder.record(.refresh, from: base, to: done, error: nil)
+            }
+            u.endSession() // reuse may have revoked the family
+        case (.rejected(.rateLimited, let d), .rejected), (.rejected, .rejected(.rateLimited, let d)):
+            recorder.record(.refresh, from: base, to: done, error: d.code ?? RejectionKind.rateLimited.rawValue, status: d.status)
+            u.endSession()
+        case (.rejected(let kind, let d), .rejected):
+            // Neither request rotated the current token of the family.
+            if let grace, grace > 0, u.familySurelyAlive(at: sent) {
+                recorder.check(false, .benignConcurrentRefreshRevoked)
+            } else {
+                judgeRefusedCurrent(u, sentAt: sent)
+            }
+            recorder.record(.refresh, from: base, to: done, error: d.code ?? kind.rawValue, status: d.status)
+            u.endSession()
+        case (.failed(let kind, let d), _), (_, .failed(let kind, let d)):
+            recorder.record(.refresh, from: base, to: done, error: d.code ?? kind.rawValue, status: d.status)
+            u.endSession() // whether the failed one rotated or counted as reuse is unknown
+        }
+    }
+
+    private func isRefusal<Value>(_ outcome: TargetOutcome<Value>) -> Bool {
+        if case .rejected(let kind, _) = outcome { return kind != .rateLimited }
+        return false
     }
 
     private func endSession(_ u: inout VirtualUser, base: UInt64) async {
         let c = configuration
-        guard u.rng.chance(c.logoutRatio) else {
+        // A target that cannot revoke never logs out: its sessions are abandoned, and nothing
+        // is expected of them.
+        guard target.canRevoke, u.rng.chance(c.logoutRatio) else {
             u.endSession() // abandoned: the tokens are simply forgotten
             return
         }
         let token = u.refreshToken
         let outcome = await target.logout(refreshToken: token)
         let done = monotonicNanoseconds()
-        recorder.record(.logout, from: base, to: done, error: outcome.errorLabel)
+        note(outcome)
+        recorder.record(.logout, from: base, to: done, outcome)
         if case .ok = outcome {
             // After the logout was acknowledged, the refresh token must be dead.
-            recorder.hostileAttempts += 1
-            switch await target.refresh(refreshToken: token) {
-            case .ok: recorder.check(false, .mintedAfterRevocation)
-            case .rejected(.rateLimited), .failed: break // no verdict
-            case .rejected: recorder.check(true, .mintedAfterRevocation); recorder.hostileRejected += 1
+            let after = await target.refresh(refreshToken: token)
+            note(after)
+            switch after {
+            case .ok:
+                recorder.hostile(.postLogoutRefresh, refused: false)
+                recorder.check(false, .mintedAfterRevocation)
+            case .rejected(.rateLimited, _), .failed:
+                recorder.hostile(.postLogoutRefresh, refused: false) // no verdict
+            case .rejected:
+                recorder.hostile(.postLogoutRefresh, refused: true)
+                recorder.check(true, .mintedAfterRevocation)
             }
         }
         u.endSession()
-    }
-
-    @inline(__always)
-    private func saturatingAdd(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        let (sum, overflow) = a.addingReportingOverflow(b)
-        return overflow ? .max : sum
     }
 
     /// The token with the first character of its signature changed.
@@ -292,12 +444,28 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
 }
 
 extension TargetOutcome {
-    /// `nil` on success, else the error label recorded for it.
+    /// `nil` on success, else the error label recorded for it: the server's error code when it
+    /// sent one, else the driver's classification.
     var errorLabel: String? {
         switch self {
         case .ok: nil
-        case .rejected(let kind): kind.rawValue
-        case .failed(let kind): kind.rawValue
+        case .rejected(let kind, let detail): detail.code ?? kind.rawValue
+        case .failed(let kind, let detail): detail.code ?? kind.rawValue
         }
     }
+}
+
+/// Stops a run at once: the first reason wins (a wrong endpoint, which is the tool's
+/// configuration, not the server's fault).
+final class RunAbort: Sendable {
+    private let flag = Atomic<Bool>(false)
+    private let first = Mutex<FailureDetail?>(nil)
+
+    func stop(because detail: FailureDetail) {
+        first.withLock { if $0 == nil { $0 = detail } }
+        flag.store(true, ordering: .releasing)
+    }
+
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    var reason: FailureDetail? { first.withLock { $0 } }
 }

@@ -12,26 +12,28 @@ import NIOHTTP1
 public struct Probe: Sendable {
     let target: HTTPTarget
     let credentials: Credentials
-    /// The server's grace window, seconds (C1–C3 depend on it).
-    let grace: Double
+    /// The server's grace window, seconds (C1–C3 depend on it); `nil`: unknown, and the cases
+    /// that depend on it are not applicable (never judged against TokenBench's own default).
+    let grace: Double?
     /// How long C2 waits before its retry, seconds.
     let retryDelay: Double
-    /// The server's leeway for `exp`, seconds (E1 waits past `exp` + leeway).
-    let leeway: Double
+    /// The server's leeway for `exp`, seconds (E1 waits past `exp` + leeway); `nil`: unknown.
+    let leeway: Double?
     /// The longest the probe waits for an access token to expire (E1), seconds.
     let maxWait: Double
 
     /// - Parameters:
-    ///   - target: the server and its profile.
+    ///   - target: the server and its profile, its `defaultExpiresIn` the access-token
+    ///     lifetime the preflight found (``Preflight``).
     ///   - credentials: accounts to log in with (user 0 … 9 are used).
-    ///   - grace: the server's grace window, seconds (0: the server has none).
-    ///   - leeway: the server's clock-skew leeway for `exp`, seconds.
+    ///   - grace: the server's grace window, seconds (0: the server has none; `nil`: unknown).
+    ///   - leeway: the server's clock-skew leeway for `exp`, seconds (`nil`: unknown).
     ///   - maxWait: E1 runs only if an access token expires (with leeway) within this many seconds.
-    public init(target: HTTPTarget, credentials: Credentials, grace: Double, leeway: Double = 30, maxWait: Double = 30) {
+    public init(target: HTTPTarget, credentials: Credentials, grace: Double?, leeway: Double? = nil, maxWait: Double = 30) {
         self.target = target
         self.credentials = credentials
         self.grace = grace
-        self.retryDelay = min(3, grace * 0.3)
+        self.retryDelay = min(3, (grace ?? 0) * 0.3)
         self.leeway = leeway
         self.maxWait = maxWait
     }
@@ -75,27 +77,46 @@ public struct Probe: Sendable {
     }
 
     private func noLogin(_ id: String, _ title: String) -> ProbeResult {
-        ProbeResult(id: id, title: title, verdict: .fail, evidence: "login failed: check the profile and credentials")
+        ProbeResult(id: id, title: title, verdict: .fail, evidence: "its set-up failed: a login, or a refresh of a fresh token, was refused")
     }
 
-    /// A short, safe description of an outcome (never a token).
+    /// A short, safe description of an outcome (never a token): `200`, or the class, the
+    /// status and the server's code, e.g. `invalid_grant (401 token_not_valid)`.
     static func describe<T>(_ outcome: TargetOutcome<T>) -> String {
+        let d = outcome.detail ?? FailureDetail()
+        let kind: String
         switch outcome {
-        case .ok: "200"
-        case .rejected(let kind): kind.rawValue
-        case .failed(let kind): kind.rawValue
+        case .ok: return "200"
+        case .rejected(let k, _): kind = k.rawValue
+        case .failed(let k, _): kind = k.rawValue
         }
+        var inner: [String] = []
+        if let status = d.status { inner.append(String(status)) }
+        if let code = d.code, code != kind { inner.append(code) }
+        if d.status == nil, let message = d.message { inner.append(message) }
+        return inner.isEmpty ? kind : "\(kind) (\(inner.joined(separator: " ")))"
     }
 
     private func isGrantRejection<T>(_ outcome: TargetOutcome<T>) -> Bool {
-        if case .rejected(.invalidGrant) = outcome { return true }
+        if case .rejected(.invalidGrant, _) = outcome { return true }
         return false
     }
 
+    private func isRefusal<T>(_ outcome: TargetOutcome<T>) -> Bool {
+        if case .rejected(let kind, _) = outcome { return kind != .rateLimited }
+        return false
+    }
+
+    /// A request of the probe's own, with the profile's extra headers.
     private func raw(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: ByteBuffer? = nil) async -> HTTPTarget.Answer? {
         var request = HTTPRequestSpec(method: method, path: target.basePath + path, body: body)
+        target.addHeaders(&request.headers)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         return await target.send(request)
+    }
+
+    private func unknownGrace(_ id: String, _ title: String) -> ProbeResult {
+        notApplicable(id, title, "the server's grace window is unknown: give --grace (0s if it has none)")
     }
 
     private func resource(_ accessToken: String) async -> HTTPTarget.Answer? {
@@ -106,7 +127,6 @@ public struct Probe: Sendable {
 
     func c1() async -> ProbeResult {
         let title = "10 concurrent refreshes of one token"
-        guard grace > 0 else { return notApplicable("C1", title, "the server has no grace window (--grace 0)") }
         guard let first = await login(1) else { return noLogin("C1", title) }
         let outcomes = await withTaskGroup(of: TargetOutcome<IssuedTokens>.self) { group in
             for _ in 0..<10 { group.addTask { await self.refresh(first.refreshToken) } }
@@ -115,20 +135,44 @@ public struct Probe: Sendable {
             return all
         }
         var successors = Set<String>()
-        var refused = 0
+        var refused = 0, failed = 0
         for o in outcomes {
-            if case .ok(let t) = o { successors.insert(t.refreshToken) } else { refused += 1 }
+            switch o {
+            case .ok(let t): successors.insert(t.refreshToken)
+            case .rejected: refused += 1
+            case .failed: failed += 1
+            }
         }
-        guard refused == 0, successors.count == 1, let successor = successors.first else {
-            return result("C1", title, false, "\(10 - refused) × 200 with \(successors.count) distinct successors, \(refused) refused")
+        let counts = "\(10 - refused - failed) × 200 with \(successors.count) distinct successor\(successors.count == 1 ? "" : "s"), \(refused) refused"
+            + (failed > 0 ? ", \(failed) failed" : "")
+        if successors.count > 1 {
+            // Which successors still work? Two or more: one login became several sessions.
+            var alive = 0
+            for s in successors { if case .ok = await refresh(s) { alive += 1 } }
+            return result("C1", title, alive <= 1, "\(counts); \(alive) of them then refresh" + (alive > 1 ? ": forked (concurrent_refresh_forked)" : ""))
+        }
+        guard let successor = successors.first else {
+            return result("C1", title, false, "\(counts): no refresh succeeded")
         }
         let after = await refresh(successor)
-        return result("C1", title, { if case .ok = after { return true }; return false }(),
-                      "10 × 200, one successor; the successor then refreshes: \(Self.describe(after))")
+        let alive = after.succeeded
+        if refused == 0 && failed == 0 {
+            return result("C1", title, alive, "\(counts); the successor then refreshes: \(Self.describe(after))")
+        }
+        switch grace {
+        case .some(let g) where g > 0:
+            return result("C1", title, false, "\(counts): with a grace window of \(ConsoleReport.fmt(g)) s every caller must get the successor")
+        case .some:
+            // No grace window: the other nine are reuse, refused by design (RFC 9700 §4.14.2).
+            return result("C1", title, true, "\(counts) (no grace window: the duplicates are reuse); one successor, no fork")
+        case .none:
+            return notApplicable("C1", title, "\(counts), no fork; right without a grace window, wrong with one: the server's grace window is unknown (give --grace)")
+        }
     }
 
     func c2() async -> ProbeResult {
         let title = "lost response: retry inside grace"
+        guard let grace else { return unknownGrace("C2", title) }
         guard grace > 0 else { return notApplicable("C2", title, "the server has no grace window (--grace 0)") }
         guard let first = await login(2), case .ok(let second) = await refresh(first.refreshToken) else { return noLogin("C2", title) }
         try? await Task.sleep(nanoseconds: UInt64(retryDelay * 1e9))
@@ -145,6 +189,7 @@ public struct Probe: Sendable {
 
     func c3() async -> ProbeResult {
         let title = "retry after grace + 1 s revokes the family"
+        guard let grace else { return unknownGrace("C3", title) }
         guard let first = await login(3), case .ok(let second) = await refresh(first.refreshToken) else { return noLogin("C3", title) }
         try? await Task.sleep(nanoseconds: UInt64((grace + 1) * 1e9))
         let retry = await refresh(first.refreshToken)
@@ -178,8 +223,7 @@ public struct Probe: Sendable {
     func c6() async -> ProbeResult {
         let title = "logout racing refresh (20 rounds)"
         guard target.profile.revokePath != nil else { return notApplicable("C6", title, "the profile has no revocation path") }
-        var usable = 0
-        var raced = 0
+        var usable = 0, raced = 0, accessAlive = 0
         for round in 0..<20 {
             guard let tokens = await login(6 + round % 3) else { return noLogin("C6", title) }
             async let refreshed = refresh(tokens.refreshToken)
@@ -188,13 +232,17 @@ public struct Probe: Sendable {
             guard case .ok = l else { return result("C6", title, false, "logout answered \(Self.describe(l))") }
             if case .ok(let minted) = r {
                 raced += 1
-                // After the logout returned, nothing the racing refresh minted may work.
+                // After the logout returned, no refresh token the racing refresh minted may work.
                 if case .ok = await refresh(minted.refreshToken) { usable += 1 }
-                if let answer = await resource(minted.accessToken), answer.status == 200 { usable += 1 }
+                // Its access token is reported, not judged: stateless access tokens live until
+                // their exp by design (RFC 9068); only a server that checks the session on
+                // every call refuses them at once.
+                if let answer = await resource(minted.accessToken), answer.status == 200 { accessAlive += 1 }
             }
         }
         return result("C6", title, usable == 0,
-                      "\(raced) of 20 refreshes won the race; \(usable) minted tokens still usable after logout")
+                      "\(raced) of 20 refreshes won the race; \(usable) of their refresh tokens still refresh after logout; "
+                        + "\(accessAlive) of their access tokens still open the resource (stateless access tokens do until exp)")
     }
 
     // MARK: Token confusion and forgery
@@ -303,7 +351,7 @@ public struct Probe: Sendable {
         for (name, value) in inputs {
             let outcome = await refresh(value)
             switch outcome {
-            case .rejected(.invalidGrant), .rejected(.invalidRequest): break
+            case .rejected(.invalidGrant, _), .rejected(.invalidRequest, _): break
             default: ok = false
             }
             notes.append("\(name): \(Self.describe(outcome))")
@@ -317,6 +365,7 @@ public struct Probe: Sendable {
 
     func e1() async -> ProbeResult {
         let title = "expired access token refused after leeway"
+        guard let leeway else { return notApplicable("E1", title, "the server's leeway is unknown: give --leeway (0s if it has none)") }
         guard let tokens = await login(0) else { return noLogin("E1", title) }
         // `exp` is whole seconds and may lie up to 1 s after now + expires_in: wait 2 s past.
         let wait = tokens.expiresIn + leeway + 2
@@ -375,14 +424,7 @@ public struct Probe: Sendable {
         // R1 → R2 → R3: R1 is two steps old, so it is reuse whatever the grace window.
         guard let r1 = await login(0), case .ok(let r2) = await refresh(r1.refreshToken),
               case .ok = await refresh(r2.refreshToken) else { return noLogin("X1", title) }
-        var fields: [(String, String)] = []
-        if let grant = target.profile.refreshGrantType { fields.append(("grant_type", grant)) }
-        var request = HTTPRequestSpec(method: .POST, path: target.basePath + target.profile.refreshPath)
-        switch target.profile.refreshTokenIn {
-        case .body: fields.append((target.profile.refreshTokenField, r1.refreshToken))
-        case .bearer: request.headers.add(name: "Authorization", value: "Bearer \(r1.refreshToken)")
-        case .cookie(let name): request.headers.add(name: "Cookie", value: "\(name)=\(r1.refreshToken)")
-        }
+        var (request, fields) = target.refreshRequest(r1.refreshToken)
         target.addClient(&fields, &request.headers)
         target.setBody(&request, fields)
         guard let answer = await target.send(request) else { return result("X1", title, false, "no answer") }
@@ -395,13 +437,27 @@ public struct Probe: Sendable {
         let title = "malformed requests: 400/413 with JSON error"
         let path = target.profile.refreshPath
         let form = ("Content-Type", "application/x-www-form-urlencoded")
-        let probes: [(String, [(String, String)], ByteBuffer, Set<Int>)] = [
-            ("malformed JSON", [("Content-Type", "application/json")], ByteBuffer(string: "{\"grant_type\": "), [400]),
-            ("wrong content type", [("Content-Type", "text/plain")], ByteBuffer(string: "grant_type=refresh_token"), [400, 415]),
-            ("1 MB body", [form], ByteBuffer(repeating: UInt8(ascii: "a"), count: 1 << 20), [400, 413]),
-            ("missing field", [form], ByteBuffer(string: "grant_type=refresh_token"), [400]),
-            ("unknown grant_type", [form], ByteBuffer(string: "grant_type=tokenbench_probe"), [400]),
+        // Every request authenticates the client as the profile does, so that what is judged
+        // is the answer to the malformed part, not to a missing client credential.
+        func wellFormed(_ fields: [(String, String)]) -> ([(String, String)], ByteBuffer) {
+            var request = HTTPRequestSpec(method: .POST, path: path)
+            var fields = fields
+            target.addClient(&fields, &request.headers)
+            target.setBody(&request, fields)
+            return (request.headers.map { ($0.name, $0.value) }, request.body ?? ByteBuffer())
+        }
+        var client: [(String, String)] = []
+        if let basic = target.basicAuthorization { client.append(("Authorization", basic)) }
+        let grant = target.profile.refreshGrantType
+        let missing = wellFormed(grant.map { [("grant_type", $0)] } ?? [])
+        let unknown = wellFormed([("grant_type", "tokenbench_probe"), (target.profile.refreshTokenField, "tokenbench-probe")])
+        var probes: [(String, [(String, String)], ByteBuffer, Set<Int>)] = [
+            ("malformed JSON", client + [("Content-Type", "application/json")], ByteBuffer(string: "{\"grant_type\": "), [400]),
+            ("wrong content type", client + [("Content-Type", "text/plain")], ByteBuffer(string: "grant_type=refresh_token"), [400, 415]),
+            ("1 MB body", client + [form], ByteBuffer(repeating: UInt8(ascii: "a"), count: 1 << 20), [400, 413]),
+            ("missing field", missing.0, missing.1, [400]),
         ]
+        if grant != nil { probes.append(("unknown grant_type", unknown.0, unknown.1, [400])) }
         var notes: [String] = []
         var ok = true
         for (name, headers, body, expected) in probes {

@@ -17,8 +17,11 @@ public enum InvariantKind: String, CaseIterable, Sendable, Codable {
     case spentTokenAccepted = "spent_token_accepted"
     /// After a replay was refused, the family's newest token still refreshed: not revoked.
     case familyNotRevokedAfterReplay = "family_not_revoked_after_replay"
-    /// A benign concurrent ("two-tab") refresh was refused or got different successors.
+    /// A benign concurrent ("two-tab") refresh was refused while the server has a grace window.
     case benignConcurrentRefreshRevoked = "benign_concurrent_refresh_revoked"
+    /// Concurrent refreshes of one token got two different successors that both kept working:
+    /// one login became two sessions (RFC 9700 §4.14.2 allows one successor per token).
+    case concurrentRefreshForked = "concurrent_refresh_forked"
     /// The current refresh token of a live family was refused (lost rotation, spurious revocation).
     case currentTokenRejected = "current_token_rejected"
     /// A refresh succeeded after the family's revocation (logout) was acknowledged.
@@ -27,4 +30,28 @@ public enum InvariantKind: String, CaseIterable, Sendable, Codable {
     case expiredAccessAccepted = "expired_access_accepted"
     /// A forged access token opened the resource.
     case forgedAccessAccepted = "forged_access_accepted"
+}
+
+/// The kinds of hostile (and benign but racy) traffic the driver mixes in, counted apart.
+public enum HostileKind: String, CaseIterable, Sendable, Codable {
+    /// A replay of a spent refresh token (a thief): must be refused, and revoke the family.
+    case replay
+    /// Two refreshes of one token at once ("two tabs").
+    case concurrentRefresh = "concurrent_refresh"
+    /// A resource call with an expired access token: must be refused.
+    case expiredAccess = "expired_access"
+    /// A resource call with an access token whose signature was altered: must be refused.
+    case forgedAccess = "forged_access"
+    /// A refresh with the token just revoked by a logout: must be refused.
+    case postLogoutRefresh = "post_logout_refresh"
+
+    var index: Int {
+        switch self {
+        case .replay: 0
+        case .concurrentRefresh: 1
+        case .expiredAccess: 2
+        case .forgedAccess: 3
+        case .postLogoutRefresh: 4
+        }
+    }
 }

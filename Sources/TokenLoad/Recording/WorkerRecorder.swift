@@ -7,12 +7,23 @@ final class WorkerRecorder: @unchecked Sendable {
     // @unchecked: every stored `var` is touched only by the owning worker's task, and read by
     // the driver only after that task has finished; `live` is behind a Mutex.
     var operations: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
+    /// Errors by kind: the server's error code, else the driver's classification.
     var errors: [[String: Int]] = Operation.allCases.map { _ in [:] }
+    /// HTTP only: answers and errors by status (0: no answer, 2: any 2xx).
+    var responsesByStatus: [[Int: Int]] = Operation.allCases.map { _ in [:] }
+    var errorsByStatus: [[Int: Int]] = Operation.allCases.map { _ in [:] }
+    /// Completed operations over the whole run, warm-up included: did the run exercise it at all.
+    var attempted = [Int](repeating: 0, count: Operation.allCases.count)
     var lag: LatencyHistogram = .latency()
-    var hostileAttempts = 0
-    var hostileRejected = 0
+    /// Per ``HostileKind``: requests sent, and of those refused by the target.
+    var hostileSent = [Int](repeating: 0, count: HostileKind.allCases.count)
+    var hostileRefused = [Int](repeating: 0, count: HostileKind.allCases.count)
     var invariantsChecked = 0
+    /// Answers the shadow model could not judge because a server setting is unknown.
+    var invariantsUnjudged = 0
     var violations: [InvariantKind: Int] = [:]
+    /// Whether answers are counted by HTTP status.
+    let countsStatuses: Bool
     /// Operations that start (and lags of operations due) before this monotonic time, ns, are
     /// warm-up: not recorded. Decided per operation, so lanes that interleave never see
     /// another lane's state.
@@ -26,19 +37,27 @@ final class WorkerRecorder: @unchecked Sendable {
         var errors = 0
     }
 
-    init(measureStart: UInt64) {
+    init(measureStart: UInt64, countsStatuses: Bool = false) {
         self.measureStart = measureStart
+        self.countsStatuses = countsStatuses
     }
 
     /// Records a completed operation: its latency from `start` (the intended start in the
     /// open model, the actual start in the closed one) to `done`, monotonic ns, and, on
-    /// failure, its error kind. Operations that started before ``measureStart`` are warm-up.
+    /// failure, its error kind and HTTP status. Operations that started before ``measureStart``
+    /// are warm-up.
     @inline(__always)
-    func record(_ op: Operation, from start: UInt64, to done: UInt64, error: String?) {
+    func record(_ op: Operation, from start: UInt64, to done: UInt64, error: String?, status: Int? = nil) {
+        attempted[op.index] += 1
         guard start >= measureStart else { return }
         let latency = done &- start
         _ = operations[op.index].record(max(1, latency))
         if let error { errors[op.index][error, default: 0] += 1 }
+        if countsStatuses {
+            let key = error == nil ? 2 : (status ?? 0)
+            responsesByStatus[op.index][key, default: 0] += 1
+            if error != nil { errorsByStatus[op.index][key, default: 0] += 1 }
+        }
         live.withLock { s in
             _ = s.histogram.record(max(1, latency))
             s.counts[op.index] += 1
@@ -46,11 +65,24 @@ final class WorkerRecorder: @unchecked Sendable {
         }
     }
 
+    /// Records an operation's outcome: success, or its error label and status.
+    @inline(__always)
+    func record<Value>(_ op: Operation, from start: UInt64, to done: UInt64, _ outcome: TargetOutcome<Value>) {
+        record(op, from: start, to: done, error: outcome.errorLabel, status: outcome.detail?.status)
+    }
+
     /// Records how late an operation started against its due time, monotonic ns.
     @inline(__always)
     func recordLag(due: UInt64, now: UInt64) {
         guard due >= measureStart else { return }
         _ = lag.record(max(1, now &- due))
+    }
+
+    /// Counts one hostile request of `kind`, and whether the target refused it.
+    @inline(__always)
+    func hostile(_ kind: HostileKind, refused: Bool) {
+        hostileSent[kind.index] += 1
+        if refused { hostileRefused[kind.index] += 1 }
     }
 
     /// Counts one invariant check, and a violation if it failed. Counted during warm-up too:

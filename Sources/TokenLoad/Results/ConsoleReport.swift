@@ -24,17 +24,38 @@ public enum ConsoleReport {
             + "driver scheduling lag p99 \(fmt(r.schedulingLagUs.p99)) µs, max \(fmt(r.schedulingLagUs.max)) µs")
         let errors = r.operations.flatMap { op, s in s.errorsByKind.map { "\(op).\($0.key)=\($0.value)" } }.sorted()
         if !errors.isEmpty { lines.append("errors: " + errors.joined(separator: ", ")) }
-        lines.append("hostile requests: \(r.hostile.attempts) sent, \(r.hostile.rejected) refused")
-        let kinds = r.invariants.byKind.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")
-        lines.append("invariants: \(r.invariants.checked) checked, \(r.invariants.violations) violated" + (kinds.isEmpty ? "" : " (\(kinds))"))
-        for s in r.slo {
-            lines.append("slo \(s.slo): \(s.passed ? "pass" : "BREACH") (observed \(s.observed.map(fmt) ?? "n/a"))")
+        // Per-status counts of every answer, as k6 and Locust users read them.
+        let statuses = Operation.allCases.compactMap { op -> String? in
+            guard let counts = r.operations[op.rawValue]?.responsesByStatus, !counts.isEmpty else { return nil }
+            return "\(op.rawValue) " + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
+        if !statuses.isEmpty { lines.append("responses by status: " + statuses.joined(separator: "; ")) }
+        if let c = r.connections {
+            var line = "connections: \(c.opened) opened, \(c.failed) failed; connect p50 \(fmt(c.connectUs.p50)) µs, p99 \(fmt(c.connectUs.p99)) µs"
+            if let tls = c.tlsHandshakeUs { line += "; TLS handshake p50 \(fmt(tls.p50)) µs, p99 \(fmt(tls.p99)) µs" }
+            if let wait = c.poolWaitUs { line += "; \(c.poolWaits) waits for a pooled connection, p99 \(fmt(wait.p99)) µs" }
+            lines.append(line)
+        }
+        var hostile = "hostile requests: \(r.hostile.attempts) sent, \(r.hostile.rejected) refused"
+        if let byKind = r.hostile.byKind, !byKind.isEmpty {
+            hostile += " (" + byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sent) sent, \($0.value.refused) refused" }.joined(separator: "; ") + ")"
+        }
+        lines.append(hostile)
+        let kinds = r.invariants.byKind.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")
+        let unjudged = (r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : ""
+        lines.append("invariants: \(r.invariants.checked) checked, \(r.invariants.violations) violated\(unjudged)" + (kinds.isEmpty ? "" : " (\(kinds))"))
+        for s in r.slo {
+            let observed = s.note ?? "observed \(s.observed.map(fmt) ?? "n/a")"
+            lines.append("slo \(s.slo): \(s.passed ? "pass" : "BREACH") (\(observed))")
+        }
+        for note in r.notes ?? [] { lines.append("note: \(note)") }
+        for reason in r.inconclusive ?? [] { lines.append("inconclusive: \(reason)") }
+        if let aborted = r.aborted { lines.append("stopped: \(aborted.message)") }
         lines.append("verdict: \(r.verdict)")
         return lines.joined(separator: "\n")
     }
 
-    static func fmt(_ v: Double) -> String {
+    public static func fmt(_ v: Double) -> String {
         if v >= 1000 { return String(format: "%.0f", v) }
         if v >= 10 { return String(format: "%.1f", v) }
         return String(format: "%.2f", v)
@@ -43,9 +64,39 @@ public enum ConsoleReport {
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
     static func lpad(_ s: String, _ n: Int) -> String { s.count >= n ? " " + s : String(repeating: " ", count: n - s.count) + s }
 
-    /// One progress line.
-    public static func progressLine(_ p: ProgressSnapshot) -> String {
+    /// One progress line; `rate` and `p99Us` cover the interval since the previous line
+    /// (``ProgressInterval``).
+    public static func progressLine(_ p: ProgressSnapshot, rate: Double, p99Us: Double) -> String {
         let phase = p.warmingUp ? "warm-up " : ""
-        return "\(phase)\(fmt(p.elapsed))/\(fmt(p.total)) s  \(p.operationsPerSecond) ops/s  p99 \(fmt(p.p99Us)) µs  errors \(p.errors)  violations \(p.violations)"
+        return "\(phase)\(fmt(p.elapsed))/\(fmt(p.total)) s  \(Int(rate.rounded())) ops/s  p99 \(fmt(p99Us)) µs  errors \(p.errors)  violations \(p.violations)"
+    }
+
+    /// One progress line for one second's snapshot.
+    public static func progressLine(_ p: ProgressSnapshot) -> String {
+        progressLine(p, rate: Double(p.operationsPerSecond), p99Us: p.p99Us)
+    }
+}
+
+/// Adds up the once-a-second snapshots between two progress lines, so that a line printed
+/// every 5 s gives the rate and p99 of those 5 s, not of the last one.
+public struct ProgressInterval: Sendable {
+    private var operations = 0
+    private var histogram = LatencyHistogram.interval()
+    private var since: Double = 0
+
+    public init() {}
+
+    /// Adds a snapshot; returns the line when `print` is true, and starts a new interval.
+    public mutating func add(_ p: ProgressSnapshot, print: Bool) -> String? {
+        operations += p.operationsPerSecond
+        histogram.add(p.interval)
+        guard print else { return nil }
+        let seconds = max(p.elapsed - since, 1e-9)
+        let p99 = histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(99)) / 1000
+        let line = ConsoleReport.progressLine(p, rate: Double(operations) / seconds, p99Us: p99)
+        operations = 0
+        histogram.reset()
+        since = p.elapsed
+        return line
     }
 }

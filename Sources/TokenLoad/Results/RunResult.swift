@@ -27,14 +27,26 @@ public struct RunResult: Codable, Sendable {
     public var timeline: [TimelineEntry]
     /// SLO checks given with `--slo`.
     public var slo: [SLOResult]
-    /// `pass`, `invariant_violation` or `slo_breach`.
+    /// `pass`, `invariant_violation`, `inconclusive`, `slo_breach` or `unreachable` (DESIGN.md,
+    /// "Verdicts"; exit codes 0, 1, 3, 2, 69).
     public var verdict: String
     /// In-process runs: the store backend, its per-operation latencies and contention
     /// counters, and the contention curve of `--sweep-concurrency`.
     public var store: StoreSummary?
+    /// HTTP runs: connections opened and failed, TCP connect and TLS handshake times, waits
+    /// for a pooled connection.
+    public var connections: ConnectionSummary?
+    /// Why the run could not judge the target (verdict `inconclusive`): an operation its
+    /// sessions imply never happened, an error rate over the budget, a saturated driver.
+    public var inconclusive: [String]?
+    /// What the run could not judge for want of a server setting (HTTP).
+    public var notes: [String]?
+    /// The run stopped at once: the profile names an endpoint the server does not serve.
+    public var aborted: RunAbortSummary?
 
     enum CodingKeys: String, CodingKey {
         case schema, scenario, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
+        case connections, inconclusive, notes, aborted
         case measuredSeconds = "measured_s"
         case schedulingLagUs = "scheduling_lag_us"
     }
@@ -111,35 +123,106 @@ public struct LatencySummary: Codable, Sendable, Hashable {
 public struct OperationSummary: Codable, Sendable, Hashable {
     public var count: Int
     public var errors: Int
-    /// Errors by kind (`invalid_grant`, `store_unavailable`, `transport`, …).
+    /// Errors by kind: the server's error code when it sent one (`invalid_grant`,
+    /// `token_not_valid`, `invalid_client`), else the driver's class (`store_unavailable`,
+    /// `transport`, `tls`, `bad_response`, …).
     public var errorsByKind: [String: Int]
     public var throughputPerS: Double
     public var latencyUs: LatencySummary
+    /// HTTP: every answer by status (`2xx` for successes, `no_answer` when none came).
+    public var responsesByStatus: [String: Int]?
+    /// HTTP: the errors by status.
+    public var errorsByStatus: [String: Int]?
+
+    init(count: Int, errors: Int, errorsByKind: [String: Int], throughputPerS: Double, latencyUs: LatencySummary) {
+        self.count = count
+        self.errors = errors
+        self.errorsByKind = errorsByKind
+        self.throughputPerS = throughputPerS
+        self.latencyUs = latencyUs
+    }
 
     enum CodingKeys: String, CodingKey {
         case count, errors
         case errorsByKind = "errors_by_kind"
         case throughputPerS = "throughput_per_s"
         case latencyUs = "latency_us"
+        case responsesByStatus = "responses_by_status"
+        case errorsByStatus = "errors_by_status"
     }
 }
 
 public struct InvariantSummary: Codable, Sendable, Hashable {
+    /// Answers the shadow model judged.
     public var checked: Int
     public var violations: Int
     public var byKind: [String: Int]
+    /// Answers it could not judge because a server setting is unknown (HTTP).
+    public var unjudged: Int?
 
     enum CodingKeys: String, CodingKey {
-        case checked, violations
+        case checked, violations, unjudged
         case byKind = "by_kind"
     }
 }
 
 public struct HostileSummary: Codable, Sendable, Hashable {
-    /// Hostile requests sent (replays, expired and forged access tokens, post-logout refreshes).
+    /// Hostile (and two-tab) requests sent: replays, two-tab refreshes, expired and forged
+    /// access tokens, post-logout refreshes.
     public var attempts: Int
-    /// Of those, refused by the target as they must be.
+    /// Of those, refused by the target.
     public var rejected: Int
+    /// The same per kind (`replay`, `concurrent_refresh`, `expired_access`, `forged_access`,
+    /// `post_logout_refresh`).
+    public var byKind: [String: HostileCount]?
+
+    enum CodingKeys: String, CodingKey {
+        case attempts, rejected
+        case byKind = "by_kind"
+    }
+}
+
+public struct HostileCount: Codable, Sendable, Hashable {
+    public var sent: Int
+    public var refused: Int
+}
+
+/// Connection set-up of an HTTP run, over the whole run (warm-up included), latencies in µs.
+public struct ConnectionSummary: Codable, Sendable, Hashable {
+    public var opened: Int
+    /// Connection attempts that failed (refused, timed out, TLS handshake failed).
+    public var failed: Int
+    /// TCP connect (k6's `http_req_connecting`).
+    public var connectUs: LatencySummary
+    /// TLS handshake after the TCP connect (k6's `http_req_tls_handshaking`); HTTPS only.
+    public var tlsHandshakeUs: LatencySummary?
+    /// Waits for a free pooled connection (k6's `http_req_blocked`), when requests had to wait.
+    public var poolWaitUs: LatencySummary?
+    public var poolWaits: Int
+
+    enum CodingKeys: String, CodingKey {
+        case opened, failed
+        case connectUs = "connect_us"
+        case tlsHandshakeUs = "tls_handshake_us"
+        case poolWaitUs = "pool_wait_us"
+        case poolWaits = "pool_waits"
+    }
+}
+
+/// Why a run stopped at once (verdict `unreachable`, exit 69).
+public struct RunAbortSummary: Codable, Sendable, Hashable {
+    /// `refresh POST http://127.0.0.1:8000/api/token/refreshh/`.
+    public var endpoint: String?
+    public var status: Int?
+    public var code: String?
+    public var message: String
+
+    init(_ detail: FailureDetail) {
+        endpoint = detail.endpoint
+        status = detail.status
+        code = detail.code
+        message = "\(detail.endpoint ?? "an endpoint") answered \(detail.summary): the profile names a path, method or body format the server does not serve"
+    }
 }
 
 public struct TimelineEntry: Codable, Sendable, Hashable {
@@ -150,10 +233,22 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
     public var errors: Int
     /// p99 latency of the operations completed in this second, µs.
     public var p99Us: Double
+    /// `--stages`: the intended number of users (closed model) or arrival rate (open model).
+    public var targetUsers: Int?
+    public var targetRate: Double?
+
+    init(second: Int, operations: [String: Int], errors: Int, p99Us: Double) {
+        self.second = second
+        self.operations = operations
+        self.errors = errors
+        self.p99Us = p99Us
+    }
 
     enum CodingKeys: String, CodingKey {
         case second, operations, errors
         case p99Us = "p99_us"
+        case targetUsers = "target_users"
+        case targetRate = "target_rate"
     }
 }
 

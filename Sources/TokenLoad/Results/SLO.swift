@@ -74,8 +74,9 @@ public struct SLO: Sendable, Hashable, Codable {
 
     /// Checks the objective against a result.
     public func evaluate(_ result: RunResult) -> SLOResult {
+        // An objective over an operation with no samples fails: it was never shown to hold.
         let summary = result.operations[operation] ?? result.phases[operation]
-        guard let summary else { return SLOResult(slo: text, observed: nil, passed: false) }
+        guard let summary, summary.count > 0 else { return SLOResult(slo: text, observed: nil, passed: false, note: "no samples") }
         let observed: Double
         switch metric {
         case .p50: observed = summary.latencyUs.p50
@@ -96,4 +97,13 @@ public struct SLOResult: Codable, Sendable, Hashable {
     /// The measured value (µs, ratio or per second); `nil` when the operation was not measured.
     public var observed: Double?
     public var passed: Bool
+    /// `no samples` when the operation never happened in the measured window.
+    public var note: String?
+
+    public init(slo: String, observed: Double?, passed: Bool, note: String? = nil) {
+        self.slo = slo
+        self.observed = observed
+        self.passed = passed
+        self.note = note
+    }
 }

@@ -1,6 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// One HTTP request as the driver sends it.
@@ -29,7 +31,10 @@ public struct HTTPAnswer: Sendable {
 /// The driver's HTTP/1.1 client: a keep-alive connection pool on SwiftNIO's own codecs
 /// (`HTTPRequestEncoder`, `HTTPResponseDecoder`), one request in flight per connection, every
 /// connection on one event loop (``HTTPTarget`` keeps one client per loop, and runs each
-/// worker's lanes on that loop).
+/// worker's lanes on that loop). With a TLS context, every connection speaks HTTPS through
+/// swift-nio-ssl (SNI from the URL's host name); the TCP connect and the TLS handshake are
+/// timed apart from the requests (``ConnectionStatistics``), like k6's `http_req_connecting`
+/// and `http_req_tls_handshaking`.
 ///
 /// Why not async-http-client: measured on this 2-core machine against `GET /healthz` of our
 /// server with 64 connections, async-http-client reached 4.7k–6.3k requests/s where wrk
@@ -43,7 +48,12 @@ final class HTTP1Client: Sendable {
     let limit: Int
     let timeout: TimeAmount
     let group: any EventLoopGroup
+    /// HTTPS: the shared TLS context and the SNI name (`nil` for an IP address: the certificate
+    /// is then checked against the address).
+    let tls: (context: NIOSSLContext, serverHostname: String?)?
     private let state = Mutex(State())
+    /// Connection set-up times and pool waits, over the whole run.
+    let statistics = Mutex(ConnectionStatistics())
 
     struct State: ~Copyable {
         var idle: [HTTP1Connection] = []
@@ -56,14 +66,18 @@ final class HTTP1Client: Sendable {
     ///   - host, port: the server.
     ///   - connections: the most connections opened at once; further requests wait for a free one.
     ///   - timeout: per request.
-    init(host: String, port: Int, connections: Int, timeout: TimeAmount, group: any EventLoopGroup) {
+    ///   - tls: for HTTPS, the TLS context (trust roots, verification) and the SNI host name.
+    init(host: String, port: Int, connections: Int, timeout: TimeAmount, group: any EventLoopGroup,
+         tls: (context: NIOSSLContext, serverHostname: String?)? = nil) {
         self.host = host
         self.port = port
         let name = host.contains(":") ? "[\(host)]" : host
-        self.hostHeader = port == 80 ? name : "\(name):\(port)"
+        let defaultPort = tls == nil ? 80 : 443
+        self.hostHeader = port == defaultPort ? name : "\(name):\(port)"
         self.limit = max(1, connections)
         self.timeout = timeout
         self.group = group
+        self.tls = tls
     }
 
     /// Sends `request` and reads the whole answer (at most 4 MiB of body).
@@ -124,12 +138,17 @@ final class HTTP1Client: Sendable {
             case .closed: throw HTTP1ClientError.shutDown
             case .connect:
                 do {
-                    return try await HTTP1Connection.connect(host: host, port: port, group: group)
+                    let (connection, timing) = try await HTTP1Connection.connect(host: host, port: port, group: group, tls: tls)
+                    statistics.withLock { $0.record(timing) }
+                    return connection
                 } catch {
+                    statistics.withLock { $0.failed += 1 }
                     slotFreed()
                     throw error
                 }
             case .wait:
+                let waitStart = monotonicNanoseconds()
+                defer { statistics.withLock { $0.recordPoolWait(monotonicNanoseconds() &- waitStart) } }
                 // Decided again under the lock that parks us, so a connection released in
                 // between is not missed.
                 let handed: HTTP1Connection? = await withCheckedContinuation { continuation in
@@ -200,21 +219,53 @@ final class HTTP1Connection: Sendable {
         self.handler = handler
     }
 
-    static func connect(host: String, port: Int, group: any EventLoopGroup) async throws -> HTTP1Connection {
-        let channel = try await ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.seconds(5))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(AnswerCollector())
+    /// Opens a connection (and, with `tls`, completes the TLS handshake before returning).
+    /// - Returns: the connection and how long the TCP connect and the handshake took.
+    /// - Throws: NIO's connection errors, or the TLS handshake's (`NIOSSLError`, `NIOSSLExtraError`).
+    static func connect(host: String, port: Int, group: any EventLoopGroup,
+                        tls: (context: NIOSSLContext, serverHostname: String?)?) async throws -> (HTTP1Connection, ConnectionTiming) {
+        let start = monotonicNanoseconds()
+        let loop = group.next()
+        // Completed with (TCP connected, handshake done), monotonic ns.
+        let handshake = loop.makePromise(of: (UInt64, UInt64).self)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connectTimeout(.seconds(5))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverHostname))
+                            try channel.pipeline.syncOperations.addHandler(HandshakeWatcher(done: handshake))
+                        }
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(AnswerCollector())
+                    }
                 }
+                .connect(host: host, port: port).get()
+        } catch {
+            handshake.fail(error)
+            throw error
+        }
+        var timing = ConnectionTiming(connectNanoseconds: monotonicNanoseconds() &- start, tlsHandshakeNanoseconds: nil)
+        if tls != nil {
+            do {
+                let (tcp, done) = try await handshake.futureResult.get()
+                timing.connectNanoseconds = tcp &- start
+                timing.tlsHandshakeNanoseconds = done &- tcp
+            } catch {
+                channel.close(promise: nil)
+                throw error
             }
-            .connect(host: host, port: port).get()
+        } else {
+            handshake.succeed((0, 0))
+        }
         let handler = try await channel.eventLoop.submit {
             NIOLoopBound(try channel.pipeline.syncOperations.handler(type: AnswerCollector.self), eventLoop: channel.eventLoop)
         }.get()
-        return HTTP1Connection(channel: channel, handler: handler)
+        return (HTTP1Connection(channel: channel, handler: handler), timing)
     }
 
     func send(_ request: HTTPRequestSpec, host: String, timeout: TimeAmount) async throws -> (answer: HTTPAnswer, keepAlive: Bool) {
@@ -362,6 +413,83 @@ final class AnswerCollector: ChannelDuplexHandler {
             pending = nil
             waiter.resume(.failure(error))
         }
+    }
+}
+
+/// Notes when TCP connected and when the TLS handshake completed (monotonic ns); fails the
+/// promise with the handshake's error.
+final class HandshakeWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    let done: EventLoopPromise<(UInt64, UInt64)>
+    private var connectedAt: UInt64 = 0
+
+    init(done: EventLoopPromise<(UInt64, UInt64)>) {
+        self.done = done
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { connectedAt = monotonicNanoseconds() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectedAt = monotonicNanoseconds()
+        context.fireChannelActive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            let now = monotonicNanoseconds()
+            done.succeed((connectedAt == 0 ? now : connectedAt, now))
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        done.fail(error)
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        done.fail(HTTP1ClientError.connectionClosed)
+        context.fireChannelInactive()
+    }
+}
+
+/// How long one connection took to open.
+struct ConnectionTiming: Sendable {
+    /// TCP connect, ns.
+    var connectNanoseconds: UInt64
+    /// TLS handshake after the TCP connect, ns (`nil` for plain HTTP).
+    var tlsHandshakeNanoseconds: UInt64?
+}
+
+/// Connection set-up of one client: HDR histograms of the TCP connect, the TLS handshake and
+/// the waits for a free pooled connection (k6's `http_req_connecting`, `http_req_tls_handshaking`,
+/// `http_req_blocked`), and counts of connections opened and failed.
+struct ConnectionStatistics: Sendable {
+    var connect = LatencyHistogram.latency()
+    var tlsHandshake = LatencyHistogram.latency()
+    var poolWait = LatencyHistogram.latency()
+    var opened = 0
+    var failed = 0
+
+    mutating func record(_ timing: ConnectionTiming) {
+        opened += 1
+        _ = connect.record(max(1, timing.connectNanoseconds))
+        if let tls = timing.tlsHandshakeNanoseconds { _ = tlsHandshake.record(max(1, tls)) }
+    }
+
+    mutating func recordPoolWait(_ nanoseconds: UInt64) {
+        _ = poolWait.record(max(1, nanoseconds))
+    }
+
+    mutating func add(_ other: ConnectionStatistics) {
+        connect.add(other.connect)
+        tlsHandshake.add(other.tlsHandshake)
+        poolWait.add(other.poolWait)
+        opened += other.opened
+        failed += other.failed
     }
 }
 

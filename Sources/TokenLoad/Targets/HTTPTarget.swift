@@ -1,35 +1,77 @@
+import ExtrasBase64
 import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import Synchronization
 
-/// Any HTTP token endpoint, spoken to through an ``HTTPProfile`` over a keep-alive connection
-/// pool (``HTTP1Client``: SwiftNIO's HTTP/1.1 codecs; plain `http://` only).
+/// Any HTTP or HTTPS token endpoint, spoken to through an ``HTTPProfile`` over a keep-alive
+/// connection pool (``HTTP1Client``: SwiftNIO's HTTP/1.1 codecs, swift-nio-ssl for HTTPS).
 ///
 /// Answers are classified per RFC 6749 §5.2 / RFC 6750 §3: 200 → ok; 400 with
 /// `invalid_grant` → rejected (invalid grant); 400 otherwise → rejected (invalid request);
 /// 401 → rejected (invalid token at the resource, invalid grant at the token endpoint);
 /// 429 → rejected (rate limited); 503 → failed (store unavailable); other 5xx → failed
-/// (server error); a connection failure or timeout → failed (transport); a 200 without the
-/// tokens the profile names → failed (bad response).
+/// (server error); a connection failure or timeout → failed (transport); a failed TLS
+/// handshake → failed (tls); a 200 without the tokens the profile names → failed (bad
+/// response). A 3xx, 404, 405, 415 or 501 from an endpoint that has not yet answered with
+/// success in this run means the profile names a path, method or body format the server does
+/// not serve → failed (wrong endpoint): the tool's configuration, not the server, is wrong.
+/// Every refusal and failure carries its status, the server's error code and the endpoint
+/// (``FailureDetail``).
 public struct HTTPTarget: LoadTarget {
+    /// The endpoints of a profile, for messages and for "has it ever answered with success".
+    public enum Endpoint: Int, Sendable, CaseIterable {
+        case login, refresh, resource, revoke, logoutAll
+
+        public var name: String {
+            switch self {
+            case .login: "login"
+            case .refresh: "refresh"
+            case .resource: "resource"
+            case .revoke: "revoke"
+            case .logoutAll: "logout-all"
+            }
+        }
+
+        /// The flag that sets this endpoint's path.
+        public var pathFlag: String {
+            switch self {
+            case .login: "--login-path"
+            case .refresh: "--refresh-path"
+            case .resource: "--resource-path"
+            case .revoke: "--revoke-path"
+            case .logoutAll: "--logout-all-path"
+            }
+        }
+    }
+
     public let baseURL: String
+    /// `scheme://host[:port]` of the URL.
+    let origin: String
     public let profile: HTTPProfile
     /// One client per event loop; a worker's lanes run on its loop and use its client.
     let clients: [HTTP1Client]
     /// A path prefix from the URL (empty for `http://host:port`).
     let basePath: String
+    /// `http` or `https`.
+    let scheme: String
     /// The resource's request target, made once (it is on every access).
     let resourceURI: String
     let accessPointer: JSONPointer
     let refreshPointer: JSONPointer
     let expiresPointer: JSONPointer
-    /// Assumed access-token lifetime when an answer has no `expires_in`, seconds.
-    let defaultExpiresIn: Double
+    /// The access-token lifetime when an answer has no `expires_in`, seconds: the JWT's
+    /// `exp − iat` or `--access-ttl`, as the preflight found (``Preflight``).
+    public var defaultExpiresIn: Double
     let basicAuthorization: String?
+    /// Whether each endpoint has answered with success in this run.
+    let succeeded: EndpointRecord
 
     public var name: String { baseURL }
     public var operationsWaitOnIO: Bool { true }
+    public var canRevoke: Bool { profile.revokePath != nil }
 
     /// Worker `index` runs its lanes on event loop `index mod loops`, where its connections live.
     public func laneExecutor(worker index: Int) -> (any TaskExecutor)? {
@@ -43,21 +85,34 @@ public struct HTTPTarget: LoadTarget {
     }
 
     /// - Parameters:
-    ///   - url: `http://HOST:PORT` (a path, if any, prefixes the profile's paths).
+    ///   - url: `http://HOST[:PORT][/PATH]` or `https://…` (a path prefixes the profile's paths).
     ///   - profile: how to speak to the server.
     ///   - connections: the most keep-alive connections opened to the server.
     ///   - timeout: per request, seconds.
-    ///   - defaultExpiresIn: assumed access-token lifetime when answers lack `expires_in`, seconds.
-    /// - Throws: ``HTTPTargetError`` for a URL that is not `http://HOST[:PORT][/PATH]` or a pointer that is not RFC 6901.
-    public init(url: String, profile: HTTPProfile, connections: Int, timeout: Double = 10, defaultExpiresIn: Double = 300) throws(HTTPTargetError) {
-        guard let parsed = URL(string: url), parsed.scheme == "http", let host = parsed.host, !host.isEmpty,
-              parsed.query == nil, parsed.user == nil else {
-            throw HTTPTargetError("--target", "a plain-HTTP URL such as http://127.0.0.1:8080 (https is not supported: put a TLS-terminating proxy in front)")
+    ///   - defaultExpiresIn: the access-token lifetime when answers lack `expires_in`, seconds.
+    ///   - tls: how to trust an HTTPS server (ignored for `http://`).
+    /// - Throws: ``HTTPTargetError`` for a URL that is not `http(s)://HOST[:PORT][/PATH]`, a
+    ///   pointer that is not RFC 6901, a profile that sends a field twice, or an unusable CA file.
+    public init(url: String, profile: HTTPProfile, connections: Int, timeout: Double = 10, defaultExpiresIn: Double = 300,
+                tls: TLSSettings = TLSSettings()) throws(HTTPTargetError) {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.user == nil, parsed.fragment == nil else {
+            throw HTTPTargetError("--target", "an http:// or https:// URL such as http://127.0.0.1:8080 or https://auth.example.com")
         }
         guard let access = JSONPointer(profile.accessTokenPointer) else { throw HTTPTargetError("--access-token-pointer", "an RFC 6901 JSON pointer such as /access_token") }
         guard let refresh = JSONPointer(profile.refreshTokenPointer) else { throw HTTPTargetError("--refresh-token-pointer", "an RFC 6901 JSON pointer such as /refresh_token") }
         guard let expires = JSONPointer(profile.expiresInPointer) else { throw HTTPTargetError("--expires-in-pointer", "an RFC 6901 JSON pointer such as /expires_in") }
+        try profile.validate()
+        var tlsContext: (context: NIOSSLContext, serverHostname: String?)? = nil
+        if scheme == "https" {
+            // SNI names a host, never an address (RFC 6066 §3); for an address NIOSSL checks the
+            // certificate's IP subjectAltName against the peer instead.
+            let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
+            tlsContext = (try tls.makeContext(), isAddress ? nil : host)
+        }
+        self.scheme = scheme
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        origin = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host)" + (parsed.port.map { ":\($0)" } ?? "")
         basePath = parsed.path == "/" ? "" : (parsed.path.hasSuffix("/") ? String(parsed.path.dropLast()) : parsed.path)
         self.profile = profile
         resourceURI = basePath + profile.resourcePath
@@ -65,6 +120,7 @@ public struct HTTPTarget: LoadTarget {
         refreshPointer = refresh
         expiresPointer = expires
         self.defaultExpiresIn = defaultExpiresIn
+        succeeded = EndpointRecord()
         if let id = profile.clientID, let secret = profile.clientSecret {
             basicAuthorization = "Basic " + Data("\(Self.formEscape(id)):\(Self.formEscape(secret))".utf8).base64EncodedString()
         } else {
@@ -72,8 +128,10 @@ public struct HTTPTarget: LoadTarget {
         }
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         let perLoop = max(1, (connections + loops.count - 1) / loops.count)
+        let port = parsed.port ?? (scheme == "https" ? 443 : 80)
         clients = loops.map {
-            HTTP1Client(host: host, port: parsed.port ?? 80, connections: perLoop, timeout: .nanoseconds(Int64(timeout * 1e9)), group: $0)
+            HTTP1Client(host: host, port: port, connections: perLoop, timeout: .nanoseconds(Int64(timeout * 1e9)), group: $0,
+                        tls: tlsContext)
         }
     }
 
@@ -82,6 +140,41 @@ public struct HTTPTarget: LoadTarget {
         for c in clients { c.shutdown() }
     }
 
+    /// Connection set-up over every client so far (TCP connect, TLS handshake, pool waits).
+    var connectionStatistics: ConnectionStatistics {
+        var total = ConnectionStatistics()
+        for c in clients { total.add(c.statistics.withLock { $0 }) }
+        return total
+    }
+
+    public func connectionSummary() -> ConnectionSummary? {
+        let s = connectionStatistics
+        return ConnectionSummary(
+            opened: s.opened, failed: s.failed, connectUs: LatencySummary(s.connect),
+            tlsHandshakeUs: scheme == "https" ? LatencySummary(s.tlsHandshake) : nil,
+            poolWaitUs: s.poolWait.totalCount > 0 ? LatencySummary(s.poolWait) : nil, poolWaits: Int(s.poolWait.totalCount))
+    }
+
+    /// The URL of an endpoint: `https://auth.example.com/oauth/token`.
+    public func url(of endpoint: Endpoint) -> String {
+        origin + basePath + (path(of: endpoint) ?? "")
+    }
+
+    func path(of endpoint: Endpoint) -> String? {
+        switch endpoint {
+        case .login: profile.loginPath
+        case .refresh: profile.refreshPath
+        case .resource: profile.resourcePath
+        case .revoke: profile.revokePath
+        case .logoutAll: profile.logoutAllPath
+        }
+    }
+
+    func method(of endpoint: Endpoint) -> String { endpoint == .resource ? "GET" : "POST" }
+
+    /// `refresh POST http://127.0.0.1:8000/api/token/refresh/`.
+    func describe(_ endpoint: Endpoint) -> String { "\(endpoint.name) \(method(of: endpoint)) \(url(of: endpoint))" }
+
     // MARK: LoadTarget
 
     public func login(username: String, password: String) async -> TargetOutcome<IssuedTokens> {
@@ -89,43 +182,56 @@ public struct HTTPTarget: LoadTarget {
         if let grant = profile.loginGrantType { fields.append(("grant_type", grant)) }
         fields.append((profile.usernameField, username))
         fields.append((profile.passwordField, password))
-        return await tokenRequest(path: profile.loginPath, fields: fields, headers: [:], previousRefresh: nil)
+        for f in profile.loginFields { fields.append((f.name, f.value)) }
+        return await tokenRequest(.login, fields: fields, headers: [:])
     }
 
     public func refresh(refreshToken: String) async -> TargetOutcome<IssuedTokens> {
-        var fields: [(String, String)] = []
-        if let grant = profile.refreshGrantType { fields.append(("grant_type", grant)) }
-        var headers: HTTPHeaders = [:]
-        switch profile.refreshTokenIn {
-        case .body: fields.append((profile.refreshTokenField, refreshToken))
-        case .bearer: headers.add(name: "Authorization", value: "Bearer \(refreshToken)")
-        case .cookie(let name): headers.add(name: "Cookie", value: "\(name)=\(refreshToken)")
-        }
-        return await tokenRequest(path: profile.refreshPath, fields: fields, headers: headers, previousRefresh: refreshToken)
+        var (request, fields) = refreshRequest(refreshToken)
+        addClient(&fields, &request.headers)
+        setBody(&request, fields)
+        return await tokenAnswer(.refresh, await send(request, endpoint: .refresh))
     }
 
     public func access(accessToken: String) async -> TargetOutcome<Void> {
         var request = HTTPRequestSpec(method: .GET, path: resourceURI)
+        addHeaders(&request.headers)
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
-        guard let answer = await send(request, readJSON: false) else { return .failed(.transport) }
+        let answer: Answer
+        switch await send(request, endpoint: .resource, readJSON: false) {
+        case .success(let a): answer = a
+        case .failure(let failure): return .failed(failure.kind, failure.detail)
+        }
         switch answer.status {
-        case 200..<300: return .ok(())
-        case 401, 403: return .rejected(.invalidToken)
-        default: return .failed(Self.failure(answer.status, answer.error))
+        case 200..<300:
+            succeeded.mark(.resource)
+            return .ok(())
+        case 401, 403: return .rejected(.invalidToken, detail(answer, .resource))
+        case 429: return .rejected(.rateLimited, detail(answer, .resource))
+        default: return .failed(failure(answer, .resource), detail(answer, .resource))
         }
     }
 
     public func logout(refreshToken: String) async -> TargetOutcome<Void> {
         guard let path = profile.revokePath else { return .ok(()) }
         var request = HTTPRequestSpec(method: .POST, path: basePath + path)
-        var fields = [(profile.revokeTokenField, refreshToken), ("token_type_hint", "refresh_token")]
+        var fields = [(profile.revokeTokenField, refreshToken)]
+        if let hint = profile.revokeTokenHint { fields.append(("token_type_hint", hint)) }
+        for f in profile.revokeFields { fields.append((f.name, f.value)) }
         addClient(&fields, &request.headers)
         setBody(&request, fields)
-        guard let answer = await send(request) else { return .failed(.transport) }
+        let answer: Answer
+        switch await send(request, endpoint: .revoke) {
+        case .success(let a): answer = a
+        case .failure(let failure): return .failed(failure.kind, failure.detail)
+        }
         switch answer.status {
-        case 200..<300: return .ok(())
-        case 400..<500: return .rejected(Self.rejection(answer.status, answer.error))
-        default: return .failed(Self.failure(answer.status, answer.error))
+        case 200..<300:
+            succeeded.mark(.revoke)
+            return .ok(())
+        case let s where wrongEndpoint(s, .revoke): return .failed(.wrongEndpoint, detail(answer, .revoke))
+        case 400..<500: return .rejected(Self.rejection(answer.status, answer.error), detail(answer, .revoke))
+        default: return .failed(failure(answer, .revoke), detail(answer, .revoke))
         }
     }
 
@@ -135,24 +241,112 @@ public struct HTTPTarget: LoadTarget {
         var status: Int
         var headers: HTTPHeaders
         var json: Any?
-        /// The RFC 6749 §5.2 `error` field, if any.
-        var error: String? { (json as? [String: Any])?["error"] as? String }
+        /// The RFC 6749 §5.2 `error` field, else a `code` field (djangorestframework-simplejwt).
+        var error: String? {
+            guard let object = json as? [String: Any] else { return nil }
+            return Self.code(object["error"]) ?? Self.code(object["code"])
+        }
+        /// `error_description`, else `detail`, else `message`, else the first field error of a
+        /// validation answer (`{"refresh": ["This field is required."]}` → `refresh: This field
+        /// is required.`): one line, at most 120 characters.
+        var message: String? {
+            guard let object = json as? [String: Any] else { return nil }
+            for key in ["error_description", "detail", "message"] {
+                if let text = object[key] as? String { return Self.oneLine(text) }
+            }
+            for key in object.keys.sorted() {
+                if let list = object[key] as? [Any], let text = list.first as? String { return Self.oneLine("\(key): \(text)") }
+                if let text = object[key] as? String, key != "error", key != "code" { return Self.oneLine("\(key): \(text)") }
+            }
+            return nil
+        }
+
+        static func code(_ value: Any?) -> String? {
+            guard let text = value as? String, !text.isEmpty, text.utf8.count <= 64,
+                  text.utf8.allSatisfy({ c in
+                      (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
+                          || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+                          || c == UInt8(ascii: ".")
+                  }) else { return nil }
+            return text
+        }
+
+        static func oneLine(_ text: String) -> String {
+            let flat = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+            return flat.count > 120 ? String(flat.prefix(117)) + "..." : flat
+        }
     }
 
-    private func tokenRequest(path: String, fields: [(String, String)], headers: HTTPHeaders,
-                              previousRefresh: String?) async -> TargetOutcome<IssuedTokens> {
-        var request = HTTPRequestSpec(method: .POST, path: basePath + path, headers: headers)
+    /// A request that got no answer: the kind (transport or tls) and a detail naming the cause.
+    struct SendFailure: Error {
+        var kind: ErrorKind
+        var detail: FailureDetail
+    }
+
+    /// The refresh request for `refreshToken` without client authentication and body, and its fields.
+    func refreshRequest(_ refreshToken: String) -> (HTTPRequestSpec, [(String, String)]) {
+        var fields: [(String, String)] = []
+        if let grant = profile.refreshGrantType { fields.append(("grant_type", grant)) }
+        var request = HTTPRequestSpec(method: .POST, path: basePath + profile.refreshPath)
+        addHeaders(&request.headers)
+        switch profile.refreshTokenIn {
+        case .body: fields.append((profile.refreshTokenField, refreshToken))
+        case .bearer: request.headers.add(name: "Authorization", value: "Bearer \(refreshToken)")
+        case .cookie(let name): request.headers.add(name: "Cookie", value: "\(name)=\(refreshToken)")
+        }
+        for f in profile.refreshFields { fields.append((f.name, f.value)) }
+        return (request, fields)
+    }
+
+    private func tokenRequest(_ endpoint: Endpoint, fields: [(String, String)], headers: HTTPHeaders) async -> TargetOutcome<IssuedTokens> {
+        var request = HTTPRequestSpec(method: .POST, path: basePath + (path(of: endpoint) ?? ""), headers: headers)
+        addHeaders(&request.headers)
         var fields = fields
         addClient(&fields, &request.headers)
         setBody(&request, fields)
-        guard let answer = await send(request) else { return .failed(.transport) }
+        return await tokenAnswer(endpoint, await send(request, endpoint: endpoint))
+    }
+
+    private func tokenAnswer(_ endpoint: Endpoint, _ sent: Result<Answer, SendFailure>) async -> TargetOutcome<IssuedTokens> {
+        let answer: Answer
+        switch sent {
+        case .success(let a): answer = a
+        case .failure(let failure): return .failed(failure.kind, failure.detail)
+        }
         switch answer.status {
         case 200:
-            guard let tokens = tokens(from: answer) else { return .failed(.badResponse) }
+            guard let tokens = tokens(from: answer) else {
+                var d = detail(answer, endpoint)
+                d.message = "the answer lacks the access token at \(profile.accessTokenPointer) or the refresh token at "
+                    + (profile.refreshTokenIn == .body || profile.refreshTokenIn == .bearer ? profile.refreshTokenPointer : profile.refreshTokenIn.text)
+                return .failed(.badResponse, d)
+            }
+            succeeded.mark(endpoint)
             return .ok(tokens)
-        case 400..<500: return .rejected(Self.rejection(answer.status, answer.error, tokenEndpoint: true))
-        default: return .failed(Self.failure(answer.status, answer.error))
+        case let s where wrongEndpoint(s, endpoint): return .failed(.wrongEndpoint, detail(answer, endpoint))
+        case 400..<500: return .rejected(Self.rejection(answer.status, answer.error, tokenEndpoint: true), detail(answer, endpoint))
+        default: return .failed(failure(answer, endpoint), detail(answer, endpoint))
         }
+    }
+
+    /// 3xx, 404, 405, 415 and 501 from an endpoint that has never answered with success here:
+    /// the path, method or body format is not one the server serves.
+    private func wrongEndpoint(_ status: Int, _ endpoint: Endpoint) -> Bool {
+        guard (300..<400).contains(status) || [404, 405, 415, 501].contains(status) else { return false }
+        return !succeeded.has(endpoint)
+    }
+
+    private func failure(_ answer: Answer, _ endpoint: Endpoint) -> ErrorKind {
+        if wrongEndpoint(answer.status, endpoint) { return .wrongEndpoint }
+        return Self.failure(answer.status, answer.error)
+    }
+
+    func detail(_ answer: Answer, _ endpoint: Endpoint) -> FailureDetail {
+        var message = answer.message
+        if (300..<400).contains(answer.status), let location = answer.headers["Location"].first {
+            message = "redirected to \(Answer.oneLine(location))"
+        }
+        return FailureDetail(status: answer.status, code: answer.error, message: message, endpoint: describe(endpoint))
     }
 
     private func tokens(from answer: Answer) -> IssuedTokens? {
@@ -163,8 +357,24 @@ public struct HTTPTarget: LoadTarget {
         case .cookie(let name): refresh = Self.cookie(name, in: answer.headers)
         }
         guard let refresh, !refresh.isEmpty else { return nil }
-        let expires = (expiresPointer.resolve(in: json) as? NSNumber)?.doubleValue ?? defaultExpiresIn
+        let expires = expiresIn(answer) ?? defaultExpiresIn
         return IssuedTokens(accessToken: access, refreshToken: refresh, expiresIn: expires)
+    }
+
+    /// The answer's `expires_in` (a number, or a string of digits), seconds, if it has one.
+    func expiresIn(_ answer: Answer) -> Double? {
+        guard let json = answer.json else { return nil }
+        let value = expiresPointer.resolve(in: json)
+        if let number = value as? NSNumber {
+            let v = number.doubleValue
+            return v.isFinite && v > 0 ? v : nil
+        }
+        if let text = value as? String, let v = Double(text), v.isFinite, v > 0 { return v }
+        return nil
+    }
+
+    func addHeaders(_ headers: inout HTTPHeaders) {
+        for h in profile.headers { headers.add(name: h.name, value: h.value) }
     }
 
     func addClient(_ fields: inout [(String, String)], _ headers: inout HTTPHeaders) {
@@ -183,23 +393,36 @@ public struct HTTPTarget: LoadTarget {
             request.body = ByteBuffer(string: body)
         case .json:
             request.headers.add(name: "Content-Type", value: "application/json")
+            // Field names are unique (HTTPProfile.validate), so the object keeps every field.
             let object = Dictionary(fields, uniquingKeysWith: { _, last in last })
             let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
             request.body = ByteBuffer(bytes: data)
         }
     }
 
-    /// The answer, or `nil` when the connection failed or timed out.
+    /// Sends a request and reads the answer.
     /// - Parameter readJSON: parse a JSON body (token answers and errors; not needed for a
     ///   successful resource call).
-    func send(_ request: HTTPRequestSpec, readJSON: Bool = true) async -> Answer? {
-        guard let answer = try? await client.execute(request) else { return nil }
+    /// - Returns: the answer, or why none came (transport or TLS), naming the endpoint.
+    func send(_ request: HTTPRequestSpec, endpoint: Endpoint, readJSON: Bool = true) async -> Result<Answer, SendFailure> {
+        let answer: HTTPAnswer
+        do {
+            answer = try await client.execute(request)
+        } catch {
+            let (kind, message) = Self.transportFailure(error)
+            return .failure(SendFailure(kind: kind, detail: FailureDetail(message: message, endpoint: describe(endpoint))))
+        }
         var json: Any? = nil
         let body = answer.body.readableBytesView
         if readJSON || answer.status >= 300, let first = body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             json = try? JSONSerialization.jsonObject(with: Data(body))
         }
-        return Answer(status: answer.status, headers: answer.headers, json: json)
+        return .success(Answer(status: answer.status, headers: answer.headers, json: json))
+    }
+
+    /// Sends a request and reads the answer, or `nil` when none came (the probe's raw requests).
+    func send(_ request: HTTPRequestSpec) async -> Answer? {
+        try? await send(request, endpoint: .refresh).get()
     }
 
     // MARK: Classification
@@ -219,6 +442,55 @@ public struct HTTPTarget: LoadTarget {
         if status == 503 || error == "temporarily_unavailable" { return .storeUnavailable }
         if status >= 500 { return .serverError }
         return .badResponse
+    }
+
+    /// What kind of failure an error of the HTTP client is, in one line for messages.
+    static func transportFailure(_ error: any Error) -> (ErrorKind, String) {
+        if let ssl = error as? NIOSSLError {
+            let text = String(describing: ssl)
+            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                return (.tls, "TLS: the server's certificate is not trusted (give --cacert with the CA that signed it, or --insecure)")
+            }
+            if text.contains("WRONG_VERSION_NUMBER") || text.contains("UNEXPECTED_RECORD") {
+                return (.tls, "TLS handshake failed: the server does not speak TLS on this port (use http://?)")
+            }
+            return (.tls, "TLS handshake failed (\(text.prefix(160)))")
+        }
+        if let extra = error as? NIOSSLExtraError {
+            if extra == .failedToValidateHostname || extra == .serverHostnameImpossibleToMatch {
+                return (.tls, "TLS: the server's certificate does not name the host of the URL")
+            }
+            return (.tls, "TLS handshake failed (\(extra))")
+        }
+        if let client = error as? HTTP1ClientError {
+            switch client {
+            case .timedOut: return (.transport, "no answer within --http-timeout")
+            case .connectionClosed, .staleConnection: return (.transport, "the server closed the connection")
+            case .bodyTooLarge: return (.transport, "the answer's body is over 4 MiB")
+            case .unexpectedPart: return (.transport, "the answer was not valid HTTP/1.1")
+            case .shutDown: return (.transport, "the run is over")
+            }
+        }
+        if let connect = error as? NIOConnectionError {
+            if connect.dnsAAAAError != nil || connect.dnsAError != nil, connect.connectionErrors.isEmpty {
+                return (.transport, "the host name does not resolve")
+            }
+            for attempt in connect.connectionErrors {
+                if let io = attempt.error as? IOError, io.errnoCode == ECONNREFUSED { return (.transport, "connection refused") }
+            }
+            return (.transport, "could not connect")
+        }
+        if let io = error as? IOError {
+            if io.errnoCode == ECONNREFUSED { return (.transport, "connection refused") }
+            if io.errnoCode == ECONNRESET { return (.transport, "connection reset by the server") }
+            return (.transport, "I/O error (errno \(io.errnoCode))")
+        }
+        if let channel = error as? ChannelError {
+            if case .connectTimeout = channel { return (.transport, "connect timed out") }
+            return (.transport, "connection failed (\(channel))")
+        }
+        if error is HTTPParserError { return (.transport, "the answer was not valid HTTP/1.1") }
+        return (.transport, "connection failed (\(String(describing: error).prefix(120)))")
     }
 
     /// The value of cookie `name` in the answer's `Set-Cookie` headers.
@@ -256,6 +528,21 @@ public struct HTTPTarget: LoadTarget {
     }
 }
 
+/// Whether each endpoint of a target has answered with success: a 404 from an endpoint that
+/// has worked is the server's answer, from one that never has it is a wrong path.
+final class EndpointRecord: Sendable {
+    private let flags = Atomic<UInt8>(0)
+
+    func mark(_ endpoint: HTTPTarget.Endpoint) {
+        let bit = UInt8(1) << UInt8(endpoint.rawValue)
+        if flags.load(ordering: .relaxed) & bit == 0 { flags.bitwiseOr(bit, ordering: .relaxed) }
+    }
+
+    func has(_ endpoint: HTTPTarget.Endpoint) -> Bool {
+        flags.load(ordering: .relaxed) & (UInt8(1) << UInt8(endpoint.rawValue)) != 0
+    }
+}
+
 /// A bad HTTP-target setting: the flag and what it accepts.
 public struct HTTPTargetError: Error, Sendable, Hashable {
     public var flag: String
@@ -263,5 +550,38 @@ public struct HTTPTargetError: Error, Sendable, Hashable {
     init(_ flag: String, _ accepted: String) {
         self.flag = flag
         self.accepted = accepted
+    }
+}
+
+/// Reads the claims of a compact JWS without verifying it (the driver is not the server): the
+/// access lifetime from `exp − iat` when a server sends no `expires_in` (RFC 9068 §2.2).
+enum JWSClaims {
+    /// `exp − iat`, seconds, when `token` is a compact JWS whose payload has numeric `exp`
+    /// and `iat` with `exp > iat`; otherwise `nil`.
+    static func lifetime(of token: String) -> Double? {
+        guard let claims = payload(of: token),
+              let exp = (claims["exp"] as? NSNumber)?.doubleValue, let iat = (claims["iat"] as? NSNumber)?.doubleValue,
+              exp.isFinite, iat.isFinite, exp > iat else { return nil }
+        return exp - iat
+    }
+
+    /// Whether `token` is a compact JWS (three base64url parts, a JSON header with `alg`).
+    static func isJWS(_ token: String) -> Bool {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let header = decode(parts[0]) else { return false }
+        return header["alg"] is String
+    }
+
+    static func payload(of token: String) -> [String: Any]? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, isJWS(token) else { return nil }
+        return decode(parts[1])
+    }
+
+    private static func decode(_ part: Substring) -> [String: Any]? {
+        guard part.utf8.count <= 16_384,
+              let bytes = try? Base64.decode(string: String(part), options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        return object
     }
 }

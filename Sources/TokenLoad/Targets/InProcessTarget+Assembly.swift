@@ -24,10 +24,10 @@ extension LoadConfiguration {
     /// The core's settings these load settings name (lifetimes, grace, leeway, session check).
     public var authConfiguration: AuthConfiguration {
         var configuration = AuthConfiguration()
-        configuration.accessTokenLifetime = accessTTL
-        configuration.refreshTokenLifetime = refreshTTL
-        configuration.graceWindow = grace
-        configuration.leeway = leeway
+        if let accessTTL { configuration.accessTokenLifetime = accessTTL }
+        if let refreshTTL { configuration.refreshTokenLifetime = refreshTTL }
+        if let grace { configuration.graceWindow = grace }
+        if let leeway { configuration.leeway = leeway }
         configuration.checkSessionOnAccess = sessionCheck
         return configuration
     }

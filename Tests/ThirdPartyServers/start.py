@@ -1,0 +1,82 @@
+"""Starts one of the third-party test servers on loopback and prints one line,
+`listening on URL`, once it answers TCP connections; stops it on SIGTERM or SIGINT.
+
+    python start.py simplejwt|authlib --port PORT [--workdir DIR]
+
+Settings come from the environment (README.md). Runs the server under gunicorn: one worker
+process (the Authlib server keeps its tokens in memory) with 8 threads.
+"""
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def wait_for(port, child, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if child.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("server", choices=["simplejwt", "authlib"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workdir", default=None)
+    args = parser.parse_args()
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
+    workdir = args.workdir or tempfile.mkdtemp(prefix=f"tokenbench-{args.server}-")
+    if args.server == "simplejwt":
+        env["TOKENBENCH_DJANGO_SECRET"] = secrets.token_urlsafe(48)
+        env["TOKENBENCH_DJANGO_DB"] = os.path.join(workdir, "db.sqlite3")
+        env["DJANGO_SETTINGS_MODULE"] = "simplejwt_server.settings"
+        setup = subprocess.run(
+            [sys.executable, "-c",
+             "import os; from simplejwt_server.setup import prepare; prepare(int(os.environ.get('TOKENBENCH_USERS', '200')))"],
+            env=env, cwd=HERE)
+        if setup.returncode != 0:
+            sys.exit("start.py: the simplejwt database could not be prepared")
+        app = "simplejwt_server.wsgi:application"
+    else:
+        app = "authlib_server.app:app"
+
+    command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{args.port}",
+               "--workers", "1", "--threads", "8", "--worker-class", "gthread",
+               "--log-level", "warning", "--graceful-timeout", "2", "--keep-alive", "75"]
+    cert, key = env.get("TOKENBENCH_TLS_CERT"), env.get("TOKENBENCH_TLS_KEY")
+    scheme = "http"
+    if cert and key:
+        command += ["--certfile", cert, "--keyfile", key]
+        scheme = "https"
+    child = subprocess.Popen(command, env=env, cwd=HERE)
+
+    def stop(signum, frame):
+        child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if not wait_for(args.port, child):
+        child.terminate()
+        sys.exit(f"start.py: {args.server} did not start on port {args.port}")
+    print(f"listening on {scheme}://127.0.0.1:{args.port}", flush=True)
+    sys.exit(child.wait())
+
+
+if __name__ == "__main__":
+    main()
