@@ -7,7 +7,7 @@
 #
 # Usage (from the repository root):
 #   swift build -c release --product tokenbench
-#   source .ci/stores.sh && start_stores          # or set TOKENBENCH_POSTGRES_URL / TOKENBENCH_REDIS_URL
+#   source script/stores.sh && start_stores          # or set TOKENBENCH_POSTGRES_URL / TOKENBENCH_REDIS_URL
 #   bash Benchmarks/store-reference.sh [CLIENTS...]   # default: 1 8 32
 #   stop_stores
 # Each level runs the reference tool, then tokenbench, then the reference tool again (the
@@ -17,8 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release/tokenbench
 [ -x "$bin" ] || { echo "build first: swift build -c release --product tokenbench" >&2; exit 1; }
-: "${TOKENBENCH_REDIS_URL:?set it (source .ci/stores.sh && start_stores)}"
-: "${TOKENBENCH_POSTGRES_URL:?set it (source .ci/stores.sh && start_stores)}"
+: "${TOKENBENCH_REDIS_URL:?set it (source script/stores.sh && start_stores)}"
+: "${TOKENBENCH_POSTGRES_URL:?set it (source script/stores.sh && start_stores)}"
 levels=("${@:-1 8 32}")
 [ $# -eq 0 ] && levels=(1 8 32)
 seconds=8

@@ -6,7 +6,7 @@
 #
 # The store scenarios need PostgreSQL and Redis: with TOKENBENCH_POSTGRES_URL and
 # TOKENBENCH_REDIS_URL set they are used, otherwise throw-away servers are started on loopback
-# (.ci/stores.sh, as CI does) and stopped at the end. A scenario that violates an invariant
+# (script/stores.sh, as CI does) and stopped at the end. A scenario that violates an invariant
 # stops the script: such a run is not a baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 if [ -z "${TOKENBENCH_POSTGRES_URL:-}" ] || [ -z "${TOKENBENCH_REDIS_URL:-}" ]; then
-  source .ci/stores.sh
+  source script/stores.sh
   started=1
   start_stores
 fi

@@ -42,7 +42,10 @@ struct FaultRunTests {
         #expect(unavailable > 0, "the outage shows as store_unavailable errors")
         #expect(otherErrors == 0, "no other kind of error: \(r.operations.mapValues(\.errorsByKind))")
         #expect(r.invariants.violations == 0, "no invariant violated: \(r.invariants.byKind)")
-        #expect(r.verdict == "pass")
+        // A run whose store was down for a fifth of it cannot judge the target's latency: the
+        // errors are over the 1 % budget, and the verdict says so instead of "pass".
+        #expect(r.verdict == "inconclusive")
+        #expect(r.inconclusive?.contains { $0.contains("store_unavailable") && $0.contains("--max-error-rate") } == true, "\(r.inconclusive ?? [])")
         #expect((r.store?.counters?.unavailable ?? 0) > 0)
 
         // Throughput comes back: the last second runs without errors at ≥ 25 % of the first.

@@ -4,7 +4,7 @@ import TokenAuth
 import TokenAuthPostgres
 import TokenAuthTesting
 
-/// The PostgreSQL server `.ci/stores.sh` started, stopped and started again by its `pg_ctl`
+/// The PostgreSQL server `script/stores.sh` started, stopped and started again by its `pg_ctl`
 /// (`TOKENBENCH_STORES_DIR` names its folder). Tests that use it run last in spirit: they
 /// leave the server running as they found it.
 enum PostgresControl {
@@ -32,7 +32,7 @@ enum PostgresControl {
         try pgctl(["-D", "\(directory!)/pg/data", "-m", "immediate", "-w", "stop"])
     }
 
-    /// Starts it again with the settings `.ci/stores.sh` used.
+    /// Starts it again with the settings `script/stores.sh` used.
     static func start() throws {
         let d = directory!
         let url = try #require(StoreServers.postgresURL)
@@ -44,7 +44,7 @@ enum PostgresControl {
 
 extension PostgresSuites {
 @Suite("PostgreSQL outage (X2, in-process)", .enabled(if: PostgresControl.available,
-       "skipped: needs the PostgreSQL server of .ci/stores.sh (TOKENBENCH_STORES_DIR)"))
+       "skipped: needs the PostgreSQL server of script/stores.sh (TOKENBENCH_STORES_DIR)"))
 struct PostgresOutageTests {
     @Test("server stopped: refresh, session check and login throw temporarily_unavailable within the deadline; recovery after restart")
     func stoppedAndRestarted() async throws {

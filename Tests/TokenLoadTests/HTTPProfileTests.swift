@@ -67,11 +67,14 @@ struct HTTPProfileTests {
         #expect(HTTPTarget.failure(302, nil) == .badResponse)
     }
 
-    @Test("target URLs: plain http with an optional path prefix; anything else refused")
+    @Test("target URLs: http or https with an optional path prefix; anything else refused")
     func urls() throws {
         #expect(try HTTPTarget(url: "http://127.0.0.1:8080", profile: .native, connections: 1).basePath == "")
         #expect(try HTTPTarget(url: "http://127.0.0.1:8080/auth/", profile: .native, connections: 1).basePath == "/auth")
-        for bad in ["https://example.com", "ftp://x", "http://", "127.0.0.1:8080", "http://u:p@host:1", "http://h:1/?q=1"] {
+        let https = try HTTPTarget(url: "https://auth.example.com/base", profile: .native, connections: 1)
+        #expect(https.url(of: .refresh) == "https://auth.example.com/base/oauth/token")
+        #expect(try HTTPTarget(url: "http://[::1]:8080", profile: .native, connections: 1).url(of: .resource) == "http://[::1]:8080/me")
+        for bad in ["ftp://x", "http://", "127.0.0.1:8080", "http://u:p@host:1", "http://h:1/?q=1", "https://h/#frag"] {
             #expect(throws: HTTPTargetError.self, "\(bad)") { try HTTPTarget(url: bad, profile: .native, connections: 1) }
         }
         var profile = HTTPProfile.native

@@ -80,7 +80,9 @@ struct LoadDriverTests {
 
     @Test("a short in-process run exercises every operation and hostile kind, and the core violates nothing")
     func inProcessRun() async throws {
-        let c = smallRun()
+        var c = smallRun()
+        c.duration = 5 // expired access tokens must be past exp + leeway + 2 s before they are sent
+        c.sessionLength = 5
         try c.validate()
         let phases = PhaseRecorder(stripes: c.workers)
         let target = try await InProcessTarget.make(c, phases: phases)
@@ -97,8 +99,9 @@ struct LoadDriverTests {
         for phase in ["password_hash", "sign", "verify", "store_lookup", "store_rotate", "store_create", "store_revoke"] {
             #expect((result.phases[phase]?.count ?? 0) > 0, "phase \(phase) measured")
         }
-        #expect(result.timeline.count == 3)
-        #expect(result.verdict == "pass")
+        #expect(result.timeline.count == 5)
+        for kind in HostileKind.allCases { #expect((result.hostile.byKind?[kind.rawValue]?.sent ?? 0) > 0, "\(kind) sent") }
+        #expect(result.verdict == "pass", "\(result.inconclusive ?? [])")
     }
 
     @Test("the invariant checker catches a store that skips the compare-and-swap")
@@ -175,8 +178,9 @@ struct LoadDriverTests {
         c.users = 10
         c.duration = 1
         c.target = "noop"
+        c.accessTTL = 3600 // tokens outlive the sessions: no refresh is expected of this run
         let slos = [try SLO(parsing: "access.throughput>1000000000"), try SLO(parsing: "access.error_rate<1%")]
-        let result = await LoadDriver(configuration: c, target: NoOpTarget(), slos: slos).run()
+        let result = await LoadDriver(configuration: c, target: NoOpTarget(expiresIn: 3600), slos: slos).run()
         #expect(result.slo.map(\.passed) == [false, true])
         #expect(result.verdict == "slo_breach")
     }

@@ -167,8 +167,8 @@ public struct InvariantSummary: Codable, Sendable, Hashable {
 }
 
 public struct HostileSummary: Codable, Sendable, Hashable {
-    /// Hostile (and two-tab) requests sent: replays, two-tab refreshes, expired and forged
-    /// access tokens, post-logout refreshes.
+    /// Hostile requests sent, which the target must refuse: replays, expired and forged access
+    /// tokens, post-logout refreshes (two-tab refreshes are benign and counted in ``byKind`` only).
     public var attempts: Int
     /// Of those, refused by the target.
     public var rejected: Int
