@@ -184,7 +184,7 @@ let package = Package(
         ),
         .testTarget(
             name: "tokenbenchTests",
-            dependencies: ["tokenbench"],
+            dependencies: ["tokenbench", "TokenAuthTesting"],
             // Result files the compare tests read by path (see Fixtures/compare/README.md).
             exclude: ["Fixtures"]
         ),

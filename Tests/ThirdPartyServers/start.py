@@ -3,8 +3,9 @@
 
     python start.py simplejwt|authlib --port PORT [--workdir DIR]
 
-Settings come from the environment (README.md). Runs the server under gunicorn: one worker
-process (the Authlib server keeps its tokens in memory) with 8 threads.
+Settings come from the environment (README.md). Runs the server under gunicorn with 8
+threads per worker process: simplejwt with TOKENBENCH_SERVER_WORKERS processes (default 2,
+its state is in the database), Authlib with one (it keeps its tokens in memory).
 """
 import argparse
 import os
@@ -56,8 +57,9 @@ def main():
     else:
         app = "authlib_server.app:app"
 
+    workers = env.get("TOKENBENCH_SERVER_WORKERS", "2") if args.server == "simplejwt" else "1"
     command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{args.port}",
-               "--workers", "1", "--threads", "8", "--worker-class", "gthread",
+               "--workers", workers, "--threads", "8", "--worker-class", "gthread",
                "--log-level", "warning", "--graceful-timeout", "2", "--keep-alive", "75"]
     cert, key = env.get("TOKENBENCH_TLS_CERT"), env.get("TOKENBENCH_TLS_KEY")
     scheme = "http"
