@@ -70,7 +70,10 @@ struct LoadOptions: ParsableArguments {
                 }
                 c.users = most
             }
-            c.duration = max(0, c.totalSeconds - c.warmup)
+            guard c.warmup < c.totalSeconds else {
+                throw ValidationError("--warmup: expected a duration shorter than the stages (\(ConsoleReport.fmt(c.totalSeconds)) s; the warm-up is their first part)")
+            }
+            c.duration = c.totalSeconds - c.warmup
         } else {
             c.duration = try Flags.seconds(duration ?? "10s", "--duration")
         }

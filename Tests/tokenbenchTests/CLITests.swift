@@ -98,6 +98,18 @@ struct CLITests {
             (["--target", "noop", "--store", "sqlite:/tmp/x.db"], "--store"), (["--store-connections", "0"], "--store-connections"),
             (["--sweep-concurrency", "1,x"], "--sweep-concurrency"), (["--sweep-concurrency", ""], "--sweep-concurrency"),
             (["--sweep-concurrency", "1,2", "--rate", "100"], "--sweep-concurrency"),
+            (["--target", "http://127.0.0.1:1", "--header", "no colon"], "--header"),
+            (["--target", "http://127.0.0.1:1", "--header", "Bad Name: x"], "--header"),
+            (["--target", "http://127.0.0.1:1", "--header", "Host: evil"], "--header"),
+            (["--target", "http://127.0.0.1:1", "--header", "X-A: 1", "--header", "x-a: 2"], "--header"),
+            (["--target", "http://127.0.0.1:1", "--login-field", "scope"], "--login-field"),
+            (["--target", "http://127.0.0.1:1", "--login-field", "username=x"], "--login-field"),
+            (["--target", "http://127.0.0.1:1", "--profile", "/nonexistent/profile.json"], "does not exist"),
+            (["--target", "http://127.0.0.1:1", "--insecure"], "--cacert/--insecure"),
+            (["--header", "X-A: 1"], "HTTP targets only"),
+            (["--stages", "30s:10,1m:5/s"], "--stages"), (["--stages", "1s:10"], "--duration"),
+            (["--max-error-rate", "2"], "--max-error-rate"), (["--max-error-rate", "x%"], "--max-error-rate"),
+            (["--max-lag", "0s"], "--max-lag"),
           ])
     func badFlags(_ flags: [String], _ named: String) throws {
         let out = temporaryDirectory()
@@ -107,6 +119,18 @@ struct CLITests {
         #expect(lines.count == 1, "one line: \(r.stderr)")
         #expect(r.stderr.contains(named))
         #expect(!FileManager.default.fileExists(atPath: out), "no partial result directory")
+    }
+
+    @Test("--stages with settings it replaces: one line naming the flag, exit 64",
+          arguments: [
+            (["--stages", "1s:10", "--users", "3"], "--users"), (["--stages", "1s:10/s", "--rate", "5"], "--rate"),
+            (["--stages", "1s:10", "--warmup", "2s"], "--warmup"),
+          ])
+    func badStages(_ flags: [String], _ named: String) throws {
+        let r = try run(["run"] + flags)
+        #expect(r.status == 64)
+        #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.contains(named), "\(r.stderr)")
     }
 
     @Test("serve and probe: invalid flags get one line naming the flag, exit 64",
@@ -190,5 +214,61 @@ struct CLITests {
                          "--slo", "access.throughput>1000000000", "--quiet"])
         #expect(r.status == 2)
         #expect(r.stdout.contains("BREACH"))
+    }
+}
+
+@Suite("tokenbench profile files")
+struct ProfileFileCLITests {
+    let cli = CLITests()
+
+    @Test("a bad profile file: one line naming the file and the problem, exit 64, no result directory",
+          arguments: [
+            (#"{"login-pth": "/x"}"#, "login-pth"), (#"{"login-path": "/a", "login-path": "/b"}"#, #"names "login-path" twice"#),
+            (#"{"login-path": "oauth"}"#, "--login-path"), (#"{"header": ["Host: x"]}"#, "--header"),
+            (#"{"users": 5}"#, "not a profile key"), ("not json", "not valid JSON"),
+          ])
+    func badProfile(_ text: String, _ message: String) throws {
+        let folder = cli.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/p.json"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        let out = folder + "/out"
+        for command in [["run", "--target", "http://127.0.0.1:1", "--out", out], ["probe", "http://127.0.0.1:1"]] {
+            let r = try cli.run(command + ["--profile", file])
+            #expect(r.status == 64, "\(command[0]): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+            #expect(r.stderr.contains(message), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
+
+    @Test("every shipped profile parses, for run and for probe")
+    func shippedProfiles() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("results/profiles")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        #expect(Set(files) == ["simplejwt.json", "authlib.json", "tokenbench-serve.json"])
+        for file in files {
+            // Nothing listens on port 9: parsing passes, the preflight then fails with 69.
+            let path = folder.appendingPathComponent(file).path
+            let r = try cli.run(["run", "--target", "http://127.0.0.1:9", "--profile", path, "--duration", "1s"],
+                                environment: ["TOKENBENCH_AUTHLIB_CLIENT_SECRET": "s"])
+            #expect(r.status == 69, "\(file): \(r.stderr)")
+            let p = try cli.run(["probe", "http://127.0.0.1:9", "--profile", path], environment: ["TOKENBENCH_AUTHLIB_CLIENT_SECRET": "s"])
+            #expect(p.status == 69, "\(file): \(p.stderr)")
+        }
+    }
+
+    @Test("flags after the profile file override it; the result records the file and the overrides")
+    func overrides() throws {
+        let folder = cli.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/p.json"
+        try Data(#"{"base": "native", "login-path": "/wrong"}"#.utf8).write(to: URL(fileURLWithPath: file))
+        let r = try cli.run(["run", "--target", "http://127.0.0.1:9", "--profile", file, "--login-path", "/right"])
+        #expect(r.status == 69)
+        #expect(r.stderr.contains("login POST http://127.0.0.1:9/right"), "\(r.stderr)")
     }
 }

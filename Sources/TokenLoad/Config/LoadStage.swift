@@ -90,9 +90,11 @@ struct LoadSchedule: Sendable {
         if let constant { return constant > threshold ? t : nil }
         if level(at: t) > threshold { return t }
         for s in segments where s.start + s.duration > t {
-            if s.from > threshold { return max(t, s.start) }
+            // The level where this segment starts to matter: at t inside it, else at its start.
+            let from = t > s.start ? s.from + (s.to - s.from) * (t - s.start) / s.duration : s.from
+            if from > threshold { return max(t, s.start) }
             if s.to > threshold {
-                // The level crosses n inside this segment; a hair later it exceeds it.
+                // The level rises through n inside this segment; a hair later it exceeds it.
                 let crossing = s.start + (threshold - s.from) / (s.to - s.from) * s.duration
                 return max(t, min(crossing + 1e-6, s.start + s.duration))
             }

@@ -140,6 +140,9 @@ public struct NoOpTarget: LoadTarget {
         tokens = IssuedTokens(accessToken: "a", refreshToken: "r", expiresIn: expiresIn)
     }
     public var name: String { "noop" }
+    /// It revokes nothing (every token keeps working), so its sessions are abandoned, never
+    /// logged out: a logout it answers would otherwise be a revocation it ignores.
+    public var canRevoke: Bool { false }
     public func login(username: String, password: String) async -> TargetOutcome<IssuedTokens> { .ok(tokens) }
     public func access(accessToken: String) async -> TargetOutcome<Void> { .ok(()) }
     public func refresh(refreshToken: String) async -> TargetOutcome<IssuedTokens> { .ok(tokens) }
