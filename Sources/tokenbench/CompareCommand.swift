@@ -7,7 +7,7 @@ import TokenLoad
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare run results with a baseline; exit 2 on a regression.",
+        abstract: "Compare run results with a baseline; exit 2 on a regression, 3 when a run on either side was inconclusive.",
         discussion: """
             BASELINE and CURRENT are result.json files or directories of them (searched recursively, \
             grouped by scenario). Per operation and phase: p50, p99, throughput and error rate, the change in \
@@ -76,6 +76,7 @@ struct CompareCommand: ParsableCommand {
         } else {
             print(comparison.render(), terminator: "")
         }
+        if comparison.inconclusive { throw ExitCode(3) }
         if comparison.regressed { throw ExitCode(2) }
     }
 }

@@ -45,6 +45,27 @@ struct ComparisonTests {
         try #require(c.scenarios.first?.rows.first { $0.name == name && $0.metric == metric })
     }
 
+    @Test("an inconclusive run on either side: compare shows neither a regression nor its absence")
+    func inconclusiveRuns() throws {
+        let folder = Folder()
+        let base = try folder.write("base.json", Self.result())
+        var unjudged = Self.result(refreshP99: 5_000)
+        unjudged["verdict"] = "inconclusive"
+        unjudged["inconclusive"] = ["the driver was saturated: its scheduling lag p99 was 900 ms"]
+        let current = try folder.write("current.json", unjudged)
+        let c = try Comparison.compare(baselinePath: base, currentPath: current, thresholds: ComparisonThresholds())
+        #expect(c.inconclusive)
+        #expect(c.regressed, "the p99 change is still shown as past its limit")
+        #expect(c.scenarios.first?.notes.contains("INCONCLUSIVE: current run 1: the driver was saturated: its scheduling lag p99 was 900 ms") == true)
+        #expect(c.render().contains("INCONCLUSIVE: a run could not judge its target"))
+        // A violation in the current run is a regression whatever else.
+        unjudged["invariants"] = ["checked": 100, "violations": 2, "by_kind": ["spent_token_accepted": 2]]
+        let violating = try folder.write("violating.json", unjudged)
+        let v = try Comparison.compare(baselinePath: base, currentPath: violating, thresholds: ComparisonThresholds())
+        #expect(!v.inconclusive)
+        #expect(v.regressed)
+    }
+
     @Test func defaultThresholds() throws {
         let t = ComparisonThresholds()
         #expect(t.limit(for: .p99, of: "refresh") == 10)

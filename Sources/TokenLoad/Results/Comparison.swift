@@ -35,9 +35,13 @@ public struct Comparison: Codable, Sendable {
     public var notes: [String]
     /// Whether any gated change passed its limit, or a current run violated an invariant.
     public var regressed: Bool
+    /// Whether a run on either side could not judge its target (verdict `inconclusive`): its
+    /// figures cannot show a regression or its absence, so compare says so (exit 3) unless a
+    /// current run violated an invariant, which is a regression whatever else.
+    public var inconclusive: Bool
 
     enum CodingKeys: String, CodingKey {
-        case schema, baseline, current, thresholds, scenarios, notes, regressed
+        case schema, baseline, current, thresholds, scenarios, notes, regressed, inconclusive
         case minimumCount = "minimum_count"
         case minimumLatencyDeltaUs = "minimum_latency_delta_us"
     }
@@ -53,9 +57,11 @@ public struct ScenarioComparison: Codable, Sendable {
     /// invariant violations.
     public var notes: [String]
     public var regressed: Bool
+    /// A run of this scenario, on either side, was inconclusive.
+    public var inconclusive: Bool
 
     enum CodingKeys: String, CodingKey {
-        case scenario, rows, notes, regressed
+        case scenario, rows, notes, regressed, inconclusive
         case baselineRuns = "baseline_runs"
         case currentRuns = "current_runs"
     }
@@ -139,6 +145,9 @@ public struct ComparableRun: Decodable, Sendable {
     var phases: [String: OperationSummary]
     var invariants: Invariants
     var store: Store?
+    /// `pass`, `inconclusive`, …; absent in results written before the verdict had more values.
+    var verdict: String?
+    var inconclusive: [String]?
 }
 
 extension Comparison {
@@ -280,7 +289,8 @@ extension Comparison {
         return Comparison(
             baseline: baselinePath, current: currentPath, thresholds: thresholds.effectiveRules.map(\.text),
             minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs, scenarios: scenarios, notes: notes,
-            regressed: scenarios.contains(where: \.regressed))
+            regressed: scenarios.contains(where: \.regressed),
+            inconclusive: scenarios.contains(where: \.inconclusive) && !scenarios.contains { s in s.notes.contains { $0.hasPrefix("REGRESSION: invariant") } })
     }
 
     private static func isDirectory(_ path: String) -> Bool {
@@ -353,9 +363,16 @@ extension Comparison {
             notes.append("REGRESSION: invariant violations in the current runs: \(violations)")
         }
         notes += vanished.map { "REGRESSION: \($0)" }
+        var inconclusive = false
+        for (side, runs) in [("baseline", baseline), ("current", current)] {
+            for (i, run) in runs.enumerated() where run.verdict == "inconclusive" {
+                inconclusive = true
+                notes.append("INCONCLUSIVE: \(side) run \(i + 1): \((run.inconclusive ?? []).joined(separator: "; "))")
+            }
+        }
         return ScenarioComparison(
             scenario: name, baselineRuns: baseline.count, currentRuns: current.count, rows: rows, notes: notes,
-            regressed: violations > 0 || !vanished.isEmpty || rows.contains(where: \.regressed))
+            regressed: violations > 0 || !vanished.isEmpty || rows.contains(where: \.regressed), inconclusive: inconclusive)
     }
 
     static func value(_ metric: ComparisonThresholds.Metric, _ summary: OperationSummary) -> Double {
@@ -429,7 +446,11 @@ extension Comparison {
         var reasons: [String] = []
         if count > 0 { reasons.append("\(count) metric\(count == 1 ? "" : "s") past \(count == 1 ? "its" : "their") limit") }
         if other > 0 { reasons.append("\(other) correctness or vanished-operation finding\(other == 1 ? "" : "s")") }
-        out += regressed ? "\nREGRESSION: \(reasons.joined(separator: "; "))\n" : "\nno regression\n"
+        if inconclusive {
+            out += "\nINCONCLUSIVE: a run could not judge its target (see its notes): neither a regression nor its absence is shown\n"
+        } else {
+            out += regressed ? "\nREGRESSION: \(reasons.joined(separator: "; "))\n" : "\nno regression\n"
+        }
         return out
     }
 
