@@ -70,16 +70,22 @@ struct ThirdPartyServerTests {
         return out
     }
 
+    /// The case `id` has `verdict`, and its evidence contains `evidence` when given.
+    func expectCase(_ cases: [String: (verdict: String, evidence: String)], _ id: String, _ verdict: String, _ evidence: String?,
+                    sourceLocation: SourceLocation = #_sourceLocation) {
+        let c = cases[id]
+        #expect(c?.verdict == verdict, "\(id): \(c?.evidence ?? "missing")", sourceLocation: sourceLocation)
+        if let evidence {
+            #expect(c?.evidence.contains(evidence) == true, "\(id): \(c?.evidence ?? "missing")", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test("simplejwt, probed: no family revocation on reuse, the C1 fork, token confusion and alg none refused")
     func probeSimpleJWT() throws {
         let server = try ThirdPartyServer("simplejwt")
         defer { server.process.stop() }
         let cases = try probe(server, "simplejwt")
-        func expect(_ id: String, _ verdict: String, _ evidence: String? = nil) {
-            let c = cases[id]
-            #expect(c?.verdict == verdict, "\(id): \(c?.evidence ?? "missing")")
-            if let evidence { #expect(c?.evidence.contains(evidence) == true, "\(id): \(c?.evidence ?? "missing")") }
-        }
+        func expect(_ id: String, _ verdict: String, _ evidence: String? = nil) { expectCase(cases, id, verdict, evidence) }
         expect("T1", "pass")
         expect("T2", "pass")
         expect("T3", "pass")
@@ -104,11 +110,7 @@ struct ThirdPartyServerTests {
         let server = try ThirdPartyServer("authlib")
         defer { server.process.stop() }
         let cases = try probe(server, "authlib")
-        func expect(_ id: String, _ verdict: String, _ evidence: String? = nil) {
-            let c = cases[id]
-            #expect(c?.verdict == verdict, "\(id): \(c?.evidence ?? "missing")")
-            if let evidence { #expect(c?.evidence.contains(evidence) == true, "\(id): \(c?.evidence ?? "missing")") }
-        }
+        func expect(_ id: String, _ verdict: String, _ evidence: String? = nil) { expectCase(cases, id, verdict, evidence) }
         for pass in ["T1", "T2", "T6", "T7", "S1", "S3", "X1", "E1"] { expect(pass, "pass") }
         // The probe authenticates the client on its malformed requests too: what is judged is
         // the answer to the malformed part (before: 401 invalid_client, the tool's doing).
