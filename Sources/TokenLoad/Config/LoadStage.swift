@@ -121,7 +121,4 @@ struct LoadSchedule: Sendable {
         }
         return nil
     }
-
-    /// Whether there are stages.
-    var isRamping: Bool { constant == nil }
 }
