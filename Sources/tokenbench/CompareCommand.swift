@@ -33,6 +33,8 @@ struct CompareCommand: ParsableCommand {
     var repeatCount: Int?
     @Option(help: "Output: text or json.")
     var format: String = "text"
+    @Option(help: ArgumentHelp("Also write an HTML page of the comparison (regressions highlighted, spectra of both sides).", valueName: "file"))
+    var html: String?
 
     func parsedThresholds() throws -> ComparisonThresholds {
         do throws(ConfigurationError) {
@@ -54,6 +56,7 @@ struct CompareCommand: ParsableCommand {
         _ = try parsedThresholds()
         guard ["text", "json"].contains(format) else { throw ValidationError("--format: expected text or json (got '\(format)')") }
         _ = try latencyDeltaUs()
+        if let html, html.isEmpty { throw ValidationError("--html: expected a file path such as compare.html") }
         guard minimumCount >= 0 else { throw ValidationError("--min-count: expected an integer ≥ 0 (got \(minimumCount))") }
         if let repeatCount, !(1...100).contains(repeatCount) {
             throw ValidationError("--repeat: expected an integer 1 ... 100 (got \(repeatCount))")
@@ -75,6 +78,22 @@ struct CompareCommand: ParsableCommand {
             print(String(decoding: try comparison.jsonData(), as: UTF8.self))
         } else {
             print(comparison.render(), terminator: "")
+        }
+        if let html {
+            var baselineRuns = ReportInput.fullRuns(at: baseline)
+            let currentRuns = ReportInput.fullRuns(at: current)
+            // Two single files are one pair, whatever their scenario names (as the comparison).
+            if let name = comparison.scenarios.first?.scenario, baselineRuns.count == 1, currentRuns.count == 1,
+               baselineRuns.keys.first != name, !baseline.hasSuffix("/") {
+                baselineRuns = [name: baselineRuns.values.first!]
+            }
+            do {
+                try writeAtomically(Data(HTMLReport.comparison(comparison, baseline: baselineRuns, current: currentRuns).utf8),
+                                    to: URL(fileURLWithPath: html))
+            } catch {
+                throw ValidationError("--html: cannot write '\(html)'")
+            }
+            if format == "text" { print("report: \(html)") }
         }
         if comparison.inconclusive { throw ExitCode(3) }
         if comparison.regressed { throw ExitCode(2) }

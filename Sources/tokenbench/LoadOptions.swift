@@ -42,7 +42,7 @@ struct LoadOptions: ParsableArguments {
     var forgedAccessRatio: Double = 0
     @Option(help: "Worker tasks (default: one per core).")
     var workers: Int?
-    @Option(help: "Target: in-process (the core, no HTTP), noop (driver overhead only), or an HTTP server's URL (see --profile).")
+    @Option(help: "Target: in-process (the core, no HTTP), noop (driver overhead only), simulated:CONCURRENCYxSERVICE_TIME (a target of known capacity, concurrency / service time, for checking the tool itself, e.g. simulated:8x10ms), or an HTTP server's URL (see --profile).")
     var target: String = "in-process"
 
     /// The settings, checked.
@@ -92,8 +92,11 @@ struct LoadOptions: ParsableArguments {
         c.expiredAccessRatio = expiredAccessRatio
         c.forgedAccessRatio = forgedAccessRatio
         if let workers { c.workers = workers }
-        guard ["in-process", "noop"].contains(target) || target.hasPrefix("http://") || target.hasPrefix("https://") else {
-            throw ValidationError("--target: expected in-process, noop or a URL such as http://127.0.0.1:8080 (got '\(target)')")
+        if target.hasPrefix("simulated:"), SimulatedTarget(spec: target) == nil {
+            throw ValidationError("--target: expected simulated:CONCURRENCYxSERVICE_TIME such as simulated:8x10ms (got '\(target)')")
+        }
+        guard ["in-process", "noop"].contains(target) || target.hasPrefix("simulated:") || target.hasPrefix("http://") || target.hasPrefix("https://") else {
+            throw ValidationError("--target: expected in-process, noop, simulated:8x10ms or a URL such as http://127.0.0.1:8080 (got '\(target)')")
         }
         c.target = target
         try Flags.validate(c)

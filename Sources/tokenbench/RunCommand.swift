@@ -69,30 +69,6 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    /// Creates the result directory before the run, so an unusable path fails at once (exit 64)
-    /// instead of after the whole run.
-    private func prepareOutput() throws -> URL? {
-        guard let out = output.out else { return nil }
-        let url = URL(fileURLWithPath: out)
-        let probe = url.appendingPathComponent(".tokenbench-write-check")
-        let existed = FileManager.default.fileExists(atPath: out)
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            try Data().write(to: probe)
-            try? FileManager.default.removeItem(at: probe)
-            // Results of an earlier run in this directory would join this run's in compare's
-            // medians: they go.
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
-            where name == "result.json" || (name.hasPrefix("result-") && name.hasSuffix(".json")) {
-                try FileManager.default.removeItem(at: url.appendingPathComponent(name))
-            }
-        } catch {
-            if !existed { try? FileManager.default.removeItem(at: url) }
-            throw ValidationError("--out: expected a writable directory path (cannot write into '\(out)')")
-        }
-        return url
-    }
-
     /// An in-process run (or sweep) over `store`.
     func runInProcess<Store: RefreshTokenStore>(
         _ configuration: LoadConfiguration, store: Store, backend: String, statistics: StoreStatistics?,
@@ -136,16 +112,17 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[2K\(line)" : "\(line)\n").utf8))
         }
 
-        let httpTarget = try await prepareHTTPTarget(&configuration)
+        let httpTarget = try await http.prepareTarget(&configuration)
         let outputDirectory: URL?
         do {
-            outputDirectory = try prepareOutput()
+            outputDirectory = try output.prepareDirectory { $0 == "result.json" || $0 == "report.html" || ($0.hasPrefix("result-") && $0.hasSuffix(".json")) }
         } catch {
             if let httpTarget { await httpTarget.shutdown() }
             throw error
         }
         let scenarioName = scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
         var verdicts: [String] = []
+        var results: [RunResult] = []
         for run in 1...repeatCount {
             if repeatCount > 1, !quiet {
                 FileHandle.standardError.write(Data("run \(run) of \(repeatCount)\n".utf8))
@@ -169,54 +146,25 @@ struct RunCommand: AsyncParsableCommand {
             print(ConsoleReport.render(result))
             if let outputDirectory {
                 let file = outputDirectory.appendingPathComponent(repeatCount == 1 ? "result.json" : "result-\(run).json")
-                try result.jsonData().write(to: file)
+                try writeAtomically(try result.jsonData(), to: file)
                 print("result: \(file.path)")
             }
             verdicts.append(result.verdict)
+            results.append(result)
+        }
+        if let outputDirectory {
+            // One run: its report; repeated runs: one page with them side by side.
+            let html = results.count == 1 ? HTMLReport.run(results[0])
+                : HTMLReport.runs(results.enumerated().map { ("run \($0.offset + 1)", $0.element) },
+                                  title: "TokenBench: \(results.count) runs of \(scenarioName ?? configuration.target)")
+            let file = outputDirectory.appendingPathComponent("report.html")
+            try writeAtomically(Data(html.utf8), to: file)
+            print("report: \(file.path)")
         }
         if let httpTarget { await httpTarget.shutdown() }
         if verdicts.contains("invariant_violation") { throw ExitCode(1) }
         if verdicts.contains("inconclusive") { throw ExitCode(3) }
         if verdicts.contains("slo_breach") { throw ExitCode(2) }
-    }
-
-    /// An HTTP target, after its preflight (``Preflight``): the session through every endpoint
-    /// the run will use. What the preflight learned of the server (the access-token lifetime,
-    /// a JWS refresh token's lifetime) goes into `configuration`. `nil` for other targets.
-    /// - Throws: `ExitCode(69)` when the server refuses or is not there, `ExitCode(64)` when the
-    ///   settings cannot work (a certificate that does not verify, a lifetime nobody gave, a
-    ///   refresh lead longer than the server's access tokens live), each after one line.
-    private func prepareHTTPTarget(_ configuration: inout LoadConfiguration) async throws -> HTTPTarget? {
-        guard configuration.target.hasPrefix("http") else { return nil }
-        var (target, description) = try http.target(url: configuration.target, users: configuration.users,
-                                                    accessTTL: configuration.accessTTL ?? 300)
-        let findings: Preflight.Findings
-        switch await Preflight.run(target, credentials: try http.credentials(), accessTTL: configuration.accessTTL) {
-        case .success(let f): findings = f
-        case .failure(let failure):
-            await target.shutdown()
-            FileHandle.standardError.write(Data("tokenbench: preflight: \(failure.message)\n".utf8))
-            throw ExitCode(failure.exitCode)
-        }
-        target.defaultExpiresIn = findings.accessLifetime
-        configuration.accessTTL = findings.accessLifetime
-        description.accessLifetimeSource = findings.accessLifetimeSource
-        if configuration.refreshTTL != nil {
-            description.refreshLifetimeSource = "--refresh-ttl"
-        } else if let lifetime = findings.refreshLifetime {
-            configuration.refreshTTL = lifetime
-            description.refreshLifetimeSource = "jwt"
-        } else {
-            description.refreshLifetimeSource = "unknown"
-        }
-        configuration.http = description
-        if configuration.refreshLead >= findings.accessLifetime {
-            await target.shutdown()
-            FileHandle.standardError.write(Data(
-                "tokenbench: --refresh-lead: expected a duration below the server's access-token lifetime (\(ConsoleReport.fmt(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
-            throw ExitCode(64)
-        }
-        return target
     }
 
     /// Removes a result directory that holds nothing (this run made it and wrote nothing).
@@ -236,6 +184,9 @@ struct RunCommand: AsyncParsableCommand {
         case "noop":
             result = await LoadDriver(configuration: configuration, target: NoOpTarget(expiresIn: configuration.accessTTL ?? 3600),
                                       slos: slos).run(progress: progress)
+        case let spec where spec.hasPrefix("simulated:"):
+            let target = SimulatedTarget(spec: spec, expiresIn: configuration.accessTTL ?? 3600)!
+            result = await LoadDriver(configuration: configuration, target: target, slos: slos).run(progress: progress)
         case _ where httpTarget != nil:
             result = await LoadDriver(configuration: configuration, target: httpTarget!, slos: slos,
                                       credentials: try http.credentials()).run(progress: progress)

@@ -10,7 +10,7 @@ enum ScenarioArguments {
     /// - Throws: `ValidationError` naming the file when it cannot be read or parsed, or when its
     ///   settings are not valid `run` flags on their own.
     static func expand(_ arguments: [String]) throws -> [String] {
-        guard arguments.first == "run", let path = try path(in: arguments) else { return arguments }
+        guard let command = arguments.first, ["run", "capacity"].contains(command), let path = try path(in: arguments) else { return arguments }
         let scenario: Scenario
         do throws(ScenarioError) {
             scenario = try Scenario.load(path: path, environment: ProcessInfo.processInfo.environment)
@@ -23,7 +23,7 @@ enum ScenarioArguments {
             let message = RunCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid settings"
             throw ValidationError("scenario \(path): \(message)")
         }
-        return ["run"] + scenario.arguments + arguments.dropFirst()
+        return [command] + scenario.arguments + arguments.dropFirst()
     }
 
     /// The value of `--scenario PATH` or `--scenario=PATH`, if given.
@@ -56,7 +56,7 @@ enum ProfileArguments {
     /// The arguments with a profile file's flags expanded.
     /// - Throws: `ValidationError` naming the file when it cannot be read, parsed or used.
     static func expand(_ arguments: [String]) throws -> [String] {
-        guard let command = arguments.first, ["run", "probe"].contains(command) else { return arguments }
+        guard let command = arguments.first, ["run", "capacity", "probe"].contains(command) else { return arguments }
         var rest = Array(arguments.dropFirst())
         var values: [(index: Int, count: Int, value: String)] = []
         var i = 0

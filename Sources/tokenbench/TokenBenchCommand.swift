@@ -16,7 +16,7 @@ struct TokenBenchCommand: AsyncParsableCommand {
             or endpoint is missing or refuses (at start, or a wrong path during a run); 70 an unexpected failure \
             (e.g. a result that could not be written).
             """,
-        subcommands: [RunCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self, CompareCommand.self,
+        subcommands: [RunCommand.self, CapacityCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self, CompareCommand.self,
                       ReportCommand.self]
     )
 

@@ -71,7 +71,7 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     public var forgedAccessRatio: Double = 0
     /// Worker threads (tasks); default: the number of cores.
     public var workers: Int = ProcessInfo.processInfo.activeProcessorCount
-    /// The target: `in-process`, `noop`, or a URL.
+    /// The target: `in-process`, `noop`, `simulated:CONCURRENCYxSERVICE_TIME`, or a URL.
     public var target: String = "in-process"
     /// A run is inconclusive when an operation's error rate exceeds this (default 1 %).
     public var maxErrorRate: Double = 0.01
@@ -151,9 +151,9 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         try need(["argon2id", "bcrypt"].contains(passwordHash), "--password-hash", "argon2id or bcrypt")
         try need(expiredAccessRatio == 0 || leeway != nil, "--expired-access-ratio",
                  "--leeway as well: the server's clock-skew leeway (an expired access token cannot be judged without it)")
-        if target == "noop" {
+        if target == "noop" || target.hasPrefix("simulated:") {
             try need(replayRatio == 0 && concurrentRefreshRatio == 0 && expiredAccessRatio == 0 && forgedAccessRatio == 0,
-                     "--target noop", "no hostile ratios (the no-op target accepts everything)")
+                     "--target \(target)", "no hostile ratios (the \(target == "noop" ? "no-op" : "simulated") target accepts every token)")
         }
         try need(workers >= 1 && workers <= 256, "--workers", "an integer 1 ... 256")
         switch passwordHash {

@@ -128,12 +128,18 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             }
             if abort.isSet { return timeline }
             var interval = LatencyHistogram.interval()
+            var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .interval() }
+            var errorsByKind: [[String: Int]] = Operation.allCases.map { _ in [:] }
             var counts = [Int](repeating: 0, count: Operation.allCases.count)
             var intervalErrors = 0
             for w in workers {
                 let part = w.recorder.takeInterval()
                 interval.add(part.histogram)
-                for i in counts.indices { counts[i] += part.counts[i] }
+                for i in counts.indices {
+                    counts[i] += part.counts[i]
+                    if part.counts[i] > 0 { perOperation[i].add(part.perOperation[i]) }
+                    if !part.errorsByKind[i].isEmpty { errorsByKind[i].merge(part.errorsByKind[i], uniquingKeysWith: +) }
+                }
                 intervalErrors += part.errors
             }
             errors += intervalErrors
@@ -144,6 +150,11 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                     second: second,
                     operations: Dictionary(uniqueKeysWithValues: Operation.allCases.map { ($0.rawValue, counts[$0.index]) }),
                     errors: intervalErrors, p99Us: p99.rounded(toPlaces: 1))
+                var byOperation: [String: IntervalSummary] = [:]
+                for op in Operation.allCases where counts[op.index] > 0 {
+                    byOperation[op.rawValue] = IntervalSummary(perOperation[op.index], errorsByKind: errorsByKind[op.index])
+                }
+                entry.byOperation = byOperation
                 if let schedule {
                     let level = schedule.level(at: Double(next &- start) / 1e9)
                     if openModel { entry.targetRate = level.rounded(toPlaces: 1) } else { entry.targetUsers = Int(level) }
@@ -178,10 +189,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 errorsByStatus.merge(w.recorder.errorsByStatus[op.index], uniquingKeysWith: +)
                 attempted[op.index] += w.recorder.attempted[op.index]
             }
-            let count = Int(h.totalCount)
-            var summary = OperationSummary(
-                count: count, errors: errorsByKind.values.reduce(0, +), errorsByKind: errorsByKind,
-                throughputPerS: (Double(count) / seconds).rounded(toPlaces: 1), latencyUs: LatencySummary(h))
+            var summary = OperationSummary(h, errorsByKind: errorsByKind, seconds: seconds)
             if http {
                 summary.responsesByStatus = Self.statusKeys(responses)
                 summary.errorsByStatus = Self.statusKeys(errorsByStatus)
@@ -191,13 +199,11 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         var phaseSummaries: [String: OperationSummary] = [:]
         if let phases {
             for (phase, h) in phases.merged() where h.totalCount > 0 {
-                phaseSummaries[phase.rawValue] = OperationSummary(
-                    count: Int(h.totalCount), errors: 0, errorsByKind: [:],
-                    throughputPerS: (Double(h.totalCount) / seconds).rounded(toPlaces: 1), latencyUs: LatencySummary(h))
+                phaseSummaries[phase.rawValue] = OperationSummary(h, errorsByKind: [:], seconds: seconds)
             }
         }
         var lag = LatencyHistogram.latency()
-        var checked = 0, unjudged = 0
+        var checked = 0, unjudged = 0, arrivals = 0
         var byKind: [String: Int] = [:]
         var sent = [Int](repeating: 0, count: HostileKind.allCases.count)
         var refused = sent
@@ -205,6 +211,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             lag.add(w.recorder.lag)
             checked += w.recorder.invariantsChecked
             unjudged += w.recorder.invariantsUnjudged
+            arrivals += w.recorder.arrivalsServed
             for (k, v) in w.recorder.violations { byKind[k.rawValue, default: 0] += v }
             for i in sent.indices {
                 sent[i] += w.recorder.hostileSent[i]
@@ -229,8 +236,11 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             hostile: HostileSummary(attempts: mustRefuse.sent, rejected: mustRefuse.refused, byKind: hostileByKind),
             timeline: timeline, slo: [], verdict: "pass")
         result.connections = target.connectionSummary()
+        if c.model == .open { result.achievedRatePerS = (Double(arrivals) / seconds).rounded(toPlaces: 1) }
         result.slo = slos.map { $0.evaluate(result) }
-        result.inconclusive = inconclusiveReasons(result, attempted: attempted, hostileSent: sent)
+        let reasons = inconclusiveReasons(result, attempted: attempted, hostileSent: sent)
+        result.inconclusive = reasons.map(\.text)
+        result.inconclusiveKinds = reasons.map(\.kind)
         result.notes = notes(unjudged: unjudged)
         result.verdict = Self.verdict(result)
         return result
@@ -257,28 +267,28 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     /// Why the run cannot judge the target, if it cannot (DESIGN.md, verdict "inconclusive"):
     /// an operation its sessions imply never happened; an operation's error rate is over the
     /// budget; the driver itself could not keep the schedule.
-    func inconclusiveReasons(_ r: RunResult, attempted: [Int], hostileSent: [Int]) -> [String] {
+    func inconclusiveReasons(_ r: RunResult, attempted: [Int], hostileSent: [Int]) -> [(kind: InconclusiveKind, text: String)] {
         let c = configuration
-        var reasons: [String] = []
+        var reasons: [(kind: InconclusiveKind, text: String)] = []
         let total = c.totalSeconds
         func f(_ v: Double) -> String { ConsoleReport.fmt(v) }
         // What the sessions of this run imply: a login; resource calls unless a user thinks
         // longer than its session; a refresh when sessions outlive the refresh point; a logout
         // when sessions end within the run and the target can revoke.
-        if attempted[Operation.login.index] == 0 { reasons.append("no login happened") }
+        if attempted[Operation.login.index] == 0 { reasons.append((.notExercised, "no login happened")) }
         if attempted[Operation.access.index] == 0, c.effectiveThinkTime < c.sessionLength, c.effectiveThinkTime < total {
-            reasons.append("no resource call happened")
+            reasons.append((.notExercised, "no resource call happened"))
         }
         if attempted[Operation.refresh.index] == 0, let ttl = c.accessTTL {
             let point = max(0, ttl - c.refreshLead - c.refreshJitter / 2)
             if point < c.sessionLength {
                 let source = c.http?.accessLifetimeSource.map { " (from \($0))" } ?? ""
-                reasons.append("no refresh happened: access tokens live \(f(ttl)) s\(source), so a refresh falls due after about \(f(point)) s, "
-                    + "and the run lasted \(f(total)) s: run longer (--duration) or shorten the access tokens")
+                reasons.append((.notExercised, "no refresh happened: access tokens live \(f(ttl)) s\(source), so a refresh falls due after about \(f(point)) s, "
+                    + "and the run lasted \(f(total)) s: run longer (--duration) or shorten the access tokens"))
             }
         }
         if attempted[Operation.logout.index] == 0, c.logoutRatio > 0, target.canRevoke, c.sessionLength <= total {
-            reasons.append("no logout happened: sessions last about \(f(c.sessionLength)) s and \(Int((c.logoutRatio * 100).rounded())) % end in a logout, but none did within the run")
+            reasons.append((.notExercised, "no logout happened: sessions last about \(f(c.sessionLength)) s and \(Int((c.logoutRatio * 100).rounded())) % end in a logout, but none did within the run"))
         }
         let hostile: [(HostileKind, Double, String)] = [
             (.replay, c.replayRatio, "--replay-ratio is set, but no replay was sent (a replay needs a token spent two rotations ago, or once and grace + 1 s ago when the grace window is known)"),
@@ -286,7 +296,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             (.expiredAccess, c.expiredAccessRatio, "--expired-access-ratio is set, but no expired access token was sent (one must be past exp + leeway + 2 s)"),
             (.forgedAccess, c.forgedAccessRatio, "--forged-access-ratio is set, but no forged access token was sent"),
         ]
-        for (kind, ratio, reason) in hostile where ratio > 0 && hostileSent[kind.index] == 0 { reasons.append(reason) }
+        for (kind, ratio, reason) in hostile where ratio > 0 && hostileSent[kind.index] == 0 { reasons.append((.notExercised, reason)) }
         // Errors over the budget, unless an explicit error-rate SLO judges that operation.
         let judgedBySLO = Set(slos.filter { $0.metric == .errorRate }.map(\.operation))
         for op in Operation.allCases where !judgedBySLO.contains(op.rawValue) {
@@ -295,13 +305,13 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             guard rate > c.maxErrorRate else { continue }
             let top = (s.errorsByStatus ?? [:]).max { $0.value < $1.value }.map { "status \($0.key) × \($0.value)" }
             let kinds = s.errorsByKind.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
-            reasons.append("\(op.rawValue): \(f(rate * 100)) % of \(s.count) answers were errors (\([top, kinds].compactMap { $0 }.joined(separator: "; "))), "
-                + "over the \(f(c.maxErrorRate * 100)) % budget (--max-error-rate)")
+            reasons.append((.errorBudget, "\(op.rawValue): \(f(rate * 100)) % of \(s.count) answers were errors (\([top, kinds].compactMap { $0 }.joined(separator: "; "))), "
+                + "over the \(f(c.maxErrorRate * 100)) % budget (--max-error-rate)"))
         }
         let bound = c.effectiveMaxLag * 1e6
         if r.schedulingLagUs.p99 > bound {
-            reasons.append("the driver was saturated: its scheduling lag p99 was \(f(r.schedulingLagUs.p99 / 1000)) ms, over the \(f(bound / 1000)) ms bound (--max-lag): "
-                + "it started operations late because its own threads were busy; use fewer users or more cores or machines")
+            reasons.append((.driverSaturated, "the driver was saturated: its scheduling lag p99 was \(f(r.schedulingLagUs.p99 / 1000)) ms, over the \(f(bound / 1000)) ms bound (--max-lag): "
+                + "it started operations late because its own threads were busy; use fewer users or more cores or machines"))
         }
         return reasons
     }

@@ -46,7 +46,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
          start: UInt64, measureStart: UInt64, end: UInt64, abort: RunAbort) {
         self.index = index
         self.credentials = credentials
-        self.recorder = WorkerRecorder(measureStart: measureStart, countsStatuses: target.operationsWaitOnIO)
+        self.recorder = WorkerRecorder(measureStart: measureStart, measureEnd: end, countsStatuses: target.operationsWaitOnIO)
         self.target = target
         self.configuration = c
         self.start = start
@@ -90,9 +90,39 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
                 for slot in users.indices {
                     group.addTask(executorPreference: executor) { await self.lane(slot, loop: loop) }
                 }
+                group.addTask(executorPreference: executor) { await self.heartbeat(loop: loop) }
             }
         } else {
             await runInline()
+        }
+    }
+
+    /// Lane mode: a timer every 10 ms on the worker's executor, its lateness recorded as
+    /// scheduling lag. Lanes that are behind (their previous answer came late) never sleep, so
+    /// their timers cannot show that the executor itself is saturated; this one always does.
+    private func heartbeat(loop: (any EventLoop)?) async {
+        let period: UInt64 = 10_000_000
+        var due = monotonicNanoseconds() &+ period
+        while !abort.isSet {
+            let now = monotonicNanoseconds()
+            if now >= end { return }
+            if due > now {
+                let pause = min(due - now, end - now)
+                if let loop {
+                    let scheduled = loop.scheduleTask(in: .nanoseconds(Int64(pause))) {}
+                    try? await withTaskCancellationHandler {
+                        try await scheduled.futureResult.get()
+                    } onCancel: {
+                        scheduled.cancel()
+                    }
+                } else {
+                    try? await Task.sleep(nanoseconds: pause)
+                }
+                if Task.isCancelled { return }
+                continue
+            }
+            recorder.recordLag(due: due, now: now)
+            due = now &+ period
         }
     }
 
@@ -100,7 +130,8 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     /// Runs on the worker's serial executor.
     ///
     /// The scheduling lag is recorded only when the lane woke from a sleep: how late its timer
-    /// fired is the driver's own saturation. A lane that is due at once because its previous
+    /// fired is the driver's own saturation (and the worker's ``heartbeat(loop:)`` measures it
+    /// when no lane sleeps). A lane that is due at once because its previous
     /// request took long (the open model against a stalled server) is waiting on the target;
     /// that shows as latency, measured from the intended start.
     /// - Parameter loop: the event loop the lane runs on, if any: sleeps are then timers of
@@ -197,7 +228,11 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         if open {
             // The arrival this operation served (refreshes and session ends due between two
             // arrivals are extra operations, sent when due).
-            if due >= arrivalDue(u) { u.arrivals &+= 1 }
+            let arrival = arrivalDue(u)
+            if due >= arrival {
+                u.arrivals &+= 1
+                recorder.arrivalServed(due: arrival, done: done)
+            }
             next = arrivalDue(u)
         } else {
             let jittered = think == 0 ? 0 : UInt64(Double(think) * (0.5 + u.rng.unit()))

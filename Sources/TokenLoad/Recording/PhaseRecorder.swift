@@ -45,8 +45,9 @@ public final class PhaseRecorder: AuthInstrumentation {
         }
     }
 
-    /// Empties every histogram (between the levels of a concurrency sweep).
-    func reset() {
+    /// Empties every histogram (between the levels of a concurrency sweep, the steps of a
+    /// capacity search).
+    public func reset() {
         for s in stripes { s.histograms.withLock { $0 = AuthPhase.allCases.map { _ in .latency() } } }
     }
 

@@ -31,15 +31,41 @@ final class WorkerRecorder: @unchecked Sendable {
     let live = Mutex(IntervalStats())
     private let violationCount = Atomic<Int>(0)
 
+    /// Open model: arrivals due in the measured window whose operation completed by its end
+    /// (the achieved arrival rate's numerator).
+    var arrivalsServed = 0
+    /// The end of the run, monotonic ns.
+    let measureEnd: UInt64
+
     struct IntervalStats: ~Copyable {
         var histogram: LatencyHistogram = .interval()
+        /// Per operation, for the per-second latencies of the report.
+        var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .interval() }
         var counts = [Int](repeating: 0, count: Operation.allCases.count)
         var errors = 0
+        /// Per operation: errors by kind in this second.
+        var errorsByKind: [[String: Int]] = Operation.allCases.map { _ in [:] }
     }
 
-    init(measureStart: UInt64, countsStatuses: Bool = false) {
+    /// One second of one worker, taken by the progress loop.
+    struct Interval {
+        var histogram: LatencyHistogram
+        var perOperation: [LatencyHistogram]
+        var counts: [Int]
+        var errors: Int
+        var errorsByKind: [[String: Int]]
+    }
+
+    init(measureStart: UInt64, measureEnd: UInt64 = .max, countsStatuses: Bool = false) {
         self.measureStart = measureStart
+        self.measureEnd = measureEnd
         self.countsStatuses = countsStatuses
+    }
+
+    /// Open model: an arrival due at `due` was served by an operation that completed at `done`.
+    @inline(__always)
+    func arrivalServed(due: UInt64, done: UInt64) {
+        if due >= measureStart, done <= measureEnd { arrivalsServed += 1 }
     }
 
     /// Records a completed operation: its latency from `start` (the intended start in the
@@ -60,8 +86,12 @@ final class WorkerRecorder: @unchecked Sendable {
         }
         live.withLock { s in
             _ = s.histogram.record(max(1, latency))
+            _ = s.perOperation[op.index].record(max(1, latency))
             s.counts[op.index] += 1
-            if error != nil { s.errors += 1 }
+            if let error {
+                s.errors += 1
+                s.errorsByKind[op.index][error, default: 0] += 1
+            }
         }
     }
 
@@ -97,12 +127,15 @@ final class WorkerRecorder: @unchecked Sendable {
     }
 
     /// Takes and resets the interval statistics (called by the progress loop each second).
-    func takeInterval() -> (histogram: LatencyHistogram, counts: [Int], errors: Int) {
+    func takeInterval() -> Interval {
         live.withLock { s in
-            let out = (s.histogram, s.counts, s.errors)
+            let out = Interval(histogram: s.histogram, perOperation: s.perOperation, counts: s.counts, errors: s.errors,
+                               errorsByKind: s.errorsByKind)
             s.histogram.reset()
+            for i in s.perOperation.indices { s.perOperation[i].reset() }
             s.counts = [Int](repeating: 0, count: Operation.allCases.count)
             s.errors = 0
+            if out.errors > 0 { s.errorsByKind = Operation.allCases.map { _ in [:] } }
             return out
         }
     }

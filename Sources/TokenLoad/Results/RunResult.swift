@@ -43,10 +43,18 @@ public struct RunResult: Codable, Sendable {
     public var notes: [String]?
     /// The run stopped at once: the profile names an endpoint the server does not serve.
     public var aborted: RunAbortSummary?
+    /// Open model: arrivals due in the measured window and served within it, per second (the
+    /// achieved rate against the intended `config.rate`; refreshes and logouts due between
+    /// arrivals are extra operations, not arrivals).
+    public var achievedRatePerS: Double?
+    /// Why the run is inconclusive, by class, in the order of ``inconclusive`` (not encoded:
+    /// `capacity` reads it from the result in memory).
+    public var inconclusiveKinds: [InconclusiveKind] = []
 
     enum CodingKeys: String, CodingKey {
         case schema, scenario, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
         case connections, inconclusive, notes, aborted
+        case achievedRatePerS = "achieved_rate_per_s"
         case measuredSeconds = "measured_s"
         case schedulingLagUs = "scheduling_lag_us"
     }
@@ -102,6 +110,16 @@ public struct ContentionPoint: Codable, Sendable, Hashable {
     }
 }
 
+/// The classes of reasons that make a run inconclusive.
+public enum InconclusiveKind: String, Sendable, Hashable, Codable {
+    /// An operation or hostile case the settings imply never happened.
+    case notExercised = "not_exercised"
+    /// An operation's error rate was over `--max-error-rate`.
+    case errorBudget = "error_budget"
+    /// The driver's scheduling lag p99 was over `--max-lag`.
+    case driverSaturated = "driver_saturated"
+}
+
 public struct LatencySummary: Codable, Sendable, Hashable {
     public var p50: Double, p90: Double, p99: Double, p999: Double, max: Double, mean: Double
 
@@ -133,13 +151,26 @@ public struct OperationSummary: Codable, Sendable, Hashable {
     public var responsesByStatus: [String: Int]?
     /// HTTP: the errors by status.
     public var errorsByStatus: [String: Int]?
+    /// The percentile spectrum of the HDR histogram (``PercentilePoint/spectrum``: p0 … p99.99
+    /// and the max), µs; absent in results written before it existed.
+    public var percentilesUs: [PercentilePoint]?
 
-    init(count: Int, errors: Int, errorsByKind: [String: Int], throughputPerS: Double, latencyUs: LatencySummary) {
+    init(count: Int, errors: Int, errorsByKind: [String: Int], throughputPerS: Double, latencyUs: LatencySummary,
+         percentilesUs: [PercentilePoint]? = nil) {
         self.count = count
         self.errors = errors
         self.errorsByKind = errorsByKind
         self.throughputPerS = throughputPerS
         self.latencyUs = latencyUs
+        self.percentilesUs = percentilesUs
+    }
+
+    /// The summary of a histogram of `count` samples over `seconds`, with its spectrum.
+    init(_ h: LatencyHistogram, errorsByKind: [String: Int], seconds: Double) {
+        let count = Int(h.totalCount)
+        self.init(count: count, errors: errorsByKind.values.reduce(0, +), errorsByKind: errorsByKind,
+                  throughputPerS: (Double(count) / seconds).rounded(toPlaces: 1), latencyUs: LatencySummary(h),
+                  percentilesUs: count == 0 ? nil : PercentilePoint.spectrum(h))
     }
 
     enum CodingKeys: String, CodingKey {
@@ -149,6 +180,37 @@ public struct OperationSummary: Codable, Sendable, Hashable {
         case latencyUs = "latency_us"
         case responsesByStatus = "responses_by_status"
         case errorsByStatus = "errors_by_status"
+        case percentilesUs = "percentiles_us"
+    }
+}
+
+/// One point of a latency spectrum: the value at a percentile, µs.
+public struct PercentilePoint: Codable, Sendable, Hashable {
+    /// Percentile, 0 … 100 (100: the maximum).
+    public var p: Double
+    /// Latency at that percentile, µs.
+    public var us: Double
+
+    public init(p: Double, us: Double) {
+        self.p = p
+        self.us = us
+    }
+
+    /// The percentiles a spectrum holds: denser towards the tail, as HdrHistogram's percentile
+    /// distribution output, so that a plot on a 1/(1 − p) axis is evenly filled up to p99.99.
+    public static let levels: [Double] = [
+        0, 10, 20, 30, 40, 50, 55, 60, 65, 70, 75, 77.5, 80, 82.5, 85, 87.5, 90, 91.25, 92.5, 93.75, 95, 96, 97, 97.5,
+        98, 98.5, 99, 99.25, 99.5, 99.6, 99.7, 99.75, 99.8, 99.85, 99.9, 99.925, 99.95, 99.97, 99.98, 99.99, 100,
+    ]
+
+    /// The spectrum of a histogram of nanoseconds: one point per ``levels`` entry (100 is the
+    /// maximum), µs rounded to 0.001.
+    static func spectrum(_ h: LatencyHistogram) -> [PercentilePoint] {
+        guard h.totalCount > 0 else { return [] }
+        return levels.map { p in
+            let ns = p >= 100 ? h.max : p <= 0 ? h.min : h.valueAtPercentile(p)
+            return PercentilePoint(p: p, us: (Double(ns) / 1000).rounded(toPlaces: 3))
+        }
     }
 }
 
@@ -236,6 +298,9 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
     /// `--stages`: the intended number of users (closed model) or arrival rate (open model).
     public var targetUsers: Int?
     public var targetRate: Double?
+    /// Per operation that completed in this second: its count, errors by kind and p50 / p99 /
+    /// max latency, µs (2 significant digits).
+    public var byOperation: [String: IntervalSummary]?
 
     init(second: Int, operations: [String: Int], errors: Int, p99Us: Double) {
         self.second = second
@@ -249,6 +314,37 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
         case p99Us = "p99_us"
         case targetUsers = "target_users"
         case targetRate = "target_rate"
+        case byOperation = "by_operation"
+    }
+}
+
+/// One operation's second in the timeline.
+public struct IntervalSummary: Codable, Sendable, Hashable {
+    public var count: Int
+    public var errors: Int
+    /// Errors by kind, as ``OperationSummary/errorsByKind``; absent when none.
+    public var errorsByKind: [String: Int]?
+    public var p50Us: Double
+    public var p99Us: Double
+    public var maxUs: Double
+
+    init(_ h: LatencyHistogram, errorsByKind: [String: Int]) {
+        count = Int(h.totalCount)
+        let errors = errorsByKind.values.reduce(0, +)
+        self.errors = errors
+        self.errorsByKind = errors == 0 ? nil : errorsByKind
+        func us(_ v: UInt64) -> Double { (Double(v) / 1000).rounded(toPlaces: 1) }
+        p50Us = count == 0 ? 0 : us(h.valueAtPercentile(50))
+        p99Us = count == 0 ? 0 : us(h.valueAtPercentile(99))
+        maxUs = count == 0 ? 0 : us(h.max)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case count, errors
+        case errorsByKind = "errors_by_kind"
+        case p50Us = "p50_us"
+        case p99Us = "p99_us"
+        case maxUs = "max_us"
     }
 }
 

@@ -1,0 +1,210 @@
+import ArgumentParser
+import Foundation
+import TokenAuth
+import TokenLoad
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tokenbench capacity`: the highest arrival rate at which every SLO holds, in one command.
+struct CapacityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capacity",
+        abstract: "Find the highest arrival rate (open model) at which every --slo holds, and confirm it.",
+        discussion: """
+            Doubles the rate from --start-rate until a step fails, bisects between the last pass and the first \
+            failure down to --precision, then runs --confirm steps at the answer (a failed confirmation steps \
+            down by the precision and confirms again). Each step is its own run with its own warm-up, judged \
+            on its own window: it passes when every SLO holds and at least 99 % of the intended arrivals were \
+            served. A step the driver itself could not deliver (its scheduling lag over --max-lag) is \
+            generator-bound and ends the search as inconclusive. Takes every run flag; --rate, --duration and \
+            --warmup set the defaults of --start-rate, --step-duration and --step-warmup. \
+            Exit codes: 0 capacity found; 1 an invariant violation; 2 not even the start rate passes; \
+            3 inconclusive (generator-bound, or still passing at --max-rate); 64 invalid flags; 69 a target \
+            or store missing or refusing.
+            """)
+
+    @Option(help: ArgumentHelp("A scenario file (JSON of run flags); flags given after it override the file's.", valueName: "file"))
+    var scenario: String?
+    @OptionGroup var load: LoadOptions
+    @OptionGroup(title: "HTTP target") var http: HTTPOptions
+    @OptionGroup(title: "Store (in-process target)") var storeOptions: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Option(name: .customLong("start-rate"), help: "The first rate tried, operations per second (default: --rate, else 100).")
+    var startRate: Double?
+    @Option(name: .customLong("max-rate"), help: "The highest rate tried; still passing there, the answer is 'at least' (exit 3).")
+    var maxRate: Double = 1_000_000
+    @Option(name: .customLong("step-duration"), help: "Each step's measured window (default: --duration, else 10s).")
+    var stepDuration: String?
+    @Option(name: .customLong("step-warmup"), help: "Each step's warm-up before its window (default: --warmup if given, else 3s).")
+    var stepWarmup: String?
+    @Option(help: "Bisect until the last pass and the first failure are this close (e.g. 5%, 0.05).")
+    var precision: String = "5%"
+    @Option(help: "Confirmation steps at the answer, all of which must pass.")
+    var confirm: Int = 3
+
+    /// The search settings, checked.
+    func settings() throws -> CapacitySettings {
+        let warmupGiven = (try? Flags.seconds(load.warmup, "--warmup")).map { $0 > 0 } ?? false
+        let s = CapacitySettings(
+            startRate: startRate ?? load.rate ?? 100, maxRate: maxRate,
+            stepDuration: try Flags.seconds(stepDuration ?? load.duration ?? "10s", "--step-duration"),
+            stepWarmup: try Flags.seconds(stepWarmup ?? (warmupGiven ? load.warmup : "3s"), "--step-warmup"),
+            precision: try Flags.ratio(precision, "--precision"), confirm: confirm)
+        do throws(ConfigurationError) { try s.validate() } catch {
+            throw ValidationError("\(error.setting): expected \(error.accepted)")
+        }
+        return s
+    }
+
+    /// The shared settings with the first step's rate, checked as a run's.
+    func baseConfiguration(_ settings: CapacitySettings) throws -> LoadConfiguration {
+        if load.stages != nil { throw ValidationError("--stages: not with capacity (it sets the rate of each step itself)") }
+        var c = try load.configuration()
+        let search = CapacitySearch(configuration: c, settings: settings, slos: [], judgesDriverLag: true)
+        for rate in [settings.startRate, settings.maxRate] { try Flags.validate(search.stepConfiguration(rate: rate)) }
+        c = search.stepConfiguration(rate: settings.startRate)
+        return c
+    }
+
+    func validate() throws {
+        let settings = try settings()
+        let c = try baseConfiguration(settings)
+        let slos = try output.slos()
+        guard !slos.isEmpty else {
+            throw ValidationError("--slo: capacity needs at least one, e.g. --slo 'refresh.p99<20ms' (the rate is searched against it)")
+        }
+        let spec = try storeOptions.spec()
+        if c.target != "in-process", spec != .memory || storeOptions.storeConnections != nil {
+            throw ValidationError("--store: applies to the in-process target only (a server picks its own: tokenbench serve --store)")
+        }
+        if c.target.hasPrefix("http") {
+            _ = try http.target(url: c.target, users: c.users, accessTTL: c.accessTTL ?? 300)
+            _ = try http.credentials()
+        } else if http.profileFile != nil || http.caCertificate != nil || http.insecure || !http.headers.isEmpty {
+            throw ValidationError("--profile, --cacert, --insecure, --header: apply to HTTP targets only (--target http://… or https://…)")
+        }
+        if c.target != "in-process", let phase = slos.first(where: { Operation(rawValue: $0.operation) == nil }) {
+            throw ValidationError("--slo: phases such as '\(phase.operation)' are measured only with --target in-process")
+        }
+        if let out = output.out {
+            if out.isEmpty { throw ValidationError("--out: expected a directory path (got an empty string)") }
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw ValidationError("--out: expected a directory path (got the file '\(out)')")
+            }
+        }
+    }
+
+    func run() async throws {
+        let settings = try settings()
+        var configuration = try baseConfiguration(settings)
+        let slos = try output.slos()
+        let quiet = output.quiet
+        let httpTarget = try await http.prepareTarget(&configuration)
+        let outputDirectory: URL?
+        do {
+            outputDirectory = try output.prepareDirectory { $0 == "capacity.json" || $0 == "report.html" }
+        } catch {
+            if let httpTarget { await httpTarget.shutdown() }
+            throw error
+        }
+        let progress: (CapacityStep) -> Void = { step in
+            if !quiet { FileHandle.standardError.write(Data((CapacityConsole.stepLine(step) + "\n").utf8)) }
+        }
+        let outcome: (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool)
+        do {
+            outcome = try await search(configuration, settings: settings, slos: slos, httpTarget: httpTarget, progress: progress)
+        } catch {
+            if let httpTarget { await httpTarget.shutdown() }
+            if let outputDirectory { RunCommand.removeIfEmpty(outputDirectory) }
+            throw error
+        }
+        if let httpTarget { await httpTarget.shutdown() }
+        let result = CapacityResult(
+            scenario: scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent },
+            config: configuration, environment: RunEnvironment.current(target: outcome.steps.first?.result.environment.target ?? configuration.target),
+            slo: slos.map(\.text), search: settings, judgesDriverLag: outcome.judgesDriverLag,
+            steps: outcome.steps, answer: outcome.answer)
+        print(CapacityConsole.render(result))
+        if let outputDirectory {
+            let json = outputDirectory.appendingPathComponent("capacity.json")
+            try writeAtomically(try result.jsonData(), to: json)
+            let html = outputDirectory.appendingPathComponent("report.html")
+            try writeAtomically(Data(HTMLReport.capacity(result).utf8), to: html)
+            print("result: \(json.path)")
+            print("report: \(html.path)")
+        }
+        if outcome.answer.exitCode != 0 { throw ExitCode(outcome.answer.exitCode) }
+    }
+
+    /// Runs the search against the chosen target. A step whose run stopped at once (a wrong
+    /// endpoint) ends it; the caller reports that step's reason.
+    private func search(
+        _ c: LoadConfiguration, settings: CapacitySettings, slos: [SLO], httpTarget: HTTPTarget?,
+        progress: (CapacityStep) -> Void
+    ) async throws -> (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool) {
+        func over<T: LoadTarget>(_ target: T, judgesDriverLag: Bool, phases: PhaseRecorder? = nil,
+                                 store: (backend: String, statistics: StoreStatistics?)? = nil,
+                                 credentials: Credentials = Credentials()) async throws -> (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool) {
+            let search = CapacitySearch(configuration: c, settings: settings, slos: slos, judgesDriverLag: judgesDriverLag)
+            let (steps, answer) = try await search.run(step: { stepConfiguration in
+                phases?.reset()
+                var driver = LoadDriver(configuration: stepConfiguration, target: target, phases: phases, slos: slos, credentials: credentials)
+                driver.store = store
+                var result = await driver.run()
+                result.scenario = scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+                if let aborted = result.aborted { throw StepAborted(message: aborted.message) }
+                return result
+            }, progress: progress)
+            return (steps, answer, judgesDriverLag)
+        }
+        do {
+            switch c.target {
+            case "noop":
+                // The driver alone: its lag is its own.
+                return try await over(NoOpTarget(expiresIn: c.accessTTL ?? 3600), judgesDriverLag: true)
+            case let spec where spec.hasPrefix("simulated:"):
+                return try await over(SimulatedTarget(spec: spec, expiresIn: c.accessTTL ?? 3600)!, judgesDriverLag: true)
+            case _ where httpTarget != nil:
+                return try await over(httpTarget!, judgesDriverLag: true, credentials: try http.credentials())
+            default:
+                if !output.quiet {
+                    FileHandle.standardError.write(Data("preparing \(c.users) synthetic users (\(c.passwordAlgorithm) hashes, not measured)\n".utf8))
+                }
+                func inProcess<Store: RefreshTokenStore>(_ store: Store, _ backend: String, _ statistics: StoreStatistics?) async throws
+                    -> (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool) {
+                    let phases = PhaseRecorder(stripes: c.workers)
+                    let target: InProcessTarget<Store, InMemoryUserDirectory>
+                    do {
+                        target = try await InProcessTarget.make(c, store: store, phases: phases)
+                    } catch let error as ConfigurationError {
+                        throw ValidationError("\(error.setting): expected \(error.accepted)")
+                    }
+                    // The core runs on the driver's own threads: lag is the process's saturation.
+                    return try await over(target, judgesDriverLag: false, phases: phases, store: (backend, statistics))
+                }
+                if try storeOptions.spec() == .memory { return try await inProcess(MemoryRefreshTokenStore(), "memory", nil) }
+                let opened = try await storeOptions.open()
+                do {
+                    let out = try await inProcess(opened.store, opened.backend, opened.statistics)
+                    await opened.close()
+                    return out
+                } catch {
+                    await opened.close()
+                    throw error
+                }
+            }
+        } catch let aborted as StepAborted {
+            // The profile is wrong, not the server: one line, exit 69, as `run` does.
+            FileHandle.standardError.write(Data("tokenbench: \(aborted.message)\n".utf8))
+            throw ExitCode(69)
+        }
+    }
+}
+
+/// A step's run stopped at once (the profile names an endpoint the server does not serve).
+struct StepAborted: Error {
+    let message: String
+}

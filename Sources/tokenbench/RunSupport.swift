@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import TokenAuth
+import TokenLoad
+
+extension HTTPOptions {
+    /// An HTTP target, after its preflight (``Preflight``): the session through every endpoint
+    /// the run will use. What the preflight learned of the server (the access-token lifetime,
+    /// a JWS refresh token's lifetime) goes into `configuration`. `nil` for other targets.
+    /// - Throws: `ExitCode(69)` when the server refuses or is not there, `ExitCode(64)` when the
+    ///   settings cannot work (a certificate that does not verify, a lifetime nobody gave, a
+    ///   refresh lead longer than the server's access tokens live), each after one line.
+    func prepareTarget(_ configuration: inout LoadConfiguration) async throws -> HTTPTarget? {
+        guard configuration.target.hasPrefix("http") else { return nil }
+        var (target, description) = try target(url: configuration.target, users: configuration.users,
+                                                    accessTTL: configuration.accessTTL ?? 300)
+        let findings: Preflight.Findings
+        switch await Preflight.run(target, credentials: try credentials(), accessTTL: configuration.accessTTL) {
+        case .success(let f): findings = f
+        case .failure(let failure):
+            await target.shutdown()
+            FileHandle.standardError.write(Data("tokenbench: preflight: \(failure.message)\n".utf8))
+            throw ExitCode(failure.exitCode)
+        }
+        target.defaultExpiresIn = findings.accessLifetime
+        configuration.accessTTL = findings.accessLifetime
+        description.accessLifetimeSource = findings.accessLifetimeSource
+        if configuration.refreshTTL != nil {
+            description.refreshLifetimeSource = "--refresh-ttl"
+        } else if let lifetime = findings.refreshLifetime {
+            configuration.refreshTTL = lifetime
+            description.refreshLifetimeSource = "jwt"
+        } else {
+            description.refreshLifetimeSource = "unknown"
+        }
+        configuration.http = description
+        if configuration.refreshLead >= findings.accessLifetime {
+            await target.shutdown()
+            FileHandle.standardError.write(Data(
+                "tokenbench: --refresh-lead: expected a duration below the server's access-token lifetime (\(ConsoleReport.fmt(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
+            throw ExitCode(64)
+        }
+        return target
+    }
+
+}
+
+extension OutputOptions {
+    /// Creates the result directory before the run, so an unusable path fails at once (exit 64)
+    /// instead of after the whole run. Results of an earlier run in it (the files `stale`
+    /// names) are removed: they would join this run's in compare's medians.
+    /// - Returns: the directory, or `nil` without `--out`.
+    /// - Throws: `ValidationError` when it cannot be written.
+    func prepareDirectory(removing stale: (String) -> Bool) throws -> URL? {
+        guard let out else { return nil }
+        let url = URL(fileURLWithPath: out)
+        let probe = url.appendingPathComponent(".tokenbench-write-check")
+        let existed = FileManager.default.fileExists(atPath: out)
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try Data().write(to: probe)
+            try? FileManager.default.removeItem(at: probe)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? [] where stale(name) {
+                try FileManager.default.removeItem(at: url.appendingPathComponent(name))
+            }
+        } catch {
+            if !existed { try? FileManager.default.removeItem(at: url) }
+            throw ValidationError("--out: expected a writable directory path (cannot write into '\(out)')")
+        }
+        return url
+    }
+}
+
+/// Writes a file whole or not at all: into a temporary file beside it, then renamed.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    try data.write(to: url, options: .atomic)
+}
