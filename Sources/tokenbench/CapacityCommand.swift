@@ -63,7 +63,14 @@ struct CapacityCommand: AsyncParsableCommand {
         if load.stages != nil { throw ValidationError("--stages: not with capacity (it sets the rate of each step itself)") }
         var c = try load.configuration()
         let search = CapacitySearch(configuration: c, settings: settings, slos: [], judgesDriverLag: true)
-        for rate in [settings.startRate, settings.maxRate] { try Flags.validate(search.stepConfiguration(rate: rate)) }
+        for (rate, flag) in [(settings.startRate, "--start-rate"), (settings.maxRate, "--max-rate")] {
+            do throws(ConfigurationError) {
+                try search.stepConfiguration(rate: rate).validate()
+            } catch {
+                // The step's rate is the search's: name the flag that set it.
+                throw ValidationError("\(error.setting == "--rate" ? flag : error.setting): expected \(error.accepted)")
+            }
+        }
         c = search.stepConfiguration(rate: settings.startRate)
         return c
     }

@@ -31,6 +31,8 @@ struct CompareCommand: ParsableCommand {
     var minimumLatencyDelta: String = "5us"
     @Option(name: .customLong("repeat"), help: "Require at least N current runs of every scenario compared (their medians are compared).")
     var repeatCount: Int?
+    @Option(help: "Also require this of the current runs (their medians), e.g. 'refresh.p99<20ms'; a breach, or an operation with no samples, exits 2. Repeatable.")
+    var slo: [String] = []
     @Option(help: "Output: text or json.")
     var format: String = "text"
     @Option(help: ArgumentHelp("Also write an HTML page of the comparison (regressions highlighted, spectra of both sides).", valueName: "file"))
@@ -52,8 +54,17 @@ struct CompareCommand: ParsableCommand {
         return seconds * 1_000_000
     }
 
+    func parsedSLOs() throws -> [SLO] {
+        try slo.map { text in
+            do throws(ConfigurationError) { return try SLO(parsing: text) } catch {
+                throw ValidationError("--slo: expected \(error.accepted) (got '\(text)')")
+            }
+        }
+    }
+
     func validate() throws {
         _ = try parsedThresholds()
+        _ = try parsedSLOs()
         guard ["text", "json"].contains(format) else { throw ValidationError("--format: expected text or json (got '\(format)')") }
         _ = try latencyDeltaUs()
         if let html, html.isEmpty { throw ValidationError("--html: expected a file path such as compare.html") }
@@ -66,11 +77,12 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let thresholds = try parsedThresholds()
         let latencyDelta = try latencyDeltaUs()
+        let slos = try parsedSLOs()
         let comparison: Comparison
         do throws(ComparisonError) {
             comparison = try Comparison.compare(
                 baselinePath: baseline, currentPath: current, thresholds: thresholds,
-                minimumCount: minimumCount, minimumLatencyDeltaUs: latencyDelta, repeat: repeatCount)
+                minimumCount: minimumCount, minimumLatencyDeltaUs: latencyDelta, repeat: repeatCount, slos: slos)
         } catch {
             throw ValidationError("compare: \(error.description)")
         }

@@ -24,8 +24,8 @@ public enum HTMLReport {
     /// step with the SLO lines and the answer marked; the steps; the answer step's spectra;
     /// then the configuration and environment.
     public static func capacity(_ c: CapacityResult) -> String {
-        let verdict = c.answer.outcome == "found" ? "pass" : c.answer.outcome == "none" ? "slo_breach" : c.answer.outcome
-        var body = header(title: "TokenBench capacity: \(c.scenario ?? c.environment.target)", verdict: verdict,
+        let style = c.answer.outcome == "found" ? "pass" : c.answer.outcome == "none" ? "slo_breach" : c.answer.outcome
+        var body = header(title: "TokenBench capacity: \(c.scenario ?? c.environment.target)", verdict: c.answer.outcome, style: style,
                           subtitle: "\(c.environment.target) · started \(c.environment.startedAt) · \(c.steps.count) steps")
         body += "<section id=\"answer\"><h2>Answer</h2><p class=\"answer\">\(escape(c.answer.line))</p>"
         body += table(["setting", "value"], [
@@ -40,7 +40,7 @@ public enum HTMLReport {
         let indices = c.steps.map { Double($0.index) }
         body += "<section id=\"steps\"><h2>Steps</h2>"
         body += SVGChart(
-            id: "capacity-rates", title: "Intended and achieved rate per step", xLabel: "step", yLabel: "rate (ops/s)",
+            id: "capacity-rates", title: "Intended and achieved rate per step", xLabel: "step (in the order run)", yLabel: "rate (ops/s)",
             series: [
                 .init(name: "intended", points: zip(indices, c.steps.map(\.intendedRate)).map { ($0, $1) }, dashed: true, markers: true),
                 .init(name: "achieved", points: zip(indices, c.steps.map(\.achievedRate)).map { ($0, $1) }, markers: true),
@@ -70,10 +70,12 @@ public enum HTMLReport {
                     byRate.map { s in ["\(s.index)", num(s.intendedRate)] + ops.map { op in (s.result.operations[op] ?? s.result.phases[op]).map { num($0.latencyUs.p99) } ?? "-" } })
         ).html()
         let stepOps = Operation.allCases.map(\.rawValue).filter { op in c.steps.contains { ($0.result.operations[op]?.count ?? 0) > 0 } }
-        body += table(["step", "stage", "intended (ops/s)", "achieved (ops/s)"] + stepOps.map { "\($0) p50 / p99 / p99.9 (µs)" } + ["errors", "verdict", "why"],
+        body += table(["step", "stage", "intended (ops/s)", "achieved (ops/s)"] + stepOps.map { "\($0) p50 / p99 / p99.9 (ms)" } + ["errors", "verdict", "why"],
                       c.steps.map { s in
                           ["\(s.index)", s.stage, num(s.intendedRate), num(s.achievedRate)]
-                              + stepOps.map { op in s.result.operations[op].map { $0.count > 0 ? "\(num($0.latencyUs.p50)) / \(num($0.latencyUs.p99)) / \(num($0.latencyUs.p999))" : "-" } ?? "-" }
+                              + stepOps.map { op in s.result.operations[op].map { o in
+                                  o.count > 0 ? [o.latencyUs.p50, o.latencyUs.p99, o.latencyUs.p999].map { CapacityConsole.ms($0) }.joined(separator: " / ") : "-"
+                              } ?? "-" }
                               + ["\(s.result.operations.values.reduce(0) { $0 + $1.errors })", s.verdict.rawValue, s.reasons.joined(separator: "; ")]
                       }, rowClass: { i in c.steps[i].verdict == .pass ? nil : "fail" })
         body += "</section>\n"
@@ -125,6 +127,10 @@ public enum HTMLReport {
             body += "<section id=\"scenario-\(escape(s.scenario))\"><h2>\(escape(s.scenario)) <span class=\"badge \(s.regressed ? "regression" : s.inconclusive ? "inconclusive" : "pass")\">\(s.regressed ? "regression" : s.inconclusive ? "inconclusive" : "no regression")</span></h2>"
             body += "<p>\(s.baselineRuns) baseline and \(s.currentRuns) current runs (medians).</p>"
             if !s.notes.isEmpty { body += "<ul class=\"notes\">" + s.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>" }
+            if !s.slo.isEmpty {
+                body += table(["SLO (current runs)", "observed", "result"], s.slo.map { [$0.slo, $0.note ?? CapacitySearch.observed($0), $0.passed ? "pass" : "BREACH"] },
+                              rowClass: { i in s.slo[i].passed ? nil : "regression" })
+            }
             body += table(["section", "name", "metric", "baseline", "current", "change", "limit", "verdict"], s.rows.map { row in
                 [row.section, row.name, row.metric.rawValue, num(row.baseline), num(row.current),
                  row.changePercent.map { String(format: "%+.1f %%", $0) } ?? "-", row.limitPercent.map { String(format: "%+.1f %%", $0) } ?? "-",
@@ -145,9 +151,9 @@ public enum HTMLReport {
 
     // MARK: - Sections
 
-    static func header(title: String, verdict: String, subtitle: String) -> String {
+    static func header(title: String, verdict: String, style: String? = nil, subtitle: String) -> String {
         "<header><h1>\(escape(title))</h1><p class=\"subtitle\">\(escape(subtitle))</p>"
-            + "<p>verdict: <span class=\"badge \(escape(verdict))\" id=\"verdict\">\(escape(verdict))</span></p></header>\n"
+            + "<p>verdict: <span class=\"badge \(escape(style ?? verdict))\" id=\"verdict\">\(escape(verdict))</span></p></header>\n"
     }
 
     static func summarySection(_ r: RunResult, heading: Bool = true) -> String {

@@ -59,9 +59,11 @@ public struct ScenarioComparison: Codable, Sendable {
     public var regressed: Bool
     /// A run of this scenario, on either side, was inconclusive.
     public var inconclusive: Bool
+    /// `compare --slo`: each objective over the current runs' medians.
+    public var slo: [SLOResult] = []
 
     enum CodingKeys: String, CodingKey {
-        case scenario, rows, notes, regressed, inconclusive
+        case scenario, rows, notes, regressed, inconclusive, slo
         case baselineRuns = "baseline_runs"
         case currentRuns = "current_runs"
     }
@@ -255,7 +257,7 @@ extension Comparison {
     ///   current runs than `repeat`.
     public static func compare(
         baselinePath: String, currentPath: String, thresholds: ComparisonThresholds = ComparisonThresholds(),
-        minimumCount: Int = 100, minimumLatencyDeltaUs: Double = 5, repeat: Int? = nil
+        minimumCount: Int = 100, minimumLatencyDeltaUs: Double = 5, repeat: Int? = nil, slos: [SLO] = []
     ) throws(ComparisonError) -> Comparison {
         var baseline = try loadRuns(at: baselinePath)
         let current = try loadRuns(at: currentPath)
@@ -284,13 +286,14 @@ extension Comparison {
         }
         let scenarios = common.map { name in
             compareScenario(name, baseline: baseline.runs[name]!, current: current.runs[name]!,
-                            thresholds: thresholds, minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs)
+                            thresholds: thresholds, minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs, slos: slos)
         }
         return Comparison(
             baseline: baselinePath, current: currentPath, thresholds: thresholds.effectiveRules.map(\.text),
             minimumCount: minimumCount, minimumLatencyDeltaUs: minimumLatencyDeltaUs, scenarios: scenarios, notes: notes,
             regressed: scenarios.contains(where: \.regressed),
-            inconclusive: scenarios.contains(where: \.inconclusive) && !scenarios.contains { s in s.notes.contains { $0.hasPrefix("REGRESSION: invariant") } })
+            inconclusive: scenarios.contains(where: \.inconclusive) && !scenarios.contains { s in s.notes.contains { $0.hasPrefix("REGRESSION: invariant") } }
+                && !scenarios.contains { !$0.slo.allSatisfy(\.passed) })
     }
 
     private static func isDirectory(_ path: String) -> Bool {
@@ -300,7 +303,7 @@ extension Comparison {
 
     static func compareScenario(
         _ name: String, baseline: [ComparableRun], current: [ComparableRun],
-        thresholds: ComparisonThresholds, minimumCount: Int, minimumLatencyDeltaUs: Double = 5
+        thresholds: ComparisonThresholds, minimumCount: Int, minimumLatencyDeltaUs: Double = 5, slos: [SLO] = []
     ) -> ScenarioComparison {
         var notes: [String] = []
         var rows: [ComparisonRow] = []
@@ -370,9 +373,19 @@ extension Comparison {
                 notes.append("INCONCLUSIVE: \(side) run \(i + 1): \((run.inconclusive ?? []).joined(separator: "; "))")
             }
         }
-        return ScenarioComparison(
+        // Objectives over the current runs (medians); one with no samples fails and says so.
+        let sloResults = slos.map { slo in
+            slo.evaluate(summaries: current.compactMap { $0.operations[slo.operation] ?? $0.phases[slo.operation] })
+        }
+        for r in sloResults where !r.passed {
+            notes.append("REGRESSION: SLO \(r.slo) breached by the current runs (\(r.note ?? "observed \(CapacitySearch.observed(r))"))")
+        }
+        var comparison = ScenarioComparison(
             scenario: name, baselineRuns: baseline.count, currentRuns: current.count, rows: rows, notes: notes,
-            regressed: violations > 0 || !vanished.isEmpty || rows.contains(where: \.regressed), inconclusive: inconclusive)
+            regressed: violations > 0 || !vanished.isEmpty || rows.contains(where: \.regressed) || sloResults.contains { !$0.passed },
+            inconclusive: inconclusive)
+        comparison.slo = sloResults
+        return comparison
     }
 
     static func value(_ metric: ComparisonThresholds.Metric, _ summary: OperationSummary) -> Double {
@@ -438,6 +451,9 @@ extension Comparison {
                 ])
             }
             out += Self.align(table, left: [0, 1, 6])
+            for r in scenario.slo {
+                out += "  slo \(r.slo): \(r.passed ? "pass" : "BREACH") (\(r.note ?? "observed \(CapacitySearch.observed(r))"))\n"
+            }
             for note in scenario.notes { out += "  note: \(note)\n" }
         }
         if !notes.isEmpty { out += "\n" + notes.map { "note: \($0)\n" }.joined() }

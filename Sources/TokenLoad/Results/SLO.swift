@@ -75,20 +75,32 @@ public struct SLO: Sendable, Hashable, Codable {
     /// Checks the objective against a result.
     public func evaluate(_ result: RunResult) -> SLOResult {
         // An objective over an operation with no samples fails: it was never shown to hold.
-        let summary = result.operations[operation] ?? result.phases[operation]
-        guard let summary, summary.count > 0 else { return SLOResult(slo: text, observed: nil, passed: false, note: "no samples") }
-        let observed: Double
-        switch metric {
-        case .p50: observed = summary.latencyUs.p50
-        case .p90: observed = summary.latencyUs.p90
-        case .p99: observed = summary.latencyUs.p99
-        case .p999: observed = summary.latencyUs.p999
-        case .max: observed = summary.latencyUs.max
-        case .mean: observed = summary.latencyUs.mean
-        case .errorRate: observed = summary.count == 0 ? 0 : Double(summary.errors) / Double(summary.count)
-        case .throughput: observed = summary.throughputPerS
-        }
+        evaluate(summaries: [result.operations[operation] ?? result.phases[operation]].compactMap { $0 })
+    }
+
+    /// Checks the objective against the median of several runs' summaries of its operation
+    /// (`compare` over repeated runs); those without samples do not count, and with none left
+    /// the objective fails with `no samples`.
+    public func evaluate(summaries: [OperationSummary]) -> SLOResult {
+        let measured = summaries.filter { $0.count > 0 }
+        guard !measured.isEmpty else { return SLOResult(slo: text, observed: nil, passed: false, note: "no samples") }
+        let values = measured.map(observe).sorted()
+        let observed = values.count % 2 == 1 ? values[values.count / 2] : (values[values.count / 2 - 1] + values[values.count / 2]) / 2
         return SLOResult(slo: text, observed: observed, passed: comparison.holds(observed, threshold))
+    }
+
+    /// The metric's value in one summary: µs, a ratio or per second.
+    func observe(_ summary: OperationSummary) -> Double {
+        switch metric {
+        case .p50: summary.latencyUs.p50
+        case .p90: summary.latencyUs.p90
+        case .p99: summary.latencyUs.p99
+        case .p999: summary.latencyUs.p999
+        case .max: summary.latencyUs.max
+        case .mean: summary.latencyUs.mean
+        case .errorRate: summary.count == 0 ? 0 : Double(summary.errors) / Double(summary.count)
+        case .throughput: summary.throughputPerS
+        }
     }
 }
 

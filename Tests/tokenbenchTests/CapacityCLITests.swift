@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+/// `tokenbench capacity`, `report --html`, `compare --html` and `run --out`'s report, as a user
+/// runs them.
+@Suite("capacity and HTML reports on the command line", .serialized)
+struct CapacityCLITests {
+    let cli = CLITests()
+
+    /// Flags of a simulated target whose operations are all arrival-driven resource calls.
+    static let simulated = ["--access-ttl", "1h", "--session-length", "1h", "--quiet"]
+
+    @Test("bad input: one line naming the problem, exit 64, no result directory",
+          arguments: [
+            ([] as [String], "--slo"),
+            (["--slo", "access.p99<30ms", "--start-rate", "500", "--max-rate", "100"], "--max-rate"),
+            (["--slo", "access.p99<30ms", "--start-rate", "0"], "--start-rate"),
+            (["--slo", "access.p99<30ms", "--stages", "10s:100/s"], "--stages"),
+            (["--slo", "access.p99<30ms", "--precision", "0"], "--precision"),
+            (["--slo", "access.p99<30ms", "--confirm", "0"], "--confirm"),
+            (["--slo", "access.p99<30ms", "--step-duration", "0s"], "--step-duration"),
+            (["--slo", "access.p99<30ms", "--target", "simulated:0x10ms"], "--target"),
+            (["--slo", "refresh.p99"], "--slo"),
+            (["--slo", "access.p99<30ms", "--start-rate", "0.001", "--users", "100000"], "--start-rate"),
+          ])
+    func badInput(_ extra: [String], _ flag: String) throws {
+        let out = cli.temporaryDirectory()
+        let r = try cli.run(["capacity", "--target", "simulated:4x10ms", "--out", out] + extra)
+        #expect(r.status == 64, "\(r.stdout)\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains(flag), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("a target of known capacity (4 × 10 ms = 400 ops/s): exit 0, the answer within 10 %, capacity.json and report.html")
+    func found() throws {
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["capacity", "--target", "simulated:4x10ms", "--slo", "access.p99<30ms", "--start-rate", "300",
+                             "--max-rate", "2000", "--precision", "10%", "--confirm", "1", "--step-duration", "1500ms",
+                             "--step-warmup", "1s", "--users", "200", "--out", out] + Self.simulated)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let answer = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("capacity: ") })
+        #expect(answer.contains("at access.p99<30ms, confirmed 1/1"), "\(answer)")
+        #expect(r.stdout.contains("intended/s") && r.stdout.contains("access p50/p99/p99.9 ms"), "the table of steps")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("capacity.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["schema"] as? String == "tokenbench.capacity/v1")
+        let result = try #require(json["answer"] as? [String: Any])
+        #expect(result["outcome"] as? String == "found")
+        let rate = try #require(result["rate"] as? Double)
+        #expect(abs(rate - 400) <= 40, "\(rate)")
+        let steps = try #require(json["steps"] as? [[String: Any]])
+        #expect(steps.count >= 3)
+        for step in steps {
+            let full = try #require(step["result"] as? [String: Any], "every step's full result")
+            #expect(full["schema"] as? String == "tokenbench.result/v1")
+            #expect(full["measured_s"] as? Double == 1.5)
+        }
+        let html = try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("data-chart=\"capacity-rates\"") && html.contains("data-chart=\"capacity-p99\""))
+        #expect(html.contains(String(answer).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")))
+    }
+
+    @Test("not even the start rate passes: exit 2; still passing at --max-rate: exit 3, 'at least'")
+    func bounds() throws {
+        let none = try cli.run(["capacity", "--target", "simulated:1x100ms", "--slo", "access.p99<300ms", "--start-rate", "100",
+                                "--step-duration", "1s", "--step-warmup", "500ms", "--users", "20"] + Self.simulated)
+        #expect(none.status == 2, "\(none.stdout)\(none.stderr)")
+        #expect(none.stdout.contains("capacity: none at access.p99<300ms: not even the start rate 100 ops/s passes"), "\(none.stdout)")
+        let atLeast = try cli.run(["capacity", "--target", "simulated:8x10ms", "--slo", "access.p99<30ms", "--start-rate", "100",
+                                   "--max-rate", "200", "--step-duration", "1s", "--step-warmup", "500ms", "--users", "40"] + Self.simulated)
+        #expect(atLeast.status == 3, "\(atLeast.stdout)\(atLeast.stderr)")
+        #expect(atLeast.stdout.contains("capacity: at least 200 ops/s"), "\(atLeast.stdout)")
+    }
+
+    /// A short no-op run's result directory.
+    func quickRun(_ out: String, extra: [String] = []) throws {
+        let r = try cli.run(["run", "--target", "noop", "--users", "20", "--duration", "1s", "--think-time", "20ms",
+                             "--access-ttl", "1h", "--quiet", "--out", out] + extra)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+    }
+
+    @Test("run --out writes report.html beside result.json; report --html makes a run's page, a directory's side-by-side page")
+    func reports() throws {
+        let root = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try quickRun(root + "/a")
+        try quickRun(root + "/b", extra: ["--seed", "7"])
+        let own = try String(contentsOfFile: root + "/a/report.html", encoding: .utf8)
+        #expect(own.contains("TokenBench run") && own.contains("data-chart=\"spectrum-access\""))
+        let single = try cli.run(["report", root + "/a/result.json", "--html", root + "/single.html"])
+        #expect(single.status == 0, "\(single.stderr)")
+        #expect(try String(contentsOfFile: root + "/single.html", encoding: .utf8).contains("data-chart=\"throughput-access\""))
+        let both = try cli.run(["report", root, "--html", root + "/both.html"])
+        #expect(both.status == 0, "\(both.stderr)")
+        let page = try String(contentsOfFile: root + "/both.html", encoding: .utf8)
+        #expect(page.contains("2 runs side by side"))
+        #expect(page.contains("data-series=\"a\"") && page.contains("data-series=\"b\""), "one series per run, named by its directory")
+        // compare --html: baseline against current, a page beside the usual output.
+        let compare = try cli.run(["compare", root + "/a/result.json", root + "/b/result.json", "--min-count", "1000000", "--html", root + "/compare.html"])
+        #expect([0, 2, 3].contains(compare.status), "\(compare.stderr)")
+        let comparePage = try String(contentsOfFile: root + "/compare.html", encoding: .utf8)
+        #expect(comparePage.contains("TokenBench compare") && comparePage.contains("baseline and current spectra"))
+        // compare --slo: judged on the current runs; an operation with no samples fails and says so.
+        let held = try cli.run(["compare", root + "/a/result.json", root + "/b/result.json", "--min-count", "1000000", "--slo", "access.p99<10s"])
+        #expect(held.status == 0, "\(held.stdout)\(held.stderr)")
+        #expect(held.stdout.contains("slo access.p99<10s: pass (observed "))
+        let vacuous = try cli.run(["compare", root + "/a/result.json", root + "/b/result.json", "--min-count", "1000000", "--slo", "refresh.p99<1us"])
+        #expect(vacuous.status == 2, "no refresh happened (1 h tokens): \(vacuous.stdout)")
+        #expect(vacuous.stdout.contains("slo refresh.p99<1us: BREACH (no samples)"))
+    }
+
+    @Test("report over a damaged, foreign or empty file, or a directory with no result: one line naming it, exit 64, nothing written",
+          arguments: [("damaged", "{\"schema\": \"tokenbench.result/v1\", \"operations\": {"), ("foreign", "{\"name\": \"not ours\"}"),
+                      ("empty", ""), ("other-schema", "{\"schema\": \"k6.summary/v1\"}"),
+                      ("incomplete", "{\"schema\": \"tokenbench.result/v1\"}")])
+    func badReports(_ name: String, _ content: String) throws {
+        let root = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let file = root + "/\(name).json"
+        try Data(content.utf8).write(to: URL(fileURLWithPath: file))
+        let r = try cli.run(["report", file, "--html", root + "/out.html"])
+        #expect(r.status == 64, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stderr.contains(file), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/out.html"))
+        let emptyDirectory = root + "/nothing"
+        try FileManager.default.createDirectory(atPath: emptyDirectory, withIntermediateDirectories: true)
+        let none = try cli.run(["report", emptyDirectory, "--html", root + "/out.html"])
+        #expect(none.status == 64)
+        #expect(none.stderr.contains(emptyDirectory))
+        #expect(!FileManager.default.fileExists(atPath: root + "/out.html"))
+    }
+}
