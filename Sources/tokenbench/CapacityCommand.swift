@@ -82,26 +82,7 @@ struct CapacityCommand: AsyncParsableCommand {
         guard !slos.isEmpty else {
             throw ValidationError("--slo: capacity needs at least one, e.g. --slo 'refresh.p99<20ms' (the rate is searched against it)")
         }
-        let spec = try storeOptions.spec()
-        if c.target != "in-process", spec != .memory || storeOptions.storeConnections != nil {
-            throw ValidationError("--store: applies to the in-process target only (a server picks its own: tokenbench serve --store)")
-        }
-        if c.target.hasPrefix("http") {
-            _ = try http.target(url: c.target, users: c.users, accessTTL: c.accessTTL ?? 300)
-            _ = try http.credentials()
-        } else if http.profileFile != nil || http.caCertificate != nil || http.insecure || !http.headers.isEmpty {
-            throw ValidationError("--profile, --cacert, --insecure, --header: apply to HTTP targets only (--target http://… or https://…)")
-        }
-        if c.target != "in-process", let phase = slos.first(where: { Operation(rawValue: $0.operation) == nil }) {
-            throw ValidationError("--slo: phases such as '\(phase.operation)' are measured only with --target in-process")
-        }
-        if let out = output.out {
-            if out.isEmpty { throw ValidationError("--out: expected a directory path (got an empty string)") }
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
-                throw ValidationError("--out: expected a directory path (got the file '\(out)')")
-            }
-        }
+        try validateTargetFlags(c, store: storeOptions, http: http, slos: slos, output: output)
     }
 
     func run() async throws {

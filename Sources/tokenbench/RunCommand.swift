@@ -39,32 +39,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         let configuration = try load.configuration()
         let slos = try output.slos()
-        let spec = try storeOptions.spec()
-        if configuration.target != "in-process", spec != .memory || storeOptions.storeConnections != nil {
-            throw ValidationError("--store: applies to the in-process target only (a server picks its own: tokenbench serve --store)")
-        }
+        try validateTargetFlags(configuration, store: storeOptions, http: http, slos: slos, output: output)
         if try sweepLevels() != nil {
             guard configuration.target == "in-process" else {
                 throw ValidationError("--sweep-concurrency: applies to the in-process target only (it records store operations)")
             }
             guard configuration.model == .closed else {
                 throw ValidationError("--sweep-concurrency: levels are virtual users of the closed model; omit --rate")
-            }
-        }
-        if configuration.target.hasPrefix("http") {
-            _ = try http.target(url: configuration.target, users: configuration.users, accessTTL: configuration.accessTTL ?? 300)
-            _ = try http.credentials()
-        } else if http.profileFile != nil || http.caCertificate != nil || http.insecure || !http.headers.isEmpty {
-            throw ValidationError("--profile, --cacert, --insecure, --header: apply to HTTP targets only (--target http://… or https://…)")
-        }
-        if configuration.target != "in-process", let phase = slos.first(where: { Operation(rawValue: $0.operation) == nil }) {
-            throw ValidationError("--slo: phases such as '\(phase.operation)' are measured only with --target in-process")
-        }
-        if let out = output.out {
-            if out.isEmpty { throw ValidationError("--out: expected a directory path (got an empty string)") }
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
-                throw ValidationError("--out: expected a directory path (got the file '\(out)')")
             }
         }
     }

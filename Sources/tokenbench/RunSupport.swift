@@ -75,3 +75,30 @@ extension OutputOptions {
 func writeAtomically(_ data: Data, to url: URL) throws {
     try data.write(to: url, options: .atomic)
 }
+
+/// The checks `run` and `capacity` share: the store, HTTP and SLO flags fit the target, and
+/// `--out` can be a directory.
+/// - Throws: `ValidationError` naming the flag.
+func validateTargetFlags(_ c: LoadConfiguration, store storeOptions: StoreOptions, http: HTTPOptions, slos: [SLO],
+                         output: OutputOptions) throws {
+    let spec = try storeOptions.spec()
+    if c.target != "in-process", spec != .memory || storeOptions.storeConnections != nil {
+        throw ValidationError("--store: applies to the in-process target only (a server picks its own: tokenbench serve --store)")
+    }
+    if c.target.hasPrefix("http") {
+        _ = try http.target(url: c.target, users: c.users, accessTTL: c.accessTTL ?? 300)
+        _ = try http.credentials()
+    } else if http.profileFile != nil || http.caCertificate != nil || http.insecure || !http.headers.isEmpty {
+        throw ValidationError("--profile, --cacert, --insecure, --header: apply to HTTP targets only (--target http://… or https://…)")
+    }
+    if c.target != "in-process", let phase = slos.first(where: { Operation(rawValue: $0.operation) == nil }) {
+        throw ValidationError("--slo: phases such as '\(phase.operation)' are measured only with --target in-process")
+    }
+    if let out = output.out {
+        if out.isEmpty { throw ValidationError("--out: expected a directory path (got an empty string)") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ValidationError("--out: expected a directory path (got the file '\(out)')")
+        }
+    }
+}

@@ -144,6 +144,17 @@ struct CapacityDecisionTests {
         #expect(steps.suffix(3).allSatisfy { $0.stage == "confirm" && $0.verdict == .pass && $0.intendedRate == rate })
     }
 
+    @Test("an answer that never repeats: after 4 step-downs the search ends inconclusive (exit 3), not 'none'")
+    func neverRepeats() async throws {
+        let memory = RateMemory()
+        let (steps, answer) = await try Self.search().run(step: await Self.scripted { rate, _ in rate <= 1000 && memory.firstSeen(rate) })
+        #expect(answer.outcome == "inconclusive", "\(answer.line)")
+        #expect(answer.exitCode == 3)
+        #expect(answer.stepDowns == 4)
+        #expect(answer.line.contains("the answer did not repeat"), "\(answer.line)")
+        #expect(steps.filter { $0.stage == "confirm" && $0.verdict == .fail }.count == 5)
+    }
+
     @Test("the start rate fails: none, exit 2; still passing at --max-rate: at least, exit 3")
     func bounds() async throws {
         let none = await try Self.search().run(step: await Self.scripted { _, _ in false })
@@ -196,6 +207,13 @@ final class RateMemory: @unchecked Sendable {
     private var seen: Set<Double> = []
     private var repeated = false
     private let lock = NSLock()
+
+    /// Whether `rate` was never tried before (and remembers it).
+    func firstSeen(_ rate: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return seen.insert(rate).inserted
+    }
 
     func firstRepeat(_ rate: Double) -> Bool {
         lock.lock()

@@ -181,6 +181,9 @@ public struct CapacitySearch: Sendable {
     public let judgesDriverLag: Bool
     /// At most this many steps in all.
     public var maximumSteps = 60
+    /// At most this many step-downs after failed confirmations (each half the precision) before
+    /// the search gives up as inconclusive: the answer does not repeat.
+    public var maximumStepDowns = 4
 
     public init(configuration: LoadConfiguration, settings: CapacitySettings, slos: [SLO], judgesDriverLag: Bool) {
         self.configuration = configuration
@@ -249,6 +252,7 @@ public struct CapacitySearch: Sendable {
             return end("none", rate: nil, reason: "not even the start rate \(Self.rate(settings.startRate)) passes\(why)")
         }
         var stepDowns = 0
+        let firstAnswer = pass
         while true {
             // Bisection (not after a step down: the answer is then one precision below the last).
             while stepDowns == 0, fail - pass > settings.precision * pass {
@@ -283,6 +287,12 @@ public struct CapacitySearch: Sendable {
             }
             // A failed confirmation: the answer did not repeat. Step down by half the precision
             // (the truth lies below, within the precision of the answer) and confirm again.
+            if stepDowns == maximumStepDowns {
+                // The target's capacity moves more than the precision from step to step.
+                return end("inconclusive", rate: nil,
+                           reason: "the answer did not repeat: \(stepDowns) confirmations failed stepping down from \(Self.rate(firstAnswer)) to \(Self.rate(pass)); the target's capacity varies more than --precision between steps (lengthen --step-duration, widen --precision)",
+                           stepDowns: stepDowns)
+            }
             stepDowns += 1
             fail = pass
             pass = Self.round(pass * (1 - settings.precision / 2))

@@ -97,6 +97,21 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         }
     }
 
+    /// Sleeps `nanoseconds`: on `loop`'s timers when the lane runs on an event loop, else
+    /// `Task.sleep`; returns early when cancelled.
+    private func sleep(_ nanoseconds: UInt64, on loop: (any EventLoop)?) async {
+        if let loop {
+            let scheduled = loop.scheduleTask(in: .nanoseconds(Int64(nanoseconds))) {}
+            try? await withTaskCancellationHandler {
+                try await scheduled.futureResult.get()
+            } onCancel: {
+                scheduled.cancel()
+            }
+        } else {
+            try? await Task.sleep(nanoseconds: nanoseconds)
+        }
+    }
+
     /// Lane mode: a timer every 10 ms on the worker's executor, its lateness recorded as
     /// scheduling lag. Lanes that are behind (their previous answer came late) never sleep, so
     /// their timers cannot show that the executor itself is saturated; this one always does.
@@ -107,17 +122,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             let now = monotonicNanoseconds()
             if now >= end { return }
             if due > now {
-                let pause = min(due - now, end - now)
-                if let loop {
-                    let scheduled = loop.scheduleTask(in: .nanoseconds(Int64(pause))) {}
-                    try? await withTaskCancellationHandler {
-                        try await scheduled.futureResult.get()
-                    } onCancel: {
-                        scheduled.cancel()
-                    }
-                } else {
-                    try? await Task.sleep(nanoseconds: pause)
-                }
+                await sleep(min(due - now, end - now), on: loop)
                 if Task.isCancelled { return }
                 continue
             }
@@ -144,17 +149,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             let now = monotonicNanoseconds()
             if now >= end || due == .max { return }
             if due > now {
-                let pause = min(due - now, end - now)
-                if let loop {
-                    let scheduled = loop.scheduleTask(in: .nanoseconds(Int64(pause))) {}
-                    try? await withTaskCancellationHandler {
-                        try await scheduled.futureResult.get()
-                    } onCancel: {
-                        scheduled.cancel()
-                    }
-                } else {
-                    try? await Task.sleep(nanoseconds: pause)
-                }
+                await sleep(min(due - now, end - now), on: loop)
                 if Task.isCancelled { return }
                 slept = true
                 continue
