@@ -45,7 +45,7 @@ public enum ConsoleReport {
         let unjudged = (r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : ""
         lines.append("invariants: \(r.invariants.checked) checked, \(r.invariants.violations) violated\(unjudged)" + (kinds.isEmpty ? "" : " (\(kinds))"))
         for s in r.slo {
-            let observed = s.note ?? "observed \(s.observed.map(fmt) ?? "n/a")"
+            let observed = s.note ?? "observed \(CapacitySearch.observed(s))"
             lines.append("slo \(s.slo): \(s.passed ? "pass" : "BREACH") (\(observed))")
         }
         for note in r.notes ?? [] { lines.append("note: \(note)") }
