@@ -152,7 +152,11 @@ struct CapacityDecisionTests {
         #expect(answer.exitCode == 3)
         #expect(answer.stepDowns == 4)
         #expect(answer.line.contains("the answer did not repeat"), "\(answer.line)")
-        #expect(steps.filter { $0.stage == "confirm" && $0.verdict == .fail }.count == 5)
+        let confirmations = steps.filter { $0.stage == "confirm" && $0.verdict == .fail }
+        #expect(confirmations.count == 5)
+        let first = try #require(confirmations.first?.intendedRate), last = try #require(confirmations.last?.intendedRate)
+        #expect(first > last, "each step-down lowers the rate")
+        #expect(answer.line.contains("stepping down from \(CapacitySearch.rate(first)) to \(CapacitySearch.rate(last))"), "\(answer.line)")
     }
 
     @Test("the start rate fails: none, exit 2; still passing at --max-rate: at least, exit 3")

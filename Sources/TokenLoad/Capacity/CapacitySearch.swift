@@ -252,7 +252,7 @@ public struct CapacitySearch: Sendable {
             return end("none", rate: nil, reason: "not even the start rate \(Self.rate(settings.startRate)) passes\(why)")
         }
         var stepDowns = 0
-        let firstAnswer = pass
+        var firstAnswer: Double?
         while true {
             // Bisection (not after a step down: the answer is then one precision below the last).
             while stepDowns == 0, fail - pass > settings.precision * pass {
@@ -268,6 +268,7 @@ public struct CapacitySearch: Sendable {
                 if steps.count >= maximumSteps { return end("inconclusive", rate: pass, reason: "the search took \(maximumSteps) steps") }
             }
             // Confirmation: every step at the answer must pass.
+            if firstAnswer == nil { firstAnswer = pass }
             var confirmed = 0
             var failedAt: CapacityStep?
             for _ in 0..<settings.confirm {
@@ -290,7 +291,7 @@ public struct CapacitySearch: Sendable {
             if stepDowns == maximumStepDowns {
                 // The target's capacity moves more than the precision from step to step.
                 return end("inconclusive", rate: nil,
-                           reason: "the answer did not repeat: \(stepDowns) confirmations failed stepping down from \(Self.rate(firstAnswer)) to \(Self.rate(pass)); the target's capacity varies more than --precision between steps (lengthen --step-duration, widen --precision)",
+                           reason: "the answer did not repeat: \(stepDowns) confirmations failed stepping down from \(Self.rate(firstAnswer ?? pass)) to \(Self.rate(pass)); the target's capacity varies more than --precision between steps (lengthen --step-duration, widen --precision)",
                            stepDowns: stepDowns)
             }
             stepDowns += 1
