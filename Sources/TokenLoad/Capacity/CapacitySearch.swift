@@ -159,11 +159,7 @@ public struct CapacityResult: Codable, Sendable {
     }
 
     /// Pretty, key-sorted JSON.
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func jsonData() throws -> Data { try prettyJSON(self) }
 }
 
 /// Finds the highest arrival rate (open model) at which every SLO holds: double from the start

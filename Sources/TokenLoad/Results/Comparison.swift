@@ -419,11 +419,7 @@ extension Comparison {
 
 extension Comparison {
     /// Pretty, key-sorted JSON (`--format json`).
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func jsonData() throws -> Data { try prettyJSON(self) }
 
     /// The terminal report: one table per scenario, regressions marked, then the verdict.
     public func render() -> String {

@@ -406,11 +406,15 @@ extension Double {
     }
 }
 
+/// The JSON of every file TokenBench writes (`result.json`, `capacity.json`, compare's
+/// document): pretty, key-sorted, slashes unescaped, so that files diff cleanly.
+func prettyJSON<Value: Encodable>(_ value: Value) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return try encoder.encode(value)
+}
+
 extension RunResult {
     /// Pretty, key-sorted JSON.
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
-    }
+    public func jsonData() throws -> Data { try prettyJSON(self) }
 }
