@@ -47,6 +47,12 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // Debian's zlib: the DEFLATE of HdrHistogram's compressed V2 encoding (latency.hlog).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The core: service, tokens, keys, store protocol, memory store. Imports no sibling target.
         .target(
             name: "TokenAuth",
@@ -120,6 +126,7 @@ let package = Package(
             name: "TokenLoad",
             dependencies: [
                 "TokenAuth",
+                "CZlib",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
                 .product(name: "NIOCore", package: "swift-nio"),

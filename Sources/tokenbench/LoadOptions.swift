@@ -114,6 +114,12 @@ struct OutputOptions: ParsableArguments {
     var quiet = false
 
     func slos() throws -> [SLO] {
+        try Self.parseSLOs(slo)
+    }
+
+    /// Parses `--slo` values.
+    /// - Throws: `ValidationError` naming the accepted form.
+    static func parseSLOs(_ slo: [String]) throws -> [SLO] {
         try slo.map { text in
             do throws(ConfigurationError) { return try SLO(parsing: text) } catch {
                 throw ValidationError("--slo: expected \(error.accepted) (got '\(text)')")

@@ -24,7 +24,39 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("sweep-concurrency"),
             help: ArgumentHelp("Run once per concurrency level (virtual users), e.g. 1,2,4,8,16,32,64,128,256, and record the store's contention curve.", valueName: "levels"))
     var sweepConcurrency: String?
+    @Option(help: ArgumentHelp("Drive shard I of N of the run (0-based): users ⌊U·I/N⌋ ..< ⌊U·(I+1)/N⌋ under the whole run's schedule, so that N shards' results merge (tokenbench merge) into exactly the unsharded run. N alone takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job).", valueName: "I/N"))
+    var shard: String?
+    @Option(name: .customLong("start-at"), help: ArgumentHelp("Start the load at this instant, RFC 3339 (2026-12-02T04:00:00Z) or Unix seconds, so that shards on several machines start together; it must lie ahead, after the set-up (preflight, users).", valueName: "time"))
+    var startAt: String?
     @OptionGroup var output: OutputOptions
+
+    /// `--shard`, parsed (`JOB_COMPLETION_INDEX` supplies a missing index).
+    /// - Throws: `ValidationError` for a spec out of range.
+    func shardSpec() throws -> LoadConfiguration.Shard? {
+        guard let shard else { return nil }
+        do throws(ConfigurationError) {
+            return try LoadConfiguration.Shard(parsing: shard, index: ProcessInfo.processInfo.environment["JOB_COMPLETION_INDEX"])
+        } catch {
+            throw ValidationError("\(error.setting): expected \(error.accepted)")
+        }
+    }
+
+    /// `--start-at` as Unix seconds.
+    /// - Throws: `ValidationError` for an unparsable instant, one in the past or more than a day ahead.
+    func startInstant() throws -> Double? {
+        guard let startAt else { return nil }
+        guard let t = StartInstant.parse(startAt) else {
+            throw ValidationError("--start-at: expected an RFC 3339 time such as 2026-12-02T04:00:00Z or Unix seconds (got '\(startAt)')")
+        }
+        let now = Date().timeIntervalSince1970
+        guard t > now else {
+            throw ValidationError("--start-at: expected an instant ahead (got \(StartInstant.format(t)), \(ConsoleReport.fmt(now - t)) s in the past)")
+        }
+        guard t <= now + 86_400 else {
+            throw ValidationError("--start-at: expected an instant within 24 h (got \(StartInstant.format(t)))")
+        }
+        return t
+    }
 
     /// The sweep's levels, if any.
     /// - Throws: `ValidationError` for a malformed list.
@@ -37,9 +69,18 @@ struct RunCommand: AsyncParsableCommand {
         guard (1...100).contains(repeatCount) else {
             throw ValidationError("--repeat: expected an integer 1 ... 100 (got \(repeatCount))")
         }
-        let configuration = try load.configuration()
+        var configuration = try load.configuration()
+        configuration.shard = try shardSpec()
+        do throws(ConfigurationError) { try configuration.validate() } catch {
+            throw ValidationError("\(error.setting): expected \(error.accepted)")
+        }
         let slos = try output.slos()
         try validateTargetFlags(configuration, store: storeOptions, http: http, slos: slos, output: output)
+        _ = try startInstant()
+        if shard != nil || startAt != nil {
+            if repeatCount > 1 { throw ValidationError("--repeat: one run per shard (--shard, --start-at): repeat the sharded run instead") }
+            if sweepConcurrency != nil { throw ValidationError("--sweep-concurrency: cannot be sharded (--shard, --start-at)") }
+        }
         if try sweepLevels() != nil {
             guard configuration.target == "in-process" else {
                 throw ValidationError("--sweep-concurrency: applies to the in-process target only (it records store operations)")
@@ -53,7 +94,7 @@ struct RunCommand: AsyncParsableCommand {
     /// An in-process run (or sweep) over `store`.
     func runInProcess<Store: RefreshTokenStore>(
         _ configuration: LoadConfiguration, store: Store, backend: String, statistics: StoreStatistics?,
-        slos: [SLO], progress: @escaping @Sendable (ProgressSnapshot) -> Void
+        slos: [SLO], startAt: Double? = nil, progress: @escaping @Sendable (ProgressSnapshot) -> Void
     ) async throws -> RunResult {
         let levels = try sweepLevels()
         var prepared = configuration
@@ -76,11 +117,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         var driver = LoadDriver(configuration: configuration, target: target, phases: phases, slos: slos)
         driver.store = (backend: backend, statistics: statistics)
-        return await driver.run(progress: progress)
+        return await driver.run(startAt: startAt, progress: progress)
     }
 
     func run() async throws {
         var configuration = try load.configuration()
+        configuration.shard = try shardSpec()
+        let startAt = try startInstant()
         let slos = try output.slos()
         let interactive = isatty(STDERR_FILENO) == 1
         let quiet = output.quiet
@@ -96,7 +139,10 @@ struct RunCommand: AsyncParsableCommand {
         let httpTarget = try await http.prepareTarget(&configuration)
         let outputDirectory: URL?
         do {
-            outputDirectory = try output.prepareDirectory { $0 == "result.json" || $0 == "report.html" || ($0.hasPrefix("result-") && $0.hasSuffix(".json")) }
+            outputDirectory = try output.prepareDirectory {
+                $0 == "result.json" || $0 == "report.html" || ($0.hasPrefix("result-") && $0.hasSuffix(".json"))
+                    || ($0.hasPrefix("latency") && $0.hasSuffix(".hlog"))
+            }
         } catch {
             if let httpTarget { await httpTarget.shutdown() }
             throw error
@@ -110,7 +156,13 @@ struct RunCommand: AsyncParsableCommand {
             }
             var result: RunResult
             do {
-                result = try await runOnce(configuration, httpTarget: httpTarget, slos: slos, quiet: quiet, progress: progress)
+                if let startAt, Date().timeIntervalSince1970 > startAt {
+                    // The set-up (preflight, synthetic users) took past the common start: this
+                    // shard would start late, alone.
+                    throw ValidationError("--start-at: \(StartInstant.format(startAt)) passed during the set-up; give a later instant")
+                }
+                result = try await runOnce(configuration, httpTarget: httpTarget, slos: slos, quiet: quiet, startAt: startAt, progress: progress)
+                result.shard?.startAtUnixS = startAt
             } catch {
                 if let httpTarget { await httpTarget.shutdown() }
                 throw error
@@ -129,6 +181,11 @@ struct RunCommand: AsyncParsableCommand {
                 let file = outputDirectory.appendingPathComponent(repeatCount == 1 ? "result.json" : "result-\(run).json")
                 try writeAtomically(try result.jsonData(), to: file)
                 print("result: \(file.path)")
+                if let log = result.intervalLog {
+                    let hlog = outputDirectory.appendingPathComponent(repeatCount == 1 ? "latency.hlog" : "latency-\(run).hlog")
+                    try writeAtomically(Data(log.text().utf8), to: hlog)
+                    print("interval log: \(hlog.path)")
+                }
             }
             verdicts.append(result.verdict)
             results.append(result)
@@ -157,20 +214,20 @@ struct RunCommand: AsyncParsableCommand {
 
     /// One run of `configuration` against the chosen target.
     private func runOnce(
-        _ configuration: LoadConfiguration, httpTarget: HTTPTarget?, slos: [SLO], quiet: Bool,
+        _ configuration: LoadConfiguration, httpTarget: HTTPTarget?, slos: [SLO], quiet: Bool, startAt: Double?,
         progress: @escaping @Sendable (ProgressSnapshot) -> Void
     ) async throws -> RunResult {
         let result: RunResult
         switch configuration.target {
         case "noop":
             result = await LoadDriver(configuration: configuration, target: NoOpTarget(expiresIn: configuration.accessTTL ?? 3600),
-                                      slos: slos).run(progress: progress)
+                                      slos: slos).run(startAt: startAt, progress: progress)
         case let spec where spec.hasPrefix("simulated:"):
             let target = SimulatedTarget(spec: spec, expiresIn: configuration.accessTTL ?? 3600)!
-            result = await LoadDriver(configuration: configuration, target: target, slos: slos).run(progress: progress)
+            result = await LoadDriver(configuration: configuration, target: target, slos: slos).run(startAt: startAt, progress: progress)
         case _ where httpTarget != nil:
             result = await LoadDriver(configuration: configuration, target: httpTarget!, slos: slos,
-                                      credentials: try http.credentials()).run(progress: progress)
+                                      credentials: try http.credentials()).run(startAt: startAt, progress: progress)
         default:
             if !quiet {
                 FileHandle.standardError.write(Data(
@@ -178,12 +235,12 @@ struct RunCommand: AsyncParsableCommand {
             }
             if try storeOptions.spec() == .memory {
                 result = try await runInProcess(configuration, store: MemoryRefreshTokenStore(), backend: "memory",
-                                                statistics: nil, slos: slos, progress: progress)
+                                                statistics: nil, slos: slos, startAt: startAt, progress: progress)
             } else {
                 let opened = try await storeOptions.open()
                 do {
                     result = try await runInProcess(configuration, store: opened.store, backend: opened.backend,
-                                                    statistics: opened.statistics, slos: slos, progress: progress)
+                                                    statistics: opened.statistics, slos: slos, startAt: startAt, progress: progress)
                 } catch {
                     await opened.close()
                     throw error

@@ -17,7 +17,7 @@ struct TokenBenchCommand: AsyncParsableCommand {
             (e.g. a result that could not be written).
             """,
         subcommands: [RunCommand.self, CapacityCommand.self, ServeCommand.self, ProbeCommand.self, StoreBenchCommand.self, CompareCommand.self,
-                      ReportCommand.self]
+                      ReportCommand.self, MergeCommand.self]
     )
 
     /// Bad flags and values: one line naming the flag and the accepted form, exit 64 (EX_USAGE).

@@ -81,12 +81,64 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     public var maxLag: Double? = nil
     /// HTTP targets: the whole target description (profile, paths, fields; no secret).
     public var http: HTTPTargetDescription? = nil
+    /// `--shard I/N`: this process drives shard I of N. Every other setting keeps the whole
+    /// run's value (`users`, `rate`, `stages` are totals); the shard runs its slice of users.
+    public var shard: Shard? = nil
 
     public init() {}
 
+    /// One of N load generators of one run (`--shard I/N`). Shard I drives the users
+    /// `⌊U·I/N⌋ ..< ⌊U·(I+1)/N⌋` of the run's `U` users, under the whole run's schedule: in
+    /// the open model user n takes arrivals n, n + U, n + 2U, …, so the shards' arrivals are
+    /// exactly the unsharded run's (rates and user counts sum to the totals), and each user's
+    /// decisions come from the run's seed and its own number, as in an unsharded run.
+    public struct Shard: Sendable, Hashable, Codable, CustomStringConvertible {
+        /// 0-based.
+        public var index: Int
+        /// Shards in the run, ≥ 1.
+        public var count: Int
+
+        public init(index: Int, count: Int) {
+            self.index = index
+            self.count = count
+        }
+
+        /// `I/N`.
+        public var description: String { "\(index)/\(count)" }
+
+        /// Parses `I/N`, or `N` alone with `I` from `index` (`JOB_COMPLETION_INDEX`).
+        /// - Throws: ``ConfigurationError`` for anything but 0 ≤ I < N ≤ 100000.
+        public init(parsing text: String, index fallback: String? = nil) throws(ConfigurationError) {
+            let accepted = "I/N with 0 ≤ I < N, e.g. 0/4 (or N alone, I from JOB_COMPLETION_INDEX)"
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            let indexText: Substring?
+            let countText: Substring
+            switch parts.count {
+            case 2: (indexText, countText) = (parts[0], parts[1])
+            case 1: (indexText, countText) = (fallback.map { Substring($0) }, parts[0])
+            default: throw ConfigurationError(setting: "--shard", accepted: accepted + " (got '\(text)')")
+            }
+            guard let indexText else {
+                throw ConfigurationError(setting: "--shard", accepted: accepted + " (got '\(text)', and JOB_COMPLETION_INDEX is not set)")
+            }
+            guard let n = Int(countText), let i = Int(indexText), n >= 1, n <= 100_000, i >= 0, i < n else {
+                throw ConfigurationError(setting: "--shard", accepted: accepted + " (got '\(parts.count == 1 ? "\(indexText)/\(countText)" : text)')")
+            }
+            self.init(index: i, count: n)
+        }
+
+        /// The user numbers of this shard among `total`.
+        public func users(of total: Int) -> Range<Int> {
+            (total * index / count)..<(total * (index + 1) / count)
+        }
+    }
+
+    /// The user numbers this process drives: all of them, or its shard's.
+    public var userNumbers: Range<Int> { shard?.users(of: users) ?? 0..<users }
+
     /// Keys are the `run` flags without their dashes, so a scenario file reads like a command line.
     enum CodingKeys: String, CodingKey {
-        case model, users, rate, duration, warmup, grace, leeway, seed, workers, target, stages, http
+        case model, users, rate, duration, warmup, grace, leeway, seed, workers, target, stages, http, shard
         case maxErrorRate = "max-error-rate"
         case maxLag = "max-lag"
         case sessionCheck = "session-check"
@@ -156,6 +208,10 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
                      "--target \(target)", "no hostile ratios (the \(target == "noop" ? "no-op" : "simulated") target accepts every token)")
         }
         try need(workers >= 1 && workers <= 256, "--workers", "an integer 1 ... 256")
+        if let shard {
+            try need(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count, "--shard", "I/N with 0 ≤ I < N")
+            try need(shard.count <= users, "--shard", "at most one shard per user (\(shard.count) shards, \(users) users)")
+        }
         switch passwordHash {
         case "bcrypt": try need((4...31).contains(passwordHashCost), "--password-hash-cost", "4 ... 31 for bcrypt")
         default: try need(passwordHashCost >= 8 && passwordHashCost <= 4_194_304, "--password-hash-cost", "8 ... 4194304 (KiB) for argon2id")

@@ -51,11 +51,16 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     }
 
     /// Runs to the end and returns the result.
-    /// - Parameter progress: called about once a second from the driver's own task.
-    public func run(progress: @escaping @Sendable (ProgressSnapshot) -> Void = { _ in }) async -> RunResult {
+    /// - Parameters:
+    ///   - startAt: when the load starts, Unix seconds (`--start-at`: shards on several
+    ///     machines start together); `nil` or a past instant: in 10 ms.
+    ///   - progress: called about once a second from the driver's own task.
+    public func run(startAt: Double? = nil, progress: @escaping @Sendable (ProgressSnapshot) -> Void = { _ in }) async -> RunResult {
         let c = configuration
-        let workerCount = max(1, min(c.workers, c.users))
-        let start = monotonicNanoseconds() &+ 10_000_000
+        let users = c.userNumbers
+        let workerCount = max(1, min(c.workers, users.count))
+        let clock = WallClockAnchor()
+        let start = max(monotonicNanoseconds() &+ 10_000_000, startAt.map { clock.monotonic(unix: $0) } ?? 0)
         let measureStart = start &+ ns(c.warmup)
         let end = start &+ ns(c.totalSeconds)
         let abort = RunAbort()
@@ -63,23 +68,28 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let statistics = store?.statistics
         let countersAtStart = SnapshotBox()
         var numbers = [[Int32]](repeating: [], count: workerCount)
-        for n in 0..<c.users { numbers[n % workerCount].append(Int32(n)) }
+        for (i, n) in users.enumerated() { numbers[i % workerCount].append(Int32(n)) }
         let workers = (0..<workerCount).map {
             Worker(index: $0, target: target, configuration: c, credentials: credentials, userNumbers: numbers[$0],
                    start: start, measureStart: measureStart, end: end, abort: abort)
         }
         let environment = RunEnvironment.current(target: target.name)
 
-        let timeline = await withTaskGroup(of: [TimelineEntry].self) { group in
+        let collector = IntervalCollector(
+            workers: workers.map(\.recorder), phases: phases, start: start, measureStart: measureStart, end: end,
+            measureStartUnix: clock.unix(monotonic: measureStart), schedule: c.stages == nil ? nil : c.schedule,
+            openModel: c.model == .open)
+        let ticked = await withTaskGroup(of: IntervalCollector?.self) { group in
             for worker in workers {
                 group.addTask {
                     await PhaseRecorder.$stripe.withValue(worker.index) { await worker.run() }
-                    return []
+                    return nil
                 }
             }
             group.addTask {
-                await Self.tick(workers: workers, start: start, measureStart: measureStart, end: end, abort: abort,
-                                schedule: c.stages == nil ? nil : c.schedule, openModel: c.model == .open, progress: progress)
+                var collector = collector
+                await collector.tick(abort: abort, progress: progress)
+                return collector
             }
             if let statistics {
                 group.addTask {
@@ -87,18 +97,24 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                     let now = monotonicNanoseconds()
                     if measureStart > now { try? await Task.sleep(nanoseconds: measureStart - now) }
                     countersAtStart.value.withLock { $0 = statistics.snapshot }
-                    return []
+                    return nil
                 }
             }
-            var timeline: [TimelineEntry] = []
+            var ticked: IntervalCollector?
             for await part in group {
-                timeline += part
+                if let part { ticked = part }
                 // The tick ends early when the run is stopped: end the sleeping lanes too.
                 if abort.isSet { group.cancelAll() }
             }
-            return timeline
+            return ticked
         }
-        var result = summarize(workers: workers, timeline: timeline, environment: environment)
+        // The last interval, once every worker has finished: it takes what completed after
+        // the end too, so that the intervals add up to the whole run's histograms.
+        var intervals = ticked ?? collector
+        intervals.collect(at: monotonicNanoseconds(), final: true, progress: progress)
+        var result = summarize(workers: workers, timeline: intervals.timeline, environment: environment)
+        result.intervalLog = intervals.log
+        result.measureStartUnixS = (intervals.log.startTime * 1000).rounded() / 1000
         if let reason = abort.reason {
             result.aborted = RunAbortSummary(reason)
             result.verdict = "unreachable"
@@ -111,71 +127,12 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         return result
     }
 
-    /// The once-a-second loop: progress and timeline entries (interval histograms).
-    static func tick(workers: [Worker<Target>], start: UInt64, measureStart: UInt64, end: UInt64, abort: RunAbort,
-                     schedule: LoadSchedule?, openModel: Bool,
-                     progress: @Sendable (ProgressSnapshot) -> Void) async -> [TimelineEntry] {
-        var timeline: [TimelineEntry] = []
-        var next = start &+ 1_000_000_000
-        var second = 0
-        var errors = 0
-        while true {
-            // Sleep in short slices, so that a stopped run ends within 100 ms.
-            while !abort.isSet {
-                let now = monotonicNanoseconds()
-                if next <= now { break }
-                try? await Task.sleep(nanoseconds: min(next - now, 100_000_000))
-            }
-            if abort.isSet { return timeline }
-            var interval = LatencyHistogram.interval()
-            var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .interval() }
-            var errorsByKind: [[String: Int]] = Operation.allCases.map { _ in [:] }
-            var counts = [Int](repeating: 0, count: Operation.allCases.count)
-            var intervalErrors = 0
-            for w in workers {
-                let part = w.recorder.takeInterval()
-                interval.add(part.histogram)
-                for i in counts.indices {
-                    counts[i] += part.counts[i]
-                    if part.counts[i] > 0 { perOperation[i].add(part.perOperation[i]) }
-                    if !part.errorsByKind[i].isEmpty { errorsByKind[i].merge(part.errorsByKind[i], uniquingKeysWith: +) }
-                }
-                intervalErrors += part.errors
-            }
-            errors += intervalErrors
-            let p99 = interval.totalCount == 0 ? 0 : Double(interval.valueAtPercentile(99)) / 1000
-            if next > measureStart {
-                second += 1
-                var entry = TimelineEntry(
-                    second: second,
-                    operations: Dictionary(uniqueKeysWithValues: Operation.allCases.map { ($0.rawValue, counts[$0.index]) }),
-                    errors: intervalErrors, p99Us: p99.rounded(toPlaces: 1))
-                var byOperation: [String: IntervalSummary] = [:]
-                for op in Operation.allCases where counts[op.index] > 0 {
-                    byOperation[op.rawValue] = IntervalSummary(perOperation[op.index], errorsByKind: errorsByKind[op.index])
-                }
-                entry.byOperation = byOperation
-                if let schedule {
-                    let level = schedule.level(at: Double(next &- start) / 1e9)
-                    if openModel { entry.targetRate = level.rounded(toPlaces: 1) } else { entry.targetUsers = Int(level) }
-                }
-                timeline.append(entry)
-            }
-            let violations = workers.reduce(0) { $0 + $1.recorder.violationsLive }
-            progress(ProgressSnapshot(
-                elapsed: Double(next - start) / 1e9, total: Double(end - start) / 1e9, warmingUp: next <= measureStart,
-                operationsPerSecond: counts.reduce(0, +), p99Us: p99, interval: interval, errors: errors, violations: violations))
-            if next >= end { break }
-            next = min(next &+ 1_000_000_000, end)
-        }
-        return timeline
-    }
-
     func summarize(workers: [Worker<Target>], timeline: [TimelineEntry], environment: RunEnvironment) -> RunResult {
         let c = configuration
         let seconds = c.duration
         let http = target.operationsWaitOnIO
         var operations: [String: OperationSummary] = [:]
+        var encoded = EncodedHistograms()
         var attempted = [Int](repeating: 0, count: Operation.allCases.count)
         for op in Operation.allCases {
             var h = LatencyHistogram.latency()
@@ -190,6 +147,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 attempted[op.index] += w.recorder.attempted[op.index]
             }
             var summary = OperationSummary(h, errorsByKind: errorsByKind, seconds: seconds)
+            if h.totalCount > 0 { encoded.operations[op.rawValue] = HdrHistogramCodec.encode(h) }
             if http {
                 summary.responsesByStatus = Self.statusKeys(responses)
                 summary.errorsByStatus = Self.statusKeys(errorsByStatus)
@@ -200,6 +158,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         if let phases {
             for (phase, h) in phases.merged() where h.totalCount > 0 {
                 phaseSummaries[phase.rawValue] = OperationSummary(h, errorsByKind: [:], seconds: seconds)
+                encoded.phases[phase.rawValue] = HdrHistogramCodec.encode(h)
             }
         }
         var lag = LatencyHistogram.latency()
@@ -229,12 +188,19 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 mustRefuse.refused += refused[kind.index]
             }
         }
+        if lag.totalCount > 0 { encoded.schedulingLag = HdrHistogramCodec.encode(lag) }
         var result = RunResult(
             config: c, environment: environment, measuredSeconds: seconds,
             operations: operations, phases: phaseSummaries, schedulingLagUs: LatencySummary(lag),
             invariants: InvariantSummary(checked: checked, violations: violations, byKind: byKind, unjudged: unjudged),
             hostile: HostileSummary(attempts: mustRefuse.sent, rejected: mustRefuse.refused, byKind: hostileByKind),
             timeline: timeline, slo: [], verdict: "pass")
+        result.histograms = encoded
+        if let shard = c.shard {
+            let users = c.userNumbers
+            result.shard = ShardSummary(index: shard.index, count: shard.count, firstUser: users.lowerBound, users: users.count,
+                                        ratePerS: c.rate.map { ($0 * Double(users.count) / Double(c.users) * 1000).rounded() / 1000 })
+        }
         result.connections = target.connectionSummary()
         if c.model == .open { result.achievedRatePerS = (Double(arrivals) / seconds).rounded(toPlaces: 1) }
         result.slo = slos.map { $0.evaluate(result) }

@@ -7,7 +7,9 @@ public final class PhaseRecorder: AuthInstrumentation {
     @TaskLocal static var stripe = 0
 
     final class Stripe: Sendable {
-        let histograms = Mutex<[LatencyHistogram]>(AuthPhase.allCases.map { _ in .latency() })
+        /// The whole window's histograms, and the current second's (`latency.hlog`), by phase.
+        let histograms = Mutex<(total: [LatencyHistogram], interval: [LatencyHistogram])>(
+            (AuthPhase.allCases.map { _ in .latency() }, AuthPhase.allCases.map { _ in .latency() }))
     }
 
     private let stripes: [Stripe]
@@ -28,7 +30,10 @@ public final class PhaseRecorder: AuthInstrumentation {
         let now = monotonicNanoseconds()
         guard now >= measureFrom.load(ordering: .relaxed), now < measureUntil.load(ordering: .relaxed) else { return }
         let index = Self.ordinal(phase)
-        stripes[Self.stripe % stripes.count].histograms.withLock { _ = $0[index].record(max(1, nanoseconds)) }
+        stripes[Self.stripe % stripes.count].histograms.withLock {
+            _ = $0.total[index].record(max(1, nanoseconds))
+            _ = $0.interval[index].record(max(1, nanoseconds))
+        }
     }
 
     /// Position of a phase in `AuthPhase.allCases`, without searching on the hot path.
@@ -48,7 +53,23 @@ public final class PhaseRecorder: AuthInstrumentation {
     /// Empties every histogram (between the levels of a concurrency sweep, the steps of a
     /// capacity search).
     public func reset() {
-        for s in stripes { s.histograms.withLock { $0 = AuthPhase.allCases.map { _ in .latency() } } }
+        for s in stripes {
+            s.histograms.withLock { $0 = (AuthPhase.allCases.map { _ in .latency() }, AuthPhase.allCases.map { _ in .latency() }) }
+        }
+    }
+
+    /// Takes and empties the current interval's histograms: by phase, those with samples.
+    func takeInterval() -> [AuthPhase: LatencyHistogram] {
+        var out: [AuthPhase: LatencyHistogram] = [:]
+        for s in stripes {
+            s.histograms.withLock { h in
+                for (i, phase) in AuthPhase.allCases.enumerated() where h.interval[i].totalCount > 0 {
+                    out[phase, default: .latency()].add(h.interval[i])
+                    h.interval[i].reset()
+                }
+            }
+        }
+        return out
     }
 
     /// All stripes merged, by phase.
@@ -56,7 +77,7 @@ public final class PhaseRecorder: AuthInstrumentation {
         var out: [AuthPhase: LatencyHistogram] = [:]
         for (i, phase) in AuthPhase.allCases.enumerated() {
             var h = LatencyHistogram.latency()
-            for s in stripes { s.histograms.withLock { h.add($0[i]) } }
+            for s in stripes { s.histograms.withLock { h.add($0.total[i]) } }
             out[phase] = h
         }
         return out

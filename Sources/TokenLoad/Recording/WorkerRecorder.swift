@@ -39,8 +39,9 @@ final class WorkerRecorder: @unchecked Sendable {
 
     struct IntervalStats: ~Copyable {
         var histogram: LatencyHistogram = .interval()
-        /// Per operation, for the per-second latencies of the report.
-        var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .interval() }
+        /// Per operation, 3 significant digits: `latency.hlog`'s intervals and the per-second
+        /// latencies of the report (their sum is the whole run's histogram).
+        var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
         var counts = [Int](repeating: 0, count: Operation.allCases.count)
         var errors = 0
         /// Per operation: errors by kind in this second.

@@ -88,6 +88,16 @@ public enum ReportInput: Sendable {
         return FileManager.default.contents(atPath: path)
     }
 
+    /// Reads one `result.json`.
+    /// - Throws: ``ComparisonError`` naming the file: missing, empty, damaged, foreign, or a
+    ///   capacity search instead of a run.
+    public static func result(at path: String) throws(ComparisonError) -> RunResult {
+        switch try decode(path) {
+        case .run(let r): return r
+        case .capacity: throw ComparisonError("\(path): a capacity search (\(CapacityResult.schemaID)), not a run's result")
+        }
+    }
+
     static func decode(_ path: String) throws(ComparisonError) -> Decoded {
         guard Comparison.isRegularFile(path) else { throw ComparisonError("\(path): not a regular file") }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0

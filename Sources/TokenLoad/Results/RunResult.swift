@@ -47,16 +47,74 @@ public struct RunResult: Codable, Sendable {
     /// achieved rate against the intended `config.rate`; refreshes and logouts due between
     /// arrivals are extra operations, not arrivals).
     public var achievedRatePerS: Double?
-    /// Why the run is inconclusive, by class, in the order of ``inconclusive`` (not encoded:
-    /// `capacity` reads it from the result in memory).
-    public var inconclusiveKinds: [InconclusiveKind] = []
+    /// Why the run is inconclusive, by class, in the order of ``inconclusive`` (`capacity`
+    /// and `merge` read it; absent from results written before it was kept).
+    public var inconclusiveKinds: [InconclusiveKind] {
+        get { storedInconclusiveKinds ?? [] }
+        set { storedInconclusiveKinds = newValue.isEmpty ? nil : newValue }
+    }
+    var storedInconclusiveKinds: [InconclusiveKind]?
+    /// The whole HDR histograms of the run, so that results merge exactly (`tokenbench merge`).
+    public var histograms: EncodedHistograms?
+    /// `--shard I/N`: which slice of the run this process drove.
+    public var shard: ShardSummary?
+    /// When the measured window started, Unix seconds (ms precision): where the timeline's
+    /// second 1 and `latency.hlog`'s intervals begin on the wall clock.
+    public var measureStartUnixS: Double?
+    /// The intervals of `latency.hlog` (not encoded: written next to `result.json`).
+    public var intervalLog: HistogramLog?
 
     enum CodingKeys: String, CodingKey {
         case schema, scenario, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
-        case connections, inconclusive, notes, aborted
+        case connections, inconclusive, notes, aborted, histograms, shard
+        case measureStartUnixS = "measure_start_unix_s"
+        case storedInconclusiveKinds = "inconclusive_kinds"
         case achievedRatePerS = "achieved_rate_per_s"
         case measuredSeconds = "measured_s"
         case schedulingLagUs = "scheduling_lag_us"
+    }
+}
+
+/// The `histograms` section of `result.json`: HdrHistogram's compressed V2 encoding, base64
+/// (``HdrHistogramCodec``), of the whole measured window's latencies in **ns** (1 ns … 1 h,
+/// 3 significant digits). Operations and phases without samples are absent.
+public struct EncodedHistograms: Codable, Sendable, Hashable {
+    /// By operation (`login`, `access`, `refresh`, `logout`).
+    public var operations: [String: String]
+    /// By in-process phase (`password_hash`, `sign`, …, `store_rotate`).
+    public var phases: [String: String]
+    /// The driver's scheduling lag.
+    public var schedulingLag: String?
+
+    public init(operations: [String: String] = [:], phases: [String: String] = [:], schedulingLag: String? = nil) {
+        self.operations = operations
+        self.phases = phases
+        self.schedulingLag = schedulingLag
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case operations, phases
+        case schedulingLag = "scheduling_lag"
+    }
+}
+
+/// The `shard` section of `result.json`: the slice of the run one `--shard I/N` process drove.
+public struct ShardSummary: Codable, Sendable, Hashable {
+    public var index: Int
+    public var count: Int
+    /// The first user number of the slice, and how many users it has.
+    public var firstUser: Int
+    public var users: Int
+    /// Open model: this shard's share of the arrival rate, per second (`rate × users / total`).
+    public var ratePerS: Double?
+    /// `--start-at`, Unix seconds, when given.
+    public var startAtUnixS: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case index, count, users
+        case firstUser = "first_user"
+        case ratePerS = "rate_per_s"
+        case startAtUnixS = "start_at_unix_s"
     }
 }
 

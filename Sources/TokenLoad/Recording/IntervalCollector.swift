@@ -1,0 +1,127 @@
+import Foundation
+import TokenAuth
+
+/// Ties the monotonic clock to the wall clock once, so that instants given in Unix seconds
+/// (`--start-at`) and instants measured on the monotonic clock convert both ways.
+struct WallClockAnchor {
+    let unix = Date().timeIntervalSince1970
+    let mono = monotonicNanoseconds()
+
+    /// The monotonic instant (ns) of a Unix time (s); now for past instants.
+    func monotonic(unix t: Double) -> UInt64 {
+        let delta = t - unix
+        return delta <= 0 ? mono : mono &+ UInt64(delta * 1e9)
+    }
+
+    /// The Unix time (s) of a monotonic instant (ns).
+    func unix(monotonic t: UInt64) -> Double {
+        t >= mono ? unix + Double(t - mono) / 1e9 : unix - Double(mono - t) / 1e9
+    }
+}
+
+/// The once-a-second collection of the workers' interval statistics: the progress line, the
+/// timeline of `result.json` and the intervals of `latency.hlog` (one per operation and
+/// in-process phase per measured second).
+struct IntervalCollector: Sendable {
+    let workers: [WorkerRecorder]
+    let phases: PhaseRecorder?
+    let start: UInt64
+    let measureStart: UInt64
+    let end: UInt64
+    let schedule: LoadSchedule?
+    let openModel: Bool
+    private(set) var timeline: [TimelineEntry] = []
+    private(set) var log: HistogramLog
+    /// The start of the interval being collected, monotonic ns.
+    private var intervalStart: UInt64
+    private var second = 0
+    private var errors = 0
+
+    init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
+         measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool) {
+        self.workers = workers
+        self.phases = phases
+        self.start = start
+        self.measureStart = measureStart
+        self.end = end
+        self.schedule = schedule
+        self.openModel = openModel
+        self.intervalStart = start
+        log = HistogramLog(startTime: measureStartUnix)
+    }
+
+    /// Collects once a second until the end (the last interval is left to a final
+    /// ``collect(at:final:progress:)`` after the workers finish) or until the run is stopped.
+    mutating func tick(abort: RunAbort, progress: @Sendable (ProgressSnapshot) -> Void) async {
+        var next = start &+ 1_000_000_000
+        while next < end {
+            // Sleep in short slices, so that a stopped run ends within 100 ms.
+            while !abort.isSet {
+                let now = monotonicNanoseconds()
+                if next <= now { break }
+                try? await Task.sleep(nanoseconds: min(next - now, 100_000_000))
+            }
+            if abort.isSet { return }
+            collect(at: next, final: false, progress: progress)
+            next = next &+ 1_000_000_000
+        }
+    }
+
+    /// Takes every worker's statistics for the interval ending at `until` (monotonic ns):
+    /// a timeline entry and log intervals if it overlaps the measured window, and a progress
+    /// snapshot. The final one is labelled as ending at the run's end, or at `until` if the
+    /// run stopped early.
+    mutating func collect(at until: UInt64, final: Bool, progress: @Sendable (ProgressSnapshot) -> Void) {
+        let labelEnd = final ? min(until, end) : until
+        var interval = LatencyHistogram.interval()
+        var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
+        var errorsByKind: [[String: Int]] = Operation.allCases.map { _ in [:] }
+        var counts = [Int](repeating: 0, count: Operation.allCases.count)
+        var intervalErrors = 0
+        for w in workers {
+            let part = w.takeInterval()
+            interval.add(part.histogram)
+            for i in counts.indices {
+                counts[i] += part.counts[i]
+                if part.counts[i] > 0 { perOperation[i].add(part.perOperation[i]) }
+                if !part.errorsByKind[i].isEmpty { errorsByKind[i].merge(part.errorsByKind[i], uniquingKeysWith: +) }
+            }
+            intervalErrors += part.errors
+        }
+        let phaseIntervals = phases?.takeInterval() ?? [:]
+        errors += intervalErrors
+        let p99 = interval.totalCount == 0 ? 0 : Double(interval.valueAtPercentile(99)) / 1000
+        defer { intervalStart = labelEnd }
+        if labelEnd > measureStart || (final && counts.contains { $0 > 0 }) {
+            second += 1
+            var entry = TimelineEntry(
+                second: second,
+                operations: Dictionary(uniqueKeysWithValues: Operation.allCases.map { ($0.rawValue, counts[$0.index]) }),
+                errors: intervalErrors, p99Us: p99.rounded(toPlaces: 1))
+            var byOperation: [String: IntervalSummary] = [:]
+            for op in Operation.allCases where counts[op.index] > 0 {
+                byOperation[op.rawValue] = IntervalSummary(perOperation[op.index], errorsByKind: errorsByKind[op.index])
+            }
+            entry.byOperation = byOperation
+            if let schedule {
+                let level = schedule.level(at: Double(labelEnd &- start) / 1e9)
+                if openModel { entry.targetRate = level.rounded(toPlaces: 1) } else { entry.targetUsers = Int(level) }
+            }
+            timeline.append(entry)
+            let from = max(intervalStart, measureStart)
+            let startS = Double(from &- measureStart) / 1e9
+            let lengthS = labelEnd > from ? Double(labelEnd - from) / 1e9 : 0
+            for op in Operation.allCases where perOperation[op.index].totalCount > 0 {
+                log.intervals.append(HistogramLogInterval(tag: op.rawValue, startS: startS, lengthS: lengthS, histogram: perOperation[op.index]))
+            }
+            for phase in AuthPhase.allCases {
+                guard let h = phaseIntervals[phase] else { continue }
+                log.intervals.append(HistogramLogInterval(tag: phase.rawValue, startS: startS, lengthS: lengthS, histogram: h))
+            }
+        }
+        let violations = workers.reduce(0) { $0 + $1.violationsLive }
+        progress(ProgressSnapshot(
+            elapsed: Double(labelEnd &- start) / 1e9, total: Double(end &- start) / 1e9, warmingUp: labelEnd <= measureStart,
+            operationsPerSecond: counts.reduce(0, +), p99Us: p99, interval: interval, errors: errors, violations: violations))
+    }
+}
