@@ -202,7 +202,7 @@ struct HTTPOptions: ParsableArguments {
         do throws(HTTPTargetError) {
             let target = try HTTPTarget(url: url, profile: profile, connections: pool.connections, timeout: pool.timeout,
                                         defaultExpiresIn: accessTTL, tls: tls)
-            let description = HTTPTargetDescription(urls: [url], profile: profile, profileFile: profileFile,
+            let description = HTTPTargetDescription(urls: url.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, profile: profile, profileFile: profileFile,
                                                     connections: pool.connections, timeout: pool.timeout,
                                                     tls: url.lowercased().hasPrefix("https://") ? tls : nil)
             return (target, description)

@@ -29,6 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
     var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Serve HTTPS: the certificate's private key, PEM.", valueName: "file"))
     var tlsKey: String?
+    @Option(help: ArgumentHelp("Signing keys shared by every server of the service: a directory of KID.pem (ES256, EdDSA, RS256 private keys) and KID.hs256 (secrets ≥ 32 bytes) files; the last KID of --alg's algorithm signs, all verify and ES256/EdDSA/RS256 ones are published in the JWKS. Default: $TOKENBENCH_KEYS, else a fresh key (tokens die with the process).", valueName: "dir"))
+    var keys: String?
+    @Option(name: .customLong("refresh-secret-file"), help: ArgumentHelp("The refresh-token MAC secret shared by every server of the service: a file of at least 32 bytes (never give a secret on the command line). Default: $TOKENBENCH_REFRESH_SECRET_FILE, else a fresh secret.", valueName: "file"))
+    var refreshSecretFile: String?
     @OptionGroup var core: CoreOptions
     @OptionGroup(title: "Store") var storeOptions: StoreOptions
 
@@ -77,10 +81,29 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         FileHandle.standardError.write(Data(
             "preparing \(c.users) synthetic users (\(c.passwordAlgorithm) hashes)\n".utf8))
+        let environment = ProcessInfo.processInfo.environment
+        let keyDirectory = keys ?? environment["TOKENBENCH_KEYS"]
+        let secretFile = refreshSecretFile ?? environment["TOKENBENCH_REFRESH_SECRET_FILE"]
+        var ring: SigningKeyRing?
+        var codec: RefreshTokenCodec?
+        do throws(ConfigurationError) {
+            if let keyDirectory {
+                ring = try await KeyDirectory.load(keyDirectory, signing: c.algorithm,
+                                                   retirementPeriod: c.authConfiguration.accessTokenLifetime + c.authConfiguration.leeway)
+            }
+            if let secretFile { codec = try RefreshTokenCodec(secret: KeyDirectory.refreshSecret(file: secretFile)) }
+        } catch {
+            throw ValidationError("\(error.setting): expected \(error.accepted)")
+        }
+        if storeOptions.isDurable, ring == nil || codec == nil {
+            FileHandle.standardError.write(Data(
+                "tokenbench serve: warning: without --keys and --refresh-secret-file this server's tokens are its own: other servers on the same store refuse them\n".utf8))
+        }
         let opened = try await storeOptions.open()
         let service = try await AuthService.synthetic(
             configuration: c.authConfiguration, store: opened.store, syntheticUsers: c.users,
-            algorithm: c.algorithm, password: c.passwordAlgorithm, logger: Logger(label: "tokenauth.audit"))
+            algorithm: c.algorithm, password: c.passwordAlgorithm, logger: Logger(label: "tokenauth.audit"),
+            keys: ring, refreshTokens: codec)
         var server = ServerConfiguration()
         server.host = host
         server.port = port

@@ -88,6 +88,14 @@ struct StoreOptions: ParsableArguments {
         return try StoreSpec(parsing: store)
     }
 
+    /// Whether the store outlives the process and can be shared (PostgreSQL, Redis).
+    var isDurable: Bool {
+        switch try? spec() {
+        case .postgres?, .redis?: true
+        default: false
+        }
+    }
+
     /// Opens the store, or exits 69 (EX_UNAVAILABLE) with one line saying why.
     func open() async throws -> OpenedStore {
         let spec = try spec()

@@ -87,6 +87,43 @@ public struct SigningKey: Sendable {
     }
 
     private static func makeCollection() -> JWTKeyCollection { JWTKeyCollection() }
+
+    /// A key from a PEM private key: P-256 (ES256; SEC 1 or PKCS #8), Ed25519 (EdDSA; PKCS #8,
+    /// RFC 8410) or RSA (RS256; PKCS #1 or PKCS #8, at least 2048 bits), parsed by jwt-kit.
+    /// - Parameters:
+    ///   - pem: the file's text.
+    ///   - kid: the key id every server of the service gives it (the file's name).
+    /// - Throws: ``ConfigurationError`` for text that is none of these keys.
+    public static func fromPEM(_ pem: String, kid: String) async throws(ConfigurationError) -> SigningKey {
+        let keys = makeCollection()
+        let identifier = JWKIdentifier(string: kid)
+        do {
+            if let key = try? ES256PrivateKey(pem: pem) {
+                await keys.add(ecdsa: key, kid: identifier)
+                let parameters = key.publicKey.parameters
+                let jwk = JWK.ecdsa(.es256, identifier: identifier, x: parameters?.x, y: parameters?.y, curve: .p256)
+                return try await SigningKey(kid: kid, algorithm: .es256, publicJWK: jwk, keys: keys)
+            }
+            if let key = try? EdDSA.PrivateKey(pem: pem) {
+                await keys.add(eddsa: key, kid: identifier)
+                let x = Base64.encodeToString(bytes: key.publicKey.rawRepresentation, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+                let jwk = JWK.octetKeyPair(.eddsa, identifier: identifier, x: x, y: nil, curve: .ed25519)
+                return try await SigningKey(kid: kid, algorithm: .eddsa, publicJWK: jwk, keys: keys)
+            }
+            if let key = try? Insecure.RSA.PrivateKey(pem: pem) {
+                await keys.add(rsa: key, digestAlgorithm: .sha256, kid: identifier)
+                let primitives = try key.publicKey.getKeyPrimitives()
+                let jwk = JWK.rsa(
+                    .rs256, identifier: identifier,
+                    modulus: Base64.encodeToString(bytes: primitives.modulus, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+                    exponent: Base64.encodeToString(bytes: primitives.publicExponent, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
+                return try await SigningKey(kid: kid, algorithm: .rs256, publicJWK: jwk, keys: keys)
+            }
+        } catch {
+            throw ConfigurationError(setting: "key \(kid)", accepted: "a usable private key")
+        }
+        throw ConfigurationError(setting: "key \(kid)", accepted: "a PEM private key: P-256 (ES256), Ed25519 (EdDSA) or RSA ≥ 2048 bits (RS256)")
+    }
 }
 
 extension SigningKey {

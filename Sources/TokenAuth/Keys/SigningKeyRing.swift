@@ -29,6 +29,19 @@ public final class SigningKeyRing: Sendable {
         self.retirementPeriod = retirementPeriod
     }
 
+    /// A ring whose other keys verify until the ring is dropped: a key set several servers
+    /// share (`serve --keys DIR`), where retiring a key is removing its file and restarting.
+    /// - Parameters:
+    ///   - current: the key that signs.
+    ///   - verifying: keys that only verify (they are published in the JWKS too).
+    ///   - retirementPeriod: as ``init(current:retirementPeriod:)``, for later rotations.
+    public init(current: SigningKey, verifying: [SigningKey], retirementPeriod: TimeInterval) {
+        var state = State(current: current)
+        state.retired = verifying.map { ($0, Date.distantFuture) }
+        self.state = Mutex(state)
+        self.retirementPeriod = retirementPeriod
+    }
+
     /// The key that signs new tokens.
     public var currentKey: SigningKey { state.withLock { $0.current } }
 

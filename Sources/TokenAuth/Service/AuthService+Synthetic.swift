@@ -6,14 +6,17 @@ import Foundation
 extension AuthService where Users == InMemoryUserDirectory {
     /// Assembles a service for load runs and demos: synthetic users `user0 … user{N-1}` with
     /// password `pw-{n}` (DESIGN.md), their hashes made up front on every core so that a first
-    /// login measures one hash, a fresh signing key and a fresh refresh-token secret (tokens
-    /// die with the process).
+    /// login measures one hash, and by default a fresh signing key and a fresh refresh-token
+    /// secret (tokens die with the process).
     /// - Parameters:
     ///   - configuration: lifetimes, grace window, leeway.
     ///   - store: where families live.
     ///   - syntheticUsers: N, the number of users.
     ///   - algorithm: the access-token algorithm.
     ///   - password: the password algorithm and cost.
+    ///   - keys: a shared key set (``KeyDirectory``) instead of a fresh key, so that several
+    ///     servers on one durable store act as one service.
+    ///   - refreshTokens: a codec with a shared MAC secret instead of a fresh one.
     ///   - logger, metrics, instrumentation: as for ``init(configuration:store:users:keys:hashing:refreshTokens:clock:random:logger:metrics:instrumentation:)``.
     /// - Throws: ``ConfigurationError`` for settings the core refuses.
     public static func synthetic(
@@ -21,7 +24,9 @@ extension AuthService where Users == InMemoryUserDirectory {
         algorithm: AccessTokenAlgorithm, password: PasswordHashing.Algorithm,
         logger: Logger = Logger(label: "tokenauth", factory: { _ in SwiftLogNoOpLogHandler() }),
         metrics: any MetricsFactory = MetricsSystem.factory,
-        instrumentation: (any AuthInstrumentation)? = nil
+        instrumentation: (any AuthInstrumentation)? = nil,
+        keys: SigningKeyRing? = nil,
+        refreshTokens: RefreshTokenCodec? = nil
     ) async throws -> AuthService {
         let hashing = try PasswordHashing(password)
         let users = InMemoryUserDirectory(hashing: hashing, syntheticUsers: syntheticUsers)
@@ -30,11 +35,14 @@ extension AuthService where Users == InMemoryUserDirectory {
         DispatchQueue.concurrentPerform(iterations: cores) { i in
             users.prepare((i * chunk)..<min(syntheticUsers, (i + 1) * chunk))
         }
-        let key = try await SigningKey.generate(algorithm)
+        let ring: SigningKeyRing
+        if let keys { ring = keys } else {
+            ring = SigningKeyRing(current: try await SigningKey.generate(algorithm),
+                                  retirementPeriod: configuration.accessTokenLifetime + configuration.leeway)
+        }
         return try AuthService(
-            configuration: configuration, store: store, users: users,
-            keys: SigningKeyRing(current: key, retirementPeriod: configuration.accessTokenLifetime + configuration.leeway),
-            hashing: hashing, refreshTokens: RefreshTokenCodec(random: SystemRandomSource()),
+            configuration: configuration, store: store, users: users, keys: ring,
+            hashing: hashing, refreshTokens: refreshTokens ?? RefreshTokenCodec(random: SystemRandomSource()),
             logger: logger, metrics: metrics, instrumentation: instrumentation)
     }
 }

@@ -371,8 +371,10 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     private func twoTabs(_ current: String, _ u: inout VirtualUser, base: UInt64) async {
         let c = configuration
         let sent = monotonicNanoseconds()
-        async let first = target.refresh(refreshToken: current)
-        async let second = target.refresh(refreshToken: current)
+        // Two servers of a several-server target take one tab each (any two in turn).
+        let node = Int(truncatingIfNeeded: sent >> 10 & 0xffff)
+        async let first = TargetNode.$preferred.withValue(node) { await target.refresh(refreshToken: current) }
+        async let second = TargetNode.$preferred.withValue(node + 1) { await target.refresh(refreshToken: current) }
         let (a, b) = await (first, second)
         let done = monotonicNanoseconds()
         note(a)

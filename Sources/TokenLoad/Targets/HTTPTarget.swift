@@ -48,11 +48,18 @@ public struct HTTPTarget: LoadTarget {
     }
 
     public let baseURL: String
-    /// `scheme://host[:port]` of the URL.
-    let origin: String
+    /// `scheme://host[:port]` of each server's URL.
+    let origins: [String]
+    /// `scheme://host[:port]` of the first server (messages about the target as a whole).
+    var origin: String { origins[0] }
     public let profile: HTTPProfile
-    /// One client per event loop; a worker's lanes run on its loop and use its client.
-    let clients: [HTTP1Client]
+    /// Per server, one client per event loop; a worker's lanes run on their loop and use that
+    /// loop's client of the server a request goes to.
+    let servers: [[HTTP1Client]]
+    /// Every client of every server.
+    var clients: [HTTP1Client] { servers.flatMap { $0 } }
+    /// Requests go to the servers in turn.
+    private let nextServer = RoundRobin()
     /// A path prefix from the URL (empty for `http://host:port`).
     let basePath: String
     /// `http` or `https`.
@@ -70,22 +77,34 @@ public struct HTTPTarget: LoadTarget {
     let succeeded: EndpointRecord
 
     public var name: String { baseURL }
+    /// How many servers requests are spread over (one per `--target` URL).
+    public var serverCount: Int { servers.count }
     public var operationsWaitOnIO: Bool { true }
     public var canRevoke: Bool { profile.revokePath != nil }
 
     /// Worker `index` runs its lanes on event loop `index mod loops`, where its connections live.
     public func laneExecutor(worker index: Int) -> (any TaskExecutor)? {
-        EventLoopTaskExecutor(clients[index % clients.count].group.next())
+        EventLoopTaskExecutor(servers[0][index % servers[0].count].group.next())
     }
 
-    /// The client of the event loop we are on (a worker's lane), else the first.
-    private var client: HTTP1Client {
-        for c in clients where c.group.next().inEventLoop { return c }
-        return clients[0]
+    /// The server of the next request: ``TargetNode/preferred`` when set (the two tabs of a
+    /// concurrent refresh go to two servers), else the next in turn.
+    private func pickServer() -> Int {
+        guard servers.count > 1 else { return 0 }
+        if let node = TargetNode.preferred { return abs(node) % servers.count }
+        return nextServer.next.wrappingAdd(1, ordering: .relaxed).oldValue % servers.count
+    }
+
+    /// That server's client on the event loop we are on (a worker's lane), else its first.
+    private func client(_ server: Int) -> HTTP1Client {
+        for c in servers[server] where c.group.next().inEventLoop { return c }
+        return servers[server][0]
     }
 
     /// - Parameters:
-    ///   - url: `http://HOST[:PORT][/PATH]` or `https://…` (a path prefixes the profile's paths).
+    ///   - url: `http://HOST[:PORT][/PATH]` or `https://…` (a path prefixes the profile's paths);
+    ///     several, comma-separated, of one scheme and path: servers of one service, which
+    ///     requests are spread over in turn.
     ///   - profile: how to speak to the server.
     ///   - connections: the most keep-alive connections opened to the server.
     ///   - timeout: per request, seconds.
@@ -95,25 +114,30 @@ public struct HTTPTarget: LoadTarget {
     ///   pointer that is not RFC 6901, a profile that sends a field twice, or an unusable CA file.
     public init(url: String, profile: HTTPProfile, connections: Int, timeout: Double = 10, defaultExpiresIn: Double = 300,
                 tls: TLSSettings = TLSSettings()) throws(HTTPTargetError) {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.user == nil, parsed.fragment == nil else {
-            throw HTTPTargetError("--target", "an http:// or https:// URL such as http://127.0.0.1:8080 or https://auth.example.com")
+        let urls = url.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var parsedURLs: [(url: URL, scheme: String, host: String, path: String)] = []
+        for one in urls {
+            guard let parsed = URL(string: one), let scheme = parsed.scheme?.lowercased(), ["http", "https"].contains(scheme),
+                  let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.user == nil, parsed.fragment == nil else {
+                throw HTTPTargetError("--target", "an http:// or https:// URL such as http://127.0.0.1:8080 or https://auth.example.com, or several separated by commas")
+            }
+            let path = parsed.path == "/" ? "" : (parsed.path.hasSuffix("/") ? String(parsed.path.dropLast()) : parsed.path)
+            if let first = parsedURLs.first, first.scheme != scheme || first.path != path {
+                throw HTTPTargetError("--target", "servers of one service: URLs of one scheme and path (got \(urls[0]) and \(one))")
+            }
+            parsedURLs.append((parsed, scheme, host, path))
         }
+        let scheme = parsedURLs[0].scheme
         guard let access = JSONPointer(profile.accessTokenPointer) else { throw HTTPTargetError("--access-token-pointer", "an RFC 6901 JSON pointer such as /access_token") }
         guard let refresh = JSONPointer(profile.refreshTokenPointer) else { throw HTTPTargetError("--refresh-token-pointer", "an RFC 6901 JSON pointer such as /refresh_token") }
         guard let expires = JSONPointer(profile.expiresInPointer) else { throw HTTPTargetError("--expires-in-pointer", "an RFC 6901 JSON pointer such as /expires_in") }
         try profile.validate()
         var tlsContext: (context: NIOSSLContext, serverHostname: String?)? = nil
-        if scheme == "https" {
-            // SNI names a host, never an address (RFC 6066 §3); for an address NIOSSL checks the
-            // certificate's IP subjectAltName against the peer instead.
-            let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-            tlsContext = (try tls.makeContext(), isAddress ? nil : host)
-        }
+        let context = scheme == "https" ? try tls.makeContext() : nil
         self.scheme = scheme
-        baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        origin = "\(scheme)://\(host.contains(":") ? "[\(host)]" : host)" + (parsed.port.map { ":\($0)" } ?? "")
-        basePath = parsed.path == "/" ? "" : (parsed.path.hasSuffix("/") ? String(parsed.path.dropLast()) : parsed.path)
+        baseURL = urls.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.joined(separator: ",")
+        origins = parsedURLs.map { p in "\(scheme)://\(p.host.contains(":") ? "[\(p.host)]" : p.host)" + (p.url.port.map { ":\($0)" } ?? "") }
+        basePath = parsedURLs[0].path
         self.profile = profile
         resourceURI = basePath + profile.resourcePath
         accessPointer = access
@@ -127,11 +151,19 @@ public struct HTTPTarget: LoadTarget {
             basicAuthorization = nil
         }
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
-        let perLoop = max(1, (connections + loops.count - 1) / loops.count)
-        let port = parsed.port ?? (scheme == "https" ? 443 : 80)
-        clients = loops.map {
-            HTTP1Client(host: host, port: port, connections: perLoop, timeout: .nanoseconds(Int64(timeout * 1e9)), group: $0,
-                        tls: tlsContext)
+        // --connections is the whole pool: split over the servers, then over the loops.
+        let perServer = max(1, (connections + parsedURLs.count - 1) / parsedURLs.count)
+        let perLoop = max(1, (perServer + loops.count - 1) / loops.count)
+        servers = parsedURLs.map { p in
+            let port = p.url.port ?? (scheme == "https" ? 443 : 80)
+            // SNI names a host, never an address (RFC 6066 §3); for an address NIOSSL checks the
+            // certificate's IP subjectAltName against the peer instead.
+            let isAddress = (try? SocketAddress(ipAddress: p.host, port: 0)) != nil
+            let tlsContext = context.map { ($0, isAddress ? nil : p.host) }
+            return loops.map {
+                HTTP1Client(host: p.host, port: port, connections: perLoop, timeout: .nanoseconds(Int64(timeout * 1e9)), group: $0,
+                            tls: tlsContext)
+            }
         }
     }
 
@@ -172,8 +204,10 @@ public struct HTTPTarget: LoadTarget {
 
     func method(of endpoint: Endpoint) -> String { endpoint == .resource ? "GET" : "POST" }
 
-    /// `refresh POST http://127.0.0.1:8000/api/token/refresh/`.
-    func describe(_ endpoint: Endpoint) -> String { "\(endpoint.name) \(method(of: endpoint)) \(url(of: endpoint))" }
+    /// `refresh POST http://127.0.0.1:8000/api/token/refresh/`, at the first server or `server`.
+    func describe(_ endpoint: Endpoint, server: Int = 0) -> String {
+        "\(endpoint.name) \(method(of: endpoint)) \(origins[server] + basePath + (path(of: endpoint) ?? ""))"
+    }
 
     // MARK: LoadTarget
 
@@ -241,6 +275,8 @@ public struct HTTPTarget: LoadTarget {
         var status: Int
         var headers: HTTPHeaders
         var json: Any?
+        /// Which server answered (index into the target's URLs).
+        var server = 0
         /// The RFC 6749 §5.2 `error` field, else a `code` field (djangorestframework-simplejwt).
         var error: String? {
             guard let object = json as? [String: Any] else { return nil }
@@ -346,7 +382,7 @@ public struct HTTPTarget: LoadTarget {
         if (300..<400).contains(answer.status), let location = answer.headers["Location"].first {
             message = "redirected to \(Answer.oneLine(location))"
         }
-        return FailureDetail(status: answer.status, code: answer.error, message: message, endpoint: describe(endpoint))
+        return FailureDetail(status: answer.status, code: answer.error, message: message, endpoint: describe(endpoint, server: answer.server))
     }
 
     private func tokens(from answer: Answer) -> IssuedTokens? {
@@ -406,18 +442,19 @@ public struct HTTPTarget: LoadTarget {
     /// - Returns: the answer, or why none came (transport or TLS), naming the endpoint.
     func send(_ request: HTTPRequestSpec, endpoint: Endpoint, readJSON: Bool = true) async -> Result<Answer, SendFailure> {
         let answer: HTTPAnswer
+        let server = pickServer()
         do {
-            answer = try await client.execute(request)
+            answer = try await client(server).execute(request)
         } catch {
             let (kind, message) = Self.transportFailure(error)
-            return .failure(SendFailure(kind: kind, detail: FailureDetail(message: message, endpoint: describe(endpoint))))
+            return .failure(SendFailure(kind: kind, detail: FailureDetail(message: message, endpoint: describe(endpoint, server: server))))
         }
         var json: Any? = nil
         let body = answer.body.readableBytesView
         if readJSON || answer.status >= 300, let first = body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             json = try? JSONSerialization.jsonObject(with: Data(body))
         }
-        return .success(Answer(status: answer.status, headers: answer.headers, json: json))
+        return .success(Answer(status: answer.status, headers: answer.headers, json: json, server: server))
     }
 
     /// Sends a request and reads the answer, or `nil` when none came (the probe's raw requests).
@@ -526,6 +563,11 @@ public struct HTTPTarget: LoadTarget {
         }
         return out
     }
+}
+
+/// The turn of the next server among several.
+final class RoundRobin: Sendable {
+    let next = Atomic<Int>(0)
 }
 
 /// Whether each endpoint of a target has answered with success: a 404 from an endpoint that

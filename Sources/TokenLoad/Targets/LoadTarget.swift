@@ -148,3 +148,10 @@ public struct NoOpTarget: LoadTarget {
     public func refresh(refreshToken: String) async -> TargetOutcome<IssuedTokens> { .ok(tokens) }
     public func logout(refreshToken: String) async -> TargetOutcome<Void> { .ok(()) }
 }
+
+/// Which server of a several-server target a request should go to (``HTTPTarget`` with
+/// several URLs); unset: the next in turn.
+public enum TargetNode {
+    /// Set around the two requests of a two-tab refresh, so that they land on two servers.
+    @TaskLocal public static var preferred: Int?
+}
