@@ -108,9 +108,15 @@ public enum HdrHistogramCodec {
                 && a.significantDigits == b.significantDigits && a.buckets.elementsEqual(b.buckets, by: { $0 == $1 })
         }
 
-        /// Adds every bucket to `histogram` (which grows to fit when it auto-resizes).
+        /// Adds every bucket to `histogram` (which grows to fit when it auto-resizes). The top
+        /// bucket is recorded at its highest value, the others at their lowest: the encoding
+        /// keeps buckets, not values, so the maximum becomes its bucket's highest equivalent
+        /// value, as HdrHistogram's own decoders set it.
         public func add(to histogram: inout LatencyHistogram) {
-            for b in buckets { _ = histogram.record(b.value, count: b.count) }
+            for (i, b) in buckets.enumerated() {
+                let value = i == buckets.count - 1 ? histogram.highestEquivalentForValue(b.value) : b.value
+                _ = histogram.record(value, count: b.count)
+            }
         }
 
         /// The histogram itself (auto-resizing, with the encoded settings).
