@@ -191,7 +191,10 @@ let package = Package(
         ),
         .testTarget(
             name: "tokenbenchTests",
-            dependencies: ["tokenbench", "TokenAuthTesting"],
+            dependencies: [
+                "tokenbench", "TokenAuthTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             // Result files the compare tests read by path (see Fixtures/compare/README.md).
             exclude: ["Fixtures"]
         ),
