@@ -51,28 +51,37 @@ public struct SigningKey: Sendable {
         case .hs256:
             await keys.add(hmac: HMACKey(key: SymmetricKey(data: random.bytes(32))), digestAlgorithm: .sha256, kid: identifier)
             return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: nil, keys: keys)
-        case .es256:
-            let key = ES256PrivateKey()
-            await keys.add(ecdsa: key, kid: identifier)
-            let parameters = key.publicKey.parameters
-            let jwk = JWK.ecdsa(.es256, identifier: identifier, x: parameters?.x, y: parameters?.y, curve: .p256)
-            return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
-        case .eddsa:
-            let key = try EdDSA.PrivateKey(curve: .ed25519)
-            await keys.add(eddsa: key, kid: identifier)
-            let x = Base64.encodeToString(bytes: key.publicKey.rawRepresentation, options: [.base64UrlAlphabet, .omitPaddingCharacter])
-            let jwk = JWK.octetKeyPair(.eddsa, identifier: identifier, x: x, y: nil, curve: .ed25519)
-            return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
-        case .rs256:
-            let key = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048))
-            await keys.add(rsa: key, digestAlgorithm: .sha256, kid: identifier)
-            let primitives = try key.publicKey.getKeyPrimitives()
-            let jwk = JWK.rsa(
-                .rs256, identifier: identifier,
-                modulus: Base64.encodeToString(bytes: primitives.modulus, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
-                exponent: Base64.encodeToString(bytes: primitives.publicExponent, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
-            return try await SigningKey(kid: kid, algorithm: algorithm, publicJWK: jwk, keys: keys)
+        case .es256: return try await es256(ES256PrivateKey(), kid: kid)
+        case .eddsa: return try await eddsa(EdDSA.PrivateKey(curve: .ed25519), kid: kid)
+        case .rs256: return try await rs256(Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(keySize: .bits2048)), kid: kid)
         }
+    }
+
+    private static func es256(_ key: ES256PrivateKey, kid: String) async throws -> SigningKey {
+        let keys = makeCollection(), identifier = JWKIdentifier(string: kid)
+        await keys.add(ecdsa: key, kid: identifier)
+        let parameters = key.publicKey.parameters
+        let jwk = JWK.ecdsa(.es256, identifier: identifier, x: parameters?.x, y: parameters?.y, curve: .p256)
+        return try await SigningKey(kid: kid, algorithm: .es256, publicJWK: jwk, keys: keys)
+    }
+
+    private static func eddsa(_ key: EdDSA.PrivateKey, kid: String) async throws -> SigningKey {
+        let keys = makeCollection(), identifier = JWKIdentifier(string: kid)
+        await keys.add(eddsa: key, kid: identifier)
+        let x = Base64.encodeToString(bytes: key.publicKey.rawRepresentation, options: [.base64UrlAlphabet, .omitPaddingCharacter])
+        let jwk = JWK.octetKeyPair(.eddsa, identifier: identifier, x: x, y: nil, curve: .ed25519)
+        return try await SigningKey(kid: kid, algorithm: .eddsa, publicJWK: jwk, keys: keys)
+    }
+
+    private static func rs256(_ key: JWTKit.Insecure.RSA.PrivateKey, kid: String) async throws -> SigningKey {
+        let keys = makeCollection(), identifier = JWKIdentifier(string: kid)
+        await keys.add(rsa: key, digestAlgorithm: .sha256, kid: identifier)
+        let primitives = try key.publicKey.getKeyPrimitives()
+        let jwk = JWK.rsa(
+            .rs256, identifier: identifier,
+            modulus: Base64.encodeToString(bytes: primitives.modulus, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
+            exponent: Base64.encodeToString(bytes: primitives.publicExponent, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
+        return try await SigningKey(kid: kid, algorithm: .rs256, publicJWK: jwk, keys: keys)
     }
 
     /// Makes an HS256 key from a shared secret (for several nodes that must accept each
@@ -95,30 +104,10 @@ public struct SigningKey: Sendable {
     ///   - kid: the key id every server of the service gives it (the file's name).
     /// - Throws: ``ConfigurationError`` for text that is none of these keys.
     public static func fromPEM(_ pem: String, kid: String) async throws(ConfigurationError) -> SigningKey {
-        let keys = makeCollection()
-        let identifier = JWKIdentifier(string: kid)
         do {
-            if let key = try? ES256PrivateKey(pem: pem) {
-                await keys.add(ecdsa: key, kid: identifier)
-                let parameters = key.publicKey.parameters
-                let jwk = JWK.ecdsa(.es256, identifier: identifier, x: parameters?.x, y: parameters?.y, curve: .p256)
-                return try await SigningKey(kid: kid, algorithm: .es256, publicJWK: jwk, keys: keys)
-            }
-            if let key = try? EdDSA.PrivateKey(pem: pem) {
-                await keys.add(eddsa: key, kid: identifier)
-                let x = Base64.encodeToString(bytes: key.publicKey.rawRepresentation, options: [.base64UrlAlphabet, .omitPaddingCharacter])
-                let jwk = JWK.octetKeyPair(.eddsa, identifier: identifier, x: x, y: nil, curve: .ed25519)
-                return try await SigningKey(kid: kid, algorithm: .eddsa, publicJWK: jwk, keys: keys)
-            }
-            if let key = try? Insecure.RSA.PrivateKey(pem: pem) {
-                await keys.add(rsa: key, digestAlgorithm: .sha256, kid: identifier)
-                let primitives = try key.publicKey.getKeyPrimitives()
-                let jwk = JWK.rsa(
-                    .rs256, identifier: identifier,
-                    modulus: Base64.encodeToString(bytes: primitives.modulus, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
-                    exponent: Base64.encodeToString(bytes: primitives.publicExponent, options: [.base64UrlAlphabet, .omitPaddingCharacter]))
-                return try await SigningKey(kid: kid, algorithm: .rs256, publicJWK: jwk, keys: keys)
-            }
+            if let key = try? ES256PrivateKey(pem: pem) { return try await es256(key, kid: kid) }
+            if let key = try? EdDSA.PrivateKey(pem: pem) { return try await eddsa(key, kid: kid) }
+            if let key = try? Insecure.RSA.PrivateKey(pem: pem) { return try await rs256(key, kid: kid) }
         } catch {
             throw ConfigurationError(setting: "key \(kid)", accepted: "a usable private key")
         }
