@@ -11,18 +11,22 @@ enum StoreSpec: Equatable {
     case sqlite(SQLiteRefreshTokenStore.Location)
     case postgres(String)
     case redis(String)
+    /// `redis+cluster://HOST:PORT[,HOST:PORT…]`: seed nodes of a Redis Cluster.
+    case redisCluster(String)
 
-    /// The backend's name in results (`memory`, `sqlite`, `postgres`, `redis`).
+    /// The backend's name in results (`memory`, `sqlite`, `postgres`, `redis`, `redis-cluster`).
     var backend: String {
         switch self {
         case .memory: "memory"
         case .sqlite: "sqlite"
         case .postgres: "postgres"
         case .redis: "redis"
+        case .redisCluster: "redis-cluster"
         }
     }
 
-    static let accepted = "memory, sqlite:PATH (or sqlite::memory:), postgres://USER@HOST:PORT/DB or redis://HOST:PORT/N"
+    static let accepted = "memory, sqlite:PATH (or sqlite::memory:), postgres://USER@HOST:PORT/DB, redis://HOST:PORT/N "
+        + "or redis+cluster://HOST:PORT[,HOST:PORT…]"
 
     /// Parses `--store`; does not connect.
     /// - Throws: `ValidationError` naming the accepted forms.
@@ -42,6 +46,9 @@ enum StoreSpec: Equatable {
         } else if text.hasPrefix("redis://") {
             do throws(StoreError) { _ = try RedisRefreshTokenStore.Endpoint(url: text) } catch { throw fail(error.detail) }
             self = .redis(text)
+        } else if text.hasPrefix("redis+cluster://") {
+            do throws(StoreError) { _ = try RedisClusterRefreshTokenStore.Seeds(url: text) } catch { throw fail(error.detail) }
+            self = .redisCluster(text)
         } else {
             throw fail()
         }
@@ -70,6 +77,9 @@ struct OpenedStore {
         case .redis(let url):
             let s = try await RedisRefreshTokenStore.connect(url, connections: connections ?? 8)
             return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "redis", close: { await s.close() })
+        case .redisCluster(let url):
+            let s = try await RedisClusterRefreshTokenStore.connect(url, connectionsPerNode: connections ?? 4)
+            return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "redis-cluster", close: { await s.close() })
         }
     }
 }
@@ -78,7 +88,7 @@ struct OpenedStore {
 struct StoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Refresh-token store: \(StoreSpec.accepted).", valueName: "store"))
     var store: String = "memory"
-    @Option(name: .customLong("store-connections"), help: "Pooled store connections (default: sqlite 4, postgres 16, redis 8).")
+    @Option(name: .customLong("store-connections"), help: "Pooled store connections (default: sqlite 4, postgres 16, redis 8, redis-cluster 4 per node).")
     var storeConnections: Int?
 
     func spec() throws -> StoreSpec {
@@ -88,10 +98,10 @@ struct StoreOptions: ParsableArguments {
         return try StoreSpec(parsing: store)
     }
 
-    /// Whether the store outlives the process and can be shared (PostgreSQL, Redis).
+    /// Whether the store outlives the process and can be shared (PostgreSQL, Redis, Redis Cluster).
     var isDurable: Bool {
         switch try? spec() {
-        case .postgres?, .redis?: true
+        case .postgres?, .redis?, .redisCluster?: true
         default: false
         }
     }
