@@ -126,6 +126,9 @@ struct ScaleOutTests {
         let tolerated = (after.0 - before.0, after.1 - before.1)
         #expect(tolerated.0 + tolerated.1 == herds, "tolerated duplicates \(tolerated) for \(herds) herds")
         #expect(tolerated.0 > 0 && tolerated.1 > 0, "tolerated on A \(tolerated.0), on B \(tolerated.1)")
+        print("scale-out \(backend): \(invariants["checked"] ?? 0) answers checked, \(invariants["violations"] ?? 0) violations; \(herds) two-tab herds, "
+              + "duplicates tolerated on A \(tolerated.0) and on B \(tolerated.1); replays \(hostile["replay"] ?? [:]); forged \(hostile["forged_access"] ?? [:]); "
+              + "expired \(hostile["expired_access"] ?? [:])")
         try await client.shutdown()
     }
 
