@@ -76,8 +76,9 @@ struct MergeCommand: ParsableCommand {
             }
             let logPath = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent("latency.hlog")
             var log: HistogramLog?
+            // The merger decodes every interval: the log is not decoded twice.
             if FileManager.default.fileExists(atPath: logPath) {
-                do throws(HistogramLog.ParseError) { log = try HistogramLog.read(path: logPath) } catch {
+                do throws(HistogramLog.ParseError) { log = try HistogramLog.read(path: logPath, checkHistograms: false) } catch {
                     throw ValidationError("merge: \(error.description)")
                 }
             }

@@ -68,7 +68,7 @@ struct ShardMergeTests {
 
     @Test("shards drive disjoint users whose arrivals add up to the whole run's; the merge sums them exactly")
     func mergeTwoShards() async throws {
-        let at = Date().timeIntervalSince1970 + 0.5
+        let at = Date().timeIntervalSince1970 + 2
         async let a = run(.init(index: 0, count: 2), startAt: at)
         async let b = run(.init(index: 1, count: 2), startAt: at)
         let (ra, rb) = try await (a, b)

@@ -292,7 +292,8 @@ public struct ResultMerger {
             let tagOrder = Operation.allCases.map(\.rawValue) + AuthPhase.allCases.map(\.rawValue)
             for second in intervals.keys.sorted() {
                 let tags = intervals[second]!
-                var all = LatencyHistogram.latency()
+                var all: [UInt64: UInt64] = [:]
+                var allHighest: UInt64 = 2
                 // The timeline second this log second falls in (log and timeline share the origin
                 // up to the warm-up's rounding).
                 let timelineSecond = second - Int(origin.rounded()) + 1
@@ -302,18 +303,21 @@ public struct ResultMerger {
                     let decoded = HdrHistogramCodec.Decoded(
                         lowestDiscernibleValue: 1, highestTrackableValue: b.highest, significantDigits: .three,
                         buckets: b.counts.sorted { $0.key < $1.key }.map { (value: $0.key, count: $0.value) })
-                    let h = decoded.histogram()
                     out.intervals.append(HistogramLogInterval(
                         tag: tag.isEmpty ? nil : tag, startS: Double(second - logOrigin), lengthS: b.length,
-                        maxMs: Double(h.max) / 1e6, encoded: HdrHistogramCodec.encode(decoded)))
+                        maxMs: Double(decoded.maxValue) / 1e6, encoded: HdrHistogramCodec.encode(decoded)))
                     if Operation(rawValue: tag) != nil {
-                        all.add(h)
-                        byOperation[tag] = IntervalSummary(h, errorsByKind: errorKinds[timelineSecond]?[tag] ?? [:])
+                        all.merge(b.counts, uniquingKeysWith: +)
+                        allHighest = max(allHighest, b.highest)
+                        byOperation[tag] = IntervalSummary(decoded, errorsByKind: errorKinds[timelineSecond]?[tag] ?? [:])
                     }
                 }
+                let allDecoded = HdrHistogramCodec.Decoded(
+                    lowestDiscernibleValue: 1, highestTrackableValue: allHighest, significantDigits: .three,
+                    buckets: all.sorted { $0.key < $1.key }.map { (value: $0.key, count: $0.value) })
                 if var entry = bySecond[timelineSecond] {
                     entry.byOperation = byOperation
-                    entry.p99Us = all.totalCount == 0 ? 0 : (Double(all.valueAtPercentile(99)) / 100).rounded() / 10
+                    entry.p99Us = allDecoded.totalCount == 0 ? 0 : (Double(allDecoded.valueAtPercentile(99)) / 100).rounded() / 10
                     bySecond[timelineSecond] = entry
                 }
             }

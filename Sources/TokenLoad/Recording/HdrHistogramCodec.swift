@@ -119,6 +119,31 @@ public enum HdrHistogramCodec {
             }
         }
 
+        /// The value at a percentile (0 … 100), as `Histogram.valueAtPercentile` computes it on
+        /// ``histogram()`` (rank ⌈p·N/100⌉, the bucket's highest equivalent value), without
+        /// building the histogram: the merge summarises thousands of intervals this way.
+        public func valueAtPercentile(_ percentile: Double) -> UInt64 {
+            guard let first = buckets.first, let last = buckets.last else { return 0 }
+            let layout = BucketLayout(lowest: lowestDiscernibleValue, digits: Int(significantDigits.rawValue))
+            let top = layout.highestEquivalent(last.value)
+            if percentile <= 0 { return first.value }
+            if percentile >= 100 { return top }
+            let p = Swift.min(Swift.max(percentile.nextDown, 0), 100)
+            let rank = Swift.max(1, UInt64((p * Double(totalCount) / 100).rounded(.up)))
+            var seen: UInt64 = 0
+            for b in buckets {
+                seen += b.count
+                if seen >= rank { return Swift.max(Swift.min(layout.highestEquivalent(b.value), top), first.value) }
+            }
+            return top
+        }
+
+        /// The largest value: the top bucket's highest equivalent value (as ``histogram()``'s `max`).
+        public var maxValue: UInt64 {
+            guard let last = buckets.last else { return 0 }
+            return BucketLayout(lowest: lowestDiscernibleValue, digits: Int(significantDigits.rawValue)).highestEquivalent(last.value)
+        }
+
         /// The histogram itself (auto-resizing, with the encoded settings).
         public func histogram() -> LatencyHistogram {
             var h = LatencyHistogram(lowestDiscernibleValue: lowestDiscernibleValue,
@@ -235,6 +260,13 @@ public enum HdrHistogramCodec {
             let bucket = leadingZeroCountBase - (value | subBucketMask).leadingZeroBitCount
             let subBucket = Int(value >> UInt64(bucket + unitMagnitude))
             return ((bucket + 1) << subBucketHalfCountMagnitude) + (subBucket - subBucketHalfCount)
+        }
+
+        /// The highest value equivalent to `value` (the top of its bucket).
+        func highestEquivalent(_ value: UInt64) -> UInt64 {
+            let bucket = Swift.max(0, leadingZeroCountBase - (value | subBucketMask).leadingZeroBitCount)
+            let size = UInt64(1) << UInt64(bucket + unitMagnitude)
+            return self.value(at: index(of: value)) &+ size &- 1
         }
 
         /// The lowest value of the bucket at `index`.

@@ -104,10 +104,11 @@ public enum ReportInput: Sendable {
         guard size > 0 else { throw ComparisonError("\(path): empty, not a tokenbench result") }
         guard size <= Comparison.maximumFileBytes else { throw ComparisonError("\(path): larger than 64 MiB, not a tokenbench result") }
         guard let data = FileManager.default.contents(atPath: path) else { throw ComparisonError("\(path): cannot be read") }
-        guard (try? JSONSerialization.jsonObject(with: data)) != nil else {
-            throw ComparisonError("\(path): not valid JSON (damaged or truncated)")
-        }
         guard let schema = try? JSONDecoder().decode(Schema.self, from: data).schema else {
+            // Only now the slower check, for the clearer of two messages.
+            if (try? JSONSerialization.jsonObject(with: data)) == nil {
+                throw ComparisonError("\(path): not valid JSON (damaged or truncated)")
+            }
             throw ComparisonError("\(path): not a tokenbench result (no schema field; expected \(RunResult.schemaID) or \(CapacityResult.schemaID))")
         }
         do {

@@ -397,6 +397,19 @@ public struct IntervalSummary: Codable, Sendable, Hashable {
         maxUs = count == 0 ? 0 : us(h.max)
     }
 
+    /// The summary of decoded (merged) buckets of nanoseconds, as ``init(_:errorsByKind:)``
+    /// gives for their histogram.
+    init(_ d: HdrHistogramCodec.Decoded, errorsByKind: [String: Int]) {
+        count = Int(d.totalCount)
+        let errors = errorsByKind.values.reduce(0, +)
+        self.errors = errors
+        self.errorsByKind = errors == 0 ? nil : errorsByKind
+        func us(_ v: UInt64) -> Double { (Double(v) / 1000).rounded(toPlaces: 1) }
+        p50Us = count == 0 ? 0 : us(d.valueAtPercentile(50))
+        p99Us = count == 0 ? 0 : us(d.valueAtPercentile(99))
+        maxUs = count == 0 ? 0 : us(d.maxValue)
+    }
+
     enum CodingKeys: String, CodingKey {
         case count, errors
         case errorsByKind = "errors_by_kind"
