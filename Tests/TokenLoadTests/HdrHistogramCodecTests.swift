@@ -43,6 +43,13 @@ struct HdrHistogramCodecTests {
         }
         for p in [99.99, 100] { #expect(h.valuesAreEquivalent(back.valueAtPercentile(p), h.valueAtPercentile(p)), "p\(p)") }
         #expect(back.max == h.highestEquivalentForValue(h.max))
+        // The merge's summaries straight from the buckets equal the histogram's.
+        for p in [0.0, 0.5, 1, 10, 50, 77.7, 90, 99, 99.9, 99.99, 100] {
+            #expect(decoded.valueAtPercentile(p) == back.valueAtPercentile(p), "p\(p) from the buckets")
+        }
+        #expect(decoded.maxValue == back.max)
+        let small = try HdrHistogramCodec.decode(HdrHistogramCodec.encode(histogram([5, 5, 70_000, 3_000_000])))
+        for p in [1.0, 50, 51, 75, 99, 100] { #expect(small.valueAtPercentile(p) == small.histogram().valueAtPercentile(p), "p\(p)") }
         #expect(back.min == h.min)
         // Every recorded bucket, in order.
         let original = h.recordedValues().map { (h.lowestEquivalentForValue($0.value), UInt64($0.count)) }
