@@ -14,10 +14,12 @@ public enum KeyDirectory {
     /// - Parameters:
     ///   - algorithm: the algorithm that signs (`--alg`).
     ///   - retirementPeriod: for the ring's later rotations, seconds.
+    ///   - crypto: the library that signs and verifies (`--crypto`); it loads every key too.
     /// - Throws: ``ConfigurationError`` for a directory that cannot be read, a key file that is
     ///   not a key, a `kid` that is not `[A-Za-z0-9._-]`, or no key of `algorithm`.
     public static func load(_ path: String, signing algorithm: AccessTokenAlgorithm,
-                            retirementPeriod: TimeInterval) async throws(ConfigurationError) -> SigningKeyRing {
+                            retirementPeriod: TimeInterval,
+                            crypto: any CryptoBackend = SwiftCryptoBackend()) async throws(ConfigurationError) -> SigningKeyRing {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
             throw ConfigurationError(setting: "--keys", accepted: "a readable directory of key files (cannot read '\(path)')")
@@ -35,14 +37,14 @@ public enum KeyDirectory {
                 throw ConfigurationError(setting: "--keys", accepted: "readable key files (cannot read '\(name)')")
             }
             if isHS256 {
-                do { keys.append(try await SigningKey.hs256(secret: Array(data), kid: kid)) } catch {
+                do { keys.append(try await SigningKey.hs256(secret: Array(data), kid: kid, crypto: crypto)) } catch {
                     throw ConfigurationError(setting: "--keys", accepted: "an HS256 secret of at least 32 bytes in '\(name)' (got \(data.count))")
                 }
             } else {
                 guard let text = String(data: data, encoding: .utf8) else {
                     throw ConfigurationError(setting: "--keys", accepted: "PEM text in '\(name)'")
                 }
-                do { keys.append(try await SigningKey.fromPEM(text, kid: kid)) } catch {
+                do { keys.append(try await SigningKey.fromPEM(text, kid: kid, crypto: crypto)) } catch {
                     throw ConfigurationError(setting: "--keys", accepted: "\(error.accepted) in '\(name)'")
                 }
             }

@@ -21,26 +21,17 @@ public struct AccessTokenPolicy: Sendable, Hashable {
     }
 }
 
-/// The JOSE header fields TokenBench looks at before any key is chosen.
-private struct JOSEHeader: Decodable {
-    var alg: String?
-    var kid: String?
-    var typ: String?
-    var crit: [String]?
-}
-
 extension SigningKeyRing {
-    static let decoder = JSONDecoder()
-
     /// Verifies an access token strictly and returns its claims.
     ///
-    /// Checks, in order, failing closed at the first miss:
+    /// The header and claims are read by ``JOSEReader`` (strict RFC 8259 JSON; a member name given
+    /// twice is refused, RFC 7515 §4). Checks, in order, failing closed at the first miss:
     /// 1. shape: at most `maxTokenBytes`, three non-empty base64url segments (a refresh token
     ///    never passes: it has no dots);
     /// 2. header: `alg` is not `none` (RFC 8725 §3.1); `kid` names a key of this ring, with
     ///    no fallback (§3.10); `alg` equals that key's algorithm (§3.1, defeats RS256→HS256
     ///    confusion); `typ` is `at+jwt` (RFC 9068 §4, §3.11 of RFC 8725); no `crit`;
-    /// 3. signature, through jwt-kit with that one key;
+    /// 3. signature, through the key's ``CryptoBackend`` with that one key;
     /// 4. claims: `iss` and `aud` (RFC 9068 §4); `exp` ≥ now − leeway; `nbf`, `iat` ≤ now + leeway.
     ///
     /// - Parameters:
@@ -74,7 +65,7 @@ extension SigningKeyRing {
         let (firstDot, secondDot) = dotIndices
 
         guard let headerBytes = try? Base64.decode(bytes: bytes[..<firstDot], options: [.base64UrlAlphabet, .omitPaddingCharacter]),
-              let header = try? Self.decoder.decode(JOSEHeader.self, from: Data(headerBytes)),
+              let header = try? headerBytes.withUnsafeBytes({ raw throws(JOSEReader.Refused) in try JOSEReader.header(raw) }),
               let alg = header.alg
         else { throw .invalidToken(.malformedToken) }
         guard alg.lowercased() != "none" else { throw .invalidToken(.unsecuredAlgorithm) }
@@ -85,19 +76,19 @@ extension SigningKeyRing {
             throw .invalidToken(.wrongTokenType)
         }
 
-        // Signature over `header.payload` with that one key, through jwt-kit's primitive.
+        // Signature over `header.payload` with that one key, through the key's backend.
         // Only the canonical spelling of the signature: base64url text whose unused trailing bits
         // are not zero decodes to the same bytes, and would give one token several spellings.
         let signatureText = bytes[(secondDot + 1)...]
         guard let signature = try? Base64.decode(bytes: signatureText, options: [.base64UrlAlphabet, .omitPaddingCharacter]),
               Base64.encodeToBytes(bytes: signature, options: [.base64UrlAlphabet, .omitPaddingCharacter]).elementsEqual(signatureText),
-              (try? key.primitive.verify(signature, signs: bytes[..<secondDot])) == true
+              signature.withUnsafeBytes({ sig in bytes.withUnsafeBytes { key.primitive.verify(sig, signs: UnsafeRawBufferPointer(rebasing: $0[..<secondDot])) } })
         else { throw .invalidToken(.badSignature) }
 
         let claims: AccessTokenClaims
         do {
             let payload = try Base64.decode(bytes: bytes[(firstDot + 1)..<secondDot], options: [.base64UrlAlphabet, .omitPaddingCharacter])
-            claims = try Self.decoder.decode(AccessTokenClaims.self, from: Data(payload))
+            claims = try payload.withUnsafeBytes { raw throws(JOSEReader.Refused) in try JOSEReader.claims(raw) }
         } catch {
             throw .invalidToken(.malformedToken)
         }

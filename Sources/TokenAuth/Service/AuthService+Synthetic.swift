@@ -17,6 +17,8 @@ extension AuthService where Users == InMemoryUserDirectory {
     ///   - keys: a shared key set (``KeyDirectory``) instead of a fresh key, so that several
     ///     servers on one durable store act as one service.
     ///   - refreshTokens: a codec with a shared MAC secret instead of a fresh one.
+    ///   - crypto: the library of the fresh key and the fresh codec (`--crypto`); ignored for
+    ///     `keys` and `refreshTokens` given, which carry their own.
     ///   - logger, metrics, instrumentation: as for ``init(configuration:store:users:keys:hashing:refreshTokens:clock:random:logger:metrics:instrumentation:)``.
     /// - Throws: ``ConfigurationError`` for settings the core refuses.
     public static func synthetic(
@@ -26,7 +28,8 @@ extension AuthService where Users == InMemoryUserDirectory {
         metrics: any MetricsFactory = MetricsSystem.factory,
         instrumentation: (any AuthInstrumentation)? = nil,
         keys: SigningKeyRing? = nil,
-        refreshTokens: RefreshTokenCodec? = nil
+        refreshTokens: RefreshTokenCodec? = nil,
+        crypto: any CryptoBackend = SwiftCryptoBackend()
     ) async throws -> AuthService {
         let hashing = try PasswordHashing(password)
         let users = InMemoryUserDirectory(hashing: hashing, syntheticUsers: syntheticUsers)
@@ -37,12 +40,12 @@ extension AuthService where Users == InMemoryUserDirectory {
         }
         let ring: SigningKeyRing
         if let keys { ring = keys } else {
-            ring = SigningKeyRing(current: try await SigningKey.generate(algorithm),
+            ring = SigningKeyRing(current: try await SigningKey.generate(algorithm, crypto: crypto),
                                   retirementPeriod: configuration.accessTokenLifetime + configuration.leeway)
         }
         return try AuthService(
             configuration: configuration, store: store, users: users, keys: ring,
-            hashing: hashing, refreshTokens: refreshTokens ?? RefreshTokenCodec(random: SystemRandomSource()),
+            hashing: hashing, refreshTokens: refreshTokens ?? RefreshTokenCodec(random: SystemRandomSource(), crypto: crypto),
             logger: logger, metrics: metrics, instrumentation: instrumentation)
     }
 }

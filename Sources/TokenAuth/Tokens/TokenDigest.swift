@@ -21,6 +21,15 @@ public struct TokenDigest: Hashable, Sendable {
         (w0, w1, w2, w3) = words
     }
 
+    /// Wraps the 32 bytes a SHA-256 implementation (a ``CryptoBackend``) wrote: one copy.
+    /// - Precondition: `digest.count == 32`.
+    public init(digest: UnsafeRawBufferPointer) {
+        precondition(digest.count == 32, "a SHA-256 digest is 32 bytes")
+        var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: digest) }
+        (w0, w1, w2, w3) = words
+    }
+
     /// The digest of a token's raw bytes.
     public init(of tokenBytes: some DataProtocol) {
         let digest = SHA256.hash(data: tokenBytes)
