@@ -8,11 +8,13 @@ let package = Package(
         .library(name: "TokenAuth", targets: ["TokenAuth"]),
         .library(name: "TokenAuthTesting", targets: ["TokenAuthTesting"]),
         .library(name: "TokenAuthServer", targets: ["TokenAuthServer"]),
+        .library(name: "TokenAuthOpenSSL", targets: ["TokenAuthOpenSSL"]),
         .library(name: "TokenLoad", targets: ["TokenLoad"]),
         .library(name: "TokenAuthSQLite", targets: ["TokenAuthSQLite"]),
         .library(name: "TokenAuthPostgres", targets: ["TokenAuthPostgres"]),
         .library(name: "TokenAuthRedis", targets: ["TokenAuthRedis"]),
         .executable(name: "tokenbench", targets: ["tokenbench"]),
+        .executable(name: "tokenbench-jemalloc", targets: ["tokenbench-jemalloc"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
@@ -53,6 +55,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // Debian's OpenSSL 3 libcrypto: the `--crypto openssl` backend (TokenAuthOpenSSL).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // The core: service, tokens, keys, store protocol, memory store. Imports no sibling target.
         .target(
             name: "TokenAuth",
@@ -66,6 +74,11 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
+        ),
+        // The OpenSSL crypto backend: HMAC, SHA-256 and JWS signatures through libcrypto's EVP.
+        .target(
+            name: "TokenAuthOpenSSL",
+            dependencies: ["TokenAuth", "COpenSSL"]
         ),
         // Test kit: the store conformance suite every RefreshTokenStore runs.
         .target(
@@ -138,11 +151,13 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
-        // The thin CLI: parses arguments and wires targets together.
-        .executableTarget(
-            name: "tokenbench",
+        // The thin CLI: parses arguments and wires targets together (a library, so that the
+        // two executables below share it).
+        .target(
+            name: "TokenBenchCLI",
             dependencies: [
                 "TokenAuth",
+                "TokenAuthOpenSSL",
                 "TokenAuthServer",
                 "TokenLoad",
                 "TokenAuthSQLite",
@@ -155,6 +170,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // `tokenbench`: the CLI on glibc's malloc.
+        .executableTarget(
+            name: "tokenbench",
+            dependencies: ["TokenBenchCLI"]
+        ),
+        // `tokenbench-jemalloc`: the same CLI linked with Debian's jemalloc (libjemalloc-dev),
+        // which then serves every allocation of the process (README, "Allocators").
+        .executableTarget(
+            name: "tokenbench-jemalloc",
+            dependencies: ["TokenBenchCLI"],
+            linkerSettings: [.linkedLibrary("jemalloc")]
         ),
         .testTarget(
             name: "TokenLoadTests",
@@ -192,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "tokenbenchTests",
             dependencies: [
-                "tokenbench", "TokenAuthTesting",
+                "tokenbench", "tokenbench-jemalloc", "TokenAuthTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // Result files the compare tests read by path (see Fixtures/compare/README.md).
@@ -202,6 +229,8 @@ let package = Package(
             name: "TokenAuthTests",
             dependencies: [
                 "TokenAuth",
+                "TokenAuthOpenSSL",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 "TokenAuthTesting",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
@@ -211,6 +240,7 @@ let package = Package(
             name: "TokenAuthBenchmarks",
             dependencies: [
                 "TokenAuth",
+                "TokenAuthOpenSSL",
                 .product(name: "Benchmark", package: "package-benchmark"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

@@ -3,6 +3,7 @@ import Crypto
 import Dispatch
 import Foundation
 import TokenAuth
+import TokenAuthOpenSSL
 import _CryptoExtras
 
 /// Micro-benchmarks of the auth core.
@@ -21,6 +22,11 @@ import _CryptoExtras
 /// `primitive.<sign|verify>.<ALG>`: the swift-crypto operation it rests on, over the same
 /// signing input (the token's `header.payload`). The ratio of the two is the JWT layer's
 /// overhead: header and claims encoding, base64url, key lookup, header and claim checks.
+///
+/// Crypto backends (`--crypto`): a name without a suffix is the `boringssl` backend
+/// (swift-crypto); the same name with `.openssl` is the `openssl` backend (OpenSSL 3's
+/// libcrypto). `primitive.*.openssl` is the backend's own primitive (``JWSPrimitive``: one EVP
+/// call and the JWS signature form), the floor of `access-token.*.openssl`.
 let benchmarks: @Sendable () -> Void = {
     let smoke = ProcessInfo.processInfo.environment["TOKENBENCH_BENCH_SMOKE"] == "1"
     // Tolerances for `thresholds check` against the p90 values in Benchmarks/Thresholds/: time
@@ -41,8 +47,11 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Access tokens: the JWT layer (jwt-kit through SigningKeyRing) beside its primitive.
 
+    let backends: [(suffix: String, crypto: any CryptoBackend)] = [("", SwiftCryptoBackend()), (".openssl", OpenSSLBackend())]
+
     for algorithm in AccessTokenAlgorithm.allCases {
-        let name = algorithm.rawValue
+      for (suffix, crypto) in backends {
+        let name = algorithm.rawValue + suffix
 
         Benchmark("access-token.sign.\(name)") { benchmark, fixture in
             let ring = fixture.ring
@@ -51,7 +60,7 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(try ring.sign(claims))
             }
         } setup: {
-            try await AccessTokenFixture(algorithm)
+            try await AccessTokenFixture(algorithm, crypto: crypto)
         }
 
         Benchmark("access-token.verify.\(name)") { benchmark, fixture in
@@ -63,9 +72,34 @@ let benchmarks: @Sendable () -> Void = {
                 blackHole(try await ring.verify(token, now: now, policy: policy))
             }
         } setup: {
-            try await AccessTokenFixture(algorithm)
+            try await AccessTokenFixture(algorithm, crypto: crypto)
+        }
+      }
+
+        // The backends' primitives beside the swift-crypto one below.
+        Benchmark("primitive.sign.\(algorithm.rawValue).openssl") { benchmark, fixture in
+            let primitive = fixture.primitive
+            let input = fixture.signingInput
+            for _ in benchmark.scaledIterations {
+                blackHole(try input.withUnsafeBytes { try primitive.sign($0) })
+            }
+        } setup: {
+            try await BackendPrimitive(algorithm, crypto: OpenSSLBackend())
         }
 
+        Benchmark("primitive.verify.\(algorithm.rawValue).openssl") { benchmark, fixture in
+            let primitive = fixture.primitive
+            let input = fixture.signingInput
+            let signature = try input.withUnsafeBytes { try primitive.sign($0) }
+            for _ in benchmark.scaledIterations {
+                let valid = signature.withUnsafeBytes { sig in input.withUnsafeBytes { primitive.verify(sig, signs: $0) } }
+                precondition(valid)
+            }
+        } setup: {
+            try await BackendPrimitive(algorithm, crypto: OpenSSLBackend())
+        }
+
+        let name = algorithm.rawValue
         Benchmark("primitive.sign.\(name)") { benchmark, primitive in
             let input = primitive.signingInput
             for _ in benchmark.scaledIterations {
@@ -87,34 +121,37 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    // MARK: Refresh tokens.
+    // MARK: Refresh tokens, per backend.
 
-    Benchmark("refresh-token.mint") { benchmark, codec in
-        for i in benchmark.scaledIterations {
-            blackHole(codec.mint(family: FamilyID(rawValue: 42), generation: UInt64(i)))
+    for (suffix, crypto) in backends {
+        Benchmark("refresh-token.mint\(suffix)") { benchmark, codec in
+            for i in benchmark.scaledIterations {
+                blackHole(codec.mint(family: FamilyID(rawValue: 42), generation: UInt64(i)))
+            }
+        } setup: {
+            RefreshTokenCodec(random: SystemRandomSource(), crypto: crypto)
         }
-    } setup: {
-        RefreshTokenCodec(random: SystemRandomSource())
-    }
 
-    // The digest a store keeps instead of the token: SHA-256 of the token's bytes.
-    Benchmark("refresh-token.digest") { benchmark, token in
-        for _ in benchmark.scaledIterations {
-            blackHole(TokenDigest(of: Array(token.utf8)))
+        // The digest a store keeps instead of the token: SHA-256 of the token's bytes.
+        Benchmark("refresh-token.digest\(suffix)") { benchmark, token in
+            let bytes = Array(token.utf8)
+            for _ in benchmark.scaledIterations {
+                blackHole(bytes.withUnsafeBytes { crypto.sha256($0) })
+            }
+        } setup: {
+            RefreshTokenCodec(random: SystemRandomSource()).mint(family: FamilyID(rawValue: 42), generation: 7).token
         }
-    } setup: {
-        RefreshTokenCodec(random: SystemRandomSource()).mint(family: FamilyID(rawValue: 42), generation: 7).token
-    }
 
-    // Shape and MAC check of a presented token, before any store call.
-    Benchmark("refresh-token.parse") { benchmark, fixture in
-        let codec = fixture.codec
-        let token = fixture.token
-        for _ in benchmark.scaledIterations {
-            blackHole(codec.parse(token))
+        // Shape and MAC check of a presented token, before any store call.
+        Benchmark("refresh-token.parse\(suffix)") { benchmark, fixture in
+            let codec = fixture.codec
+            let token = fixture.token
+            for _ in benchmark.scaledIterations {
+                blackHole(codec.parse(token))
+            }
+        } setup: {
+            RefreshTokenFixture(crypto: crypto)
         }
-    } setup: {
-        RefreshTokenFixture()
     }
 
     // MARK: Memory store: the compare-and-swap alone, 100,000 rotations per iteration over
@@ -143,18 +180,20 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: A full in-process refresh: parse + MAC check, SHA-256, store CAS, JWT sign (HS256),
     // mint. Sequential awaits: one core at a time.
 
-    Benchmark("refresh.HS256.memory") { benchmark, state in
-        // Locals, not the state object's properties, inside the loop: the loop measures the
-        // refresh, not exclusivity checks on a class.
-        let service = state.service
-        var pair = state.pair
-        for _ in benchmark.scaledIterations {
-            pair = try await service.refresh(refreshToken: pair.refreshToken)
+    for (suffix, crypto) in backends {
+        Benchmark("refresh.HS256.memory\(suffix)") { benchmark, state in
+            // Locals, not the state object's properties, inside the loop: the loop measures the
+            // refresh, not exclusivity checks on a class.
+            let service = state.service
+            var pair = state.pair
+            for _ in benchmark.scaledIterations {
+                pair = try await service.refresh(refreshToken: pair.refreshToken)
+            }
+            state.pair = pair
+            blackHole(pair)
+        } setup: {
+            try await RefreshBench.make(crypto: crypto)
         }
-        state.pair = pair
-        blackHole(pair)
-    } setup: {
-        try await RefreshBench.make()
     }
 
     // MARK: Password hashing at each algorithm's default cost (what a login pays).
@@ -176,8 +215,21 @@ let benchmarks: @Sendable () -> Void = {
 
 /// A codec and one of its tokens.
 struct RefreshTokenFixture: Sendable {
-    let codec = RefreshTokenCodec(random: SystemRandomSource())
+    let codec: RefreshTokenCodec
+    init(crypto: any CryptoBackend) { codec = RefreshTokenCodec(random: SystemRandomSource(), crypto: crypto) }
     var token: String { codec.mint(family: FamilyID(rawValue: 42), generation: 7).token }
+}
+
+/// A backend's JWS primitive for a fresh key, and a token's signing input.
+struct BackendPrimitive: Sendable {
+    let primitive: any JWSPrimitive
+    let signingInput: [UInt8]
+
+    init(_ algorithm: AccessTokenAlgorithm, crypto: any CryptoBackend) async throws {
+        let fixture = try await AccessTokenFixture(algorithm, crypto: crypto)
+        primitive = fixture.ring.currentKey.jwsPrimitive
+        signingInput = fixture.signingInput
+    }
 }
 
 /// A key ring of one algorithm, a typical token of it and what verifying it needs.
@@ -188,8 +240,8 @@ struct AccessTokenFixture: Sendable {
     let now: Date
     let policy = AccessTokenPolicy(issuer: "tokenbench", audience: "tokenbench-api", leeway: 30)
 
-    init(_ algorithm: AccessTokenAlgorithm) async throws {
-        ring = SigningKeyRing(current: try await SigningKey.generate(algorithm), retirementPeriod: 330)
+    init(_ algorithm: AccessTokenAlgorithm, crypto: any CryptoBackend = SwiftCryptoBackend()) async throws {
+        ring = SigningKeyRing(current: try await SigningKey.generate(algorithm, crypto: crypto), retirementPeriod: 330)
         now = Date()
         let t = Int64(now.timeIntervalSince1970)
         claims = AccessTokenClaims(iss: "tokenbench", sub: "user1", aud: ["tokenbench-api"], exp: t + 300, iat: t,
@@ -274,15 +326,15 @@ final class RefreshBench: @unchecked Sendable {
         self.pair = pair
     }
 
-    static func make() async throws -> RefreshBench {
+    static func make(crypto: any CryptoBackend) async throws -> RefreshBench {
         var configuration = AuthConfiguration()
         configuration.refreshTokenLifetime = 400 * 86_400
         let hashing = try PasswordHashing(.bcrypt(cost: 4))
         let service = try AuthService(
             configuration: configuration, store: MemoryRefreshTokenStore(),
             users: InMemoryUserDirectory(hashing: hashing, syntheticUsers: 1),
-            keys: SigningKeyRing(current: try await SigningKey.generate(.hs256), retirementPeriod: 330),
-            hashing: hashing, refreshTokens: RefreshTokenCodec(random: SystemRandomSource()))
+            keys: SigningKeyRing(current: try await SigningKey.generate(.hs256, crypto: crypto), retirementPeriod: 330),
+            hashing: hashing, refreshTokens: RefreshTokenCodec(random: SystemRandomSource(), crypto: crypto))
         let pair = try await service.login(username: "user0", password: "pw-0")
         return RefreshBench(service: service, pair: pair)
     }

@@ -166,7 +166,7 @@ struct CapacityCommand: AsyncParsableCommand {
                     let phases = PhaseRecorder(stripes: c.workers)
                     let target: InProcessTarget<Store, InMemoryUserDirectory>
                     do {
-                        target = try await InProcessTarget.make(c, store: store, phases: phases)
+                        target = try await InProcessTarget.make(c, store: store, phases: phases, crypto: load.core.cryptoBackend)
                     } catch let error as ConfigurationError {
                         throw ValidationError("\(error.setting): expected \(error.accepted)")
                     }

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import TokenAuth
+import TokenAuthOpenSSL
 import TokenLoad
 
 /// The options of a load run, shared by every command that runs one.
@@ -147,6 +148,11 @@ struct CoreOptions: ParsableArguments {
     var passwordHash: String = "argon2id"
     @Option(name: .customLong("password-hash-cost"), help: "bcrypt cost (4…31) or argon2id memory in KiB (t=2, p=1). Default: bcrypt 4, argon2id 64.")
     var passwordHashCost: Int?
+    @Option(help: "Crypto library of the core (HMAC, SHA-256, JWS signatures): boringssl (swift-crypto, the default) or openssl (the system's OpenSSL 3 libcrypto). In-process target and serve only.")
+    var crypto: CryptoChoice?
+
+    /// The backend `--crypto` names (swift-crypto when not given).
+    var cryptoBackend: any CryptoBackend { (crypto ?? .boringssl).backend }
 
     /// Writes these settings into `c` (checked later by `LoadConfiguration.validate()`).
     /// - Parameter http: the target is an HTTP server: lifetimes, grace window and leeway then
@@ -168,6 +174,23 @@ struct CoreOptions: ParsableArguments {
         c.algorithm = algorithm
         c.passwordHash = passwordHash.lowercased()
         c.passwordHashCost = passwordHashCost ?? (c.passwordHash == "bcrypt" ? 4 : 64)
+    }
+}
+
+/// `--crypto`: the libraries that can compute the core's primitives. Both are always built in
+/// (OpenSSL through Debian's `libssl-dev`); an unknown value is one line and exit 64.
+enum CryptoChoice: String, ExpressibleByArgument, CaseIterable {
+    case boringssl, openssl
+
+    var backend: any CryptoBackend {
+        switch self {
+        case .boringssl: SwiftCryptoBackend()
+        case .openssl: OpenSSLBackend()
+        }
+    }
+
+    init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
     }
 }
 

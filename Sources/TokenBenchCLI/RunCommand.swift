@@ -81,6 +81,9 @@ struct RunCommand: AsyncParsableCommand {
             if repeatCount > 1 { throw ValidationError("--repeat: one run per shard (--shard, --start-at): repeat the sharded run instead") }
             if sweepConcurrency != nil { throw ValidationError("--sweep-concurrency: cannot be sharded (--shard, --start-at)") }
         }
+        if load.core.crypto != nil, configuration.target != "in-process" {
+            throw ValidationError("--crypto: applies to the in-process target (an HTTP server computes with its own library: give it to serve)")
+        }
         if try sweepLevels() != nil {
             guard configuration.target == "in-process" else {
                 throw ValidationError("--sweep-concurrency: applies to the in-process target only (it records store operations)")
@@ -102,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
         let phases = PhaseRecorder(stripes: configuration.workers)
         let target: InProcessTarget<Store, InMemoryUserDirectory>
         do {
-            target = try await InProcessTarget.make(prepared, store: store, phases: phases)
+            target = try await InProcessTarget.make(prepared, store: store, phases: phases, crypto: load.core.cryptoBackend)
         } catch let error as ConfigurationError {
             throw ValidationError("\(error.setting): expected \(error.accepted)")
         }
@@ -161,6 +164,7 @@ struct RunCommand: AsyncParsableCommand {
                     // shard would start late, alone.
                     throw ValidationError("--start-at: \(StartInstant.format(startAt)) passed during the set-up; give a later instant")
                 }
+                ProcessMemory.markBaseline()
                 result = try await runOnce(configuration, httpTarget: httpTarget, slos: slos, quiet: quiet, startAt: startAt, progress: progress)
                 result.shard?.startAtUnixS = startAt
             } catch {

@@ -76,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let c = try settings()
+        let crypto = core.cryptoBackend
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -89,9 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
         do throws(ConfigurationError) {
             if let keyDirectory {
                 ring = try await KeyDirectory.load(keyDirectory, signing: c.algorithm,
-                                                   retirementPeriod: c.authConfiguration.accessTokenLifetime + c.authConfiguration.leeway)
+                                                   retirementPeriod: c.authConfiguration.accessTokenLifetime + c.authConfiguration.leeway,
+                                                   crypto: crypto)
             }
-            if let secretFile { codec = try RefreshTokenCodec(secret: KeyDirectory.refreshSecret(file: secretFile)) }
+            if let secretFile { codec = try RefreshTokenCodec(secret: KeyDirectory.refreshSecret(file: secretFile), crypto: crypto) }
         } catch {
             throw ValidationError("\(error.setting): expected \(error.accepted)")
         }
@@ -103,7 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         let service = try await AuthService.synthetic(
             configuration: c.authConfiguration, store: opened.store, syntheticUsers: c.users,
             algorithm: c.algorithm, password: c.passwordAlgorithm, logger: Logger(label: "tokenauth.audit"),
-            keys: ring, refreshTokens: codec)
+            keys: ring, refreshTokens: codec, crypto: crypto)
         var server = ServerConfiguration()
         server.host = host
         server.port = port
@@ -114,7 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try TokenServer(service: service, configuration: server, registry: registry, tls: tls).application { port in
             // One line on stdout, flushed, so scripts can wait for it and read the port.
             FileHandle.standardOutput.write(Data(
-                "tokenbench serve: listening on \(scheme)://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue))\n".utf8))
+                "tokenbench serve: listening on \(scheme)://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue), crypto: \(crypto.name))\n".utf8))
         }
         do {
             try await app.runService()

@@ -24,6 +24,8 @@ struct StoreBenchCommand: AsyncParsableCommand {
     var warmup: String = "1s"
     @Flag(help: "Print the results as JSON.")
     var json = false
+    @Option(help: "rotate only: also do the server's token work around each compare-and-swap (parse and MAC-check the presented refresh token, mint its successor) with this crypto library: boringssl or openssl. Default: synthetic digests, the store alone.")
+    var crypto: CryptoChoice?
 
     func levels() throws -> [Int] { try Flags.levels(concurrency, "--concurrency", 1...10_000) }
 
@@ -33,6 +35,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
         guard StoreBenchmark<AnyRefreshTokenStore>.Operation(rawValue: operation) != nil else {
             throw ValidationError("--operation: expected rotate or lookup (got '\(operation)')")
         }
+        if crypto != nil, operation != "rotate" { throw ValidationError("--crypto: applies to --operation rotate (a lookup handles no token)") }
         let d = try Flags.seconds(duration, "--duration")
         let w = try Flags.seconds(warmup, "--warmup")
         guard d > 0, d <= 3600 else { throw ValidationError("--duration: expected more than 0 s and at most 1 h") }
@@ -47,10 +50,11 @@ struct StoreBenchCommand: AsyncParsableCommand {
         // Network stores: clients on the event loops their connections use (as redis-benchmark
         // and pgbench run clients on their I/O threads). SQLite: on the cooperative pool.
         let bench = StoreBenchmark(store: opened.store, statistics: opened.statistics,
-                                   clientsOnEventLoops: opened.backend == "redis" || opened.backend == "postgres")
+                                   clientsOnEventLoops: opened.backend == "redis" || opened.backend == "postgres",
+                                   codec: crypto.map { RefreshTokenCodec(random: SystemRandomSource(), crypto: $0.backend) })
         var results: [StoreBenchmark<AnyRefreshTokenStore>.Result] = []
         if !json {
-            print("store \(opened.backend), operation \(op.rawValue), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+            print("store \(opened.backend), operation \(op.rawValue)\(crypto.map { " with token crypto (\($0.backend.library))" } ?? ""), \(ProcessInfo.processInfo.activeProcessorCount) cores")
             print("clients      ops/s    errors       p50       p99     p99.9   (latency µs)  retries  busy  pool_waits")
         }
         for level in try levels() {

@@ -1,9 +1,17 @@
 import ArgumentParser
 import Foundation
 
+/// The entry point of the `tokenbench` and `tokenbench-jemalloc` executables (one command
+/// line, two allocators: README, "Allocators").
+public enum TokenBenchMain {
+    /// Parses `CommandLine.arguments`, runs the command, exits with its code.
+    public static func main() async {
+        await TokenBenchCommand.main()
+    }
+}
+
 /// `tokenbench`: a thin command line over TokenAuth and TokenLoad. It parses arguments and
 /// wires targets together; the work is done in the libraries.
-@main
 struct TokenBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenbench",

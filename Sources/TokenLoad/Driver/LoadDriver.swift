@@ -73,7 +73,8 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             Worker(index: $0, target: target, configuration: c, credentials: credentials, userNumbers: numbers[$0],
                    start: start, measureStart: measureStart, end: end, abort: abort)
         }
-        let environment = RunEnvironment.current(target: target.name)
+        var environment = RunEnvironment.current(target: target.name)
+        environment.crypto = target.crypto.map { CryptoEnvironment(backend: $0.name, library: $0.library) }
 
         let collector = IntervalCollector(
             workers: workers.map(\.recorder), phases: phases, start: start, measureStart: measureStart, end: end,
@@ -114,6 +115,12 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         intervals.collect(at: monotonicNanoseconds(), final: true, progress: progress)
         var result = summarize(workers: workers, timeline: intervals.timeline, environment: environment)
         result.intervalLog = intervals.log
+        if let baseline = ProcessMemory.baselineResidentBytes, let peak = intervals.peakResidentBytes {
+            result.memory = MemorySummary(
+                baselineResidentBytes: baseline, peakResidentBytes: peak,
+                bytesPerUser: (Double(max(0, peak - baseline)) / Double(max(1, users.count))).rounded(),
+                peakAllocatedBytes: intervals.peakAllocatedBytes)
+        }
         result.measureStartUnixS = (intervals.log.startTime * 1000).rounded() / 1000
         if let reason = abort.reason {
             result.aborted = RunAbortSummary(reason)

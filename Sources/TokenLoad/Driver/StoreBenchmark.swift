@@ -39,11 +39,17 @@ public struct StoreBenchmark<Store: RefreshTokenStore>: Sendable {
     /// network stores do their I/O on), as `redis-benchmark` and `pgbench` run their clients
     /// on their I/O threads; otherwise on Swift's cooperative pool.
     public let clientsOnEventLoops: Bool
+    /// With a codec (`--crypto`), each rotation also does the server's token work around the
+    /// compare-and-swap: it parses the presented refresh token (MAC check, SHA-256) and mints
+    /// its successor (MAC, SHA-256, base64url), so that the latency includes the crypto
+    /// library. Without one, digests are synthetic and the store alone is measured.
+    public let codec: RefreshTokenCodec?
 
-    public init(store: Store, statistics: StoreStatistics?, clientsOnEventLoops: Bool = false) {
+    public init(store: Store, statistics: StoreStatistics?, clientsOnEventLoops: Bool = false, codec: RefreshTokenCodec? = nil) {
         self.store = store
         self.statistics = statistics
         self.clientsOnEventLoops = clientsOnEventLoops
+        self.codec = codec
     }
 
     /// A distinct digest per family and generation, without hashing (the benchmark measures
@@ -62,10 +68,11 @@ public struct StoreBenchmark<Store: RefreshTokenStore>: Sendable {
         let now = Date()
         var families: [RefreshFamily] = []
         for i in 0..<concurrency {
-            let f = RefreshFamily(
+            var f = RefreshFamily(
                 id: FamilyID.random(using: random), subject: "bench\(i % 1000)", clientID: nil, createdAt: now,
                 expiresAt: now.addingTimeInterval(86_400), idleExpiresAt: nil, generation: 0,
                 currentDigest: Self.digest(FamilyID(rawValue: UInt128(i)), 0), previousDigest: nil, issuedAt: now)
+            if let codec { f.currentDigest = codec.mint(family: f.id, generation: 0).digest }
             try? await store.create(f)
             families.append(f)
         }
@@ -92,19 +99,32 @@ public struct StoreBenchmark<Store: RefreshTokenStore>: Sendable {
                     var errors = 0
                     var generation: UInt64 = 0
                     var digest = family.currentDigest
+                    let codec = codec
+                    var token = codec?.mint(family: family.id, generation: 0).token ?? ""
                     while true {
                         let t0 = monotonicNanoseconds()
                         if t0 >= end { break }
                         var ok = true
                         switch operation {
                         case .rotate:
-                            let successor = Self.digest(family.id, generation + 1)
-                            let outcome = try? await store.rotate(RotationRequest(
+                            var successor = Self.digest(family.id, generation + 1)
+                            var minted = ""
+                            if let codec {
+                                // What the server does with the token: parse and check it, mint the next.
+                                if let handle = codec.parse(token), handle.generation == generation {
+                                    digest = handle.digest
+                                    (minted, successor) = codec.mint(family: family.id, generation: generation + 1)
+                                } else {
+                                    ok = false
+                                }
+                            }
+                            let outcome = !ok ? nil : try? await store.rotate(RotationRequest(
                                 family: family.id, presentedGeneration: generation, presentedDigest: digest,
                                 successorDigest: successor, now: Date(), graceWindow: 10, idleTimeout: nil))
                             if case .rotated = outcome {
                                 generation += 1
                                 digest = successor
+                                token = minted
                             } else {
                                 ok = false
                             }

@@ -31,6 +31,9 @@ struct IntervalCollector: Sendable {
     let schedule: LoadSchedule?
     let openModel: Bool
     private(set) var timeline: [TimelineEntry] = []
+    /// The highest resident size and jemalloc `stats.allocated` sampled, bytes.
+    private(set) var peakResidentBytes: Int?
+    private(set) var peakAllocatedBytes: Int?
     private(set) var log: HistogramLog
     /// The start of the interval being collected, monotonic ns.
     private var intervalStart: UInt64
@@ -91,6 +94,11 @@ struct IntervalCollector: Sendable {
         let phaseIntervals = phases?.takeInterval() ?? [:]
         errors += intervalErrors
         let p99 = interval.totalCount == 0 ? 0 : Double(interval.valueAtPercentile(99)) / 1000
+        let memory = ProcessMemory.sample()
+        if let memory {
+            peakResidentBytes = max(peakResidentBytes ?? 0, memory.residentBytes)
+            if let allocated = memory.allocatedBytes { peakAllocatedBytes = max(peakAllocatedBytes ?? 0, allocated) }
+        }
         defer { intervalStart = labelEnd }
         if labelEnd > measureStart || (final && counts.contains { $0 > 0 }) {
             second += 1
@@ -103,6 +111,7 @@ struct IntervalCollector: Sendable {
                 byOperation[op.rawValue] = IntervalSummary(perOperation[op.index], errorsByKind: errorsByKind[op.index])
             }
             entry.byOperation = byOperation
+            entry.memory = memory
             if let schedule {
                 let level = schedule.level(at: Double(labelEnd &- start) / 1e9)
                 if openModel { entry.targetRate = level.rounded(toPlaces: 1) } else { entry.targetUsers = Int(level) }

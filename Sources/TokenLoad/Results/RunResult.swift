@@ -58,6 +58,8 @@ public struct RunResult: Codable, Sendable {
     public var histograms: EncodedHistograms?
     /// `--shard I/N`: which slice of the run this process drove.
     public var shard: ShardSummary?
+    /// What the run added to the process's memory, and per virtual user.
+    public var memory: MemorySummary?
     /// When the measured window started, Unix seconds (ms precision): where the timeline's
     /// second 1 and `latency.hlog`'s intervals begin on the wall clock.
     public var measureStartUnixS: Double?
@@ -66,7 +68,7 @@ public struct RunResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, scenario, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
-        case connections, inconclusive, notes, aborted, histograms, shard
+        case connections, inconclusive, notes, aborted, histograms, shard, memory
         case measureStartUnixS = "measure_start_unix_s"
         case storedInconclusiveKinds = "inconclusive_kinds"
         case achievedRatePerS = "achieved_rate_per_s"
@@ -359,6 +361,9 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
     /// Per operation that completed in this second: its count, errors by kind and p50 / p99 /
     /// max latency, µs (2 significant digits).
     public var byOperation: [String: IntervalSummary]?
+    /// The process's memory at the end of this second (resident size; jemalloc's statistics
+    /// when running on jemalloc).
+    public var memory: MemorySample?
 
     init(second: Int, operations: [String: Int], errors: Int, p99Us: Double) {
         self.second = second
@@ -373,6 +378,7 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
         case targetUsers = "target_users"
         case targetRate = "target_rate"
         case byOperation = "by_operation"
+        case memory
     }
 }
 
@@ -426,9 +432,13 @@ public struct RunEnvironment: Codable, Sendable, Hashable {
     public var gitCommit: String
     public var startedAt: String
     public var target: String
+    /// The crypto library of an in-process core (`--crypto`); `nil` for other targets.
+    public var crypto: CryptoEnvironment?
+    /// The allocator this process ran on (glibc's malloc, or jemalloc in `tokenbench-jemalloc`).
+    public var allocator: AllocatorEnvironment?
 
     enum CodingKeys: String, CodingKey {
-        case cores, os, target
+        case cores, os, target, crypto, allocator
         case swiftVersion = "swift_version"
         case gitCommit = "git_commit"
         case startedAt = "started_at"
@@ -451,7 +461,7 @@ public struct RunEnvironment: Codable, Sendable, Hashable {
             swiftVersion: swift,
             gitCommit: gitCommit() ?? "unknown",
             startedAt: ISO8601DateFormatter().string(from: Date()),
-            target: target)
+            target: target, allocator: ProcessMemory.allocator)
     }
 
     static func gitCommit() -> String? {

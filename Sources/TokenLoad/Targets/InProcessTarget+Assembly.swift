@@ -5,17 +5,20 @@ extension InProcessTarget where Store == MemoryRefreshTokenStore, Users == InMem
     /// synthetic users `user0 … user{N-1}`, the chosen algorithm and password hashing
     /// (``AuthService/synthetic(configuration:store:syntheticUsers:algorithm:password:logger:metrics:instrumentation:)``).
     /// - Throws: ``ConfigurationError`` for settings the core refuses.
-    public static func make(_ c: LoadConfiguration, phases: PhaseRecorder?) async throws -> Self {
-        try await make(c, store: MemoryRefreshTokenStore(), phases: phases)
+    public static func make(_ c: LoadConfiguration, phases: PhaseRecorder?,
+                            crypto: any CryptoBackend = SwiftCryptoBackend()) async throws -> Self {
+        try await make(c, store: MemoryRefreshTokenStore(), phases: phases, crypto: crypto)
     }
 }
 
 extension InProcessTarget where Users == InMemoryUserDirectory {
-    /// Assembles the core over a given store; see ``make(_:phases:)``.
-    public static func make(_ c: LoadConfiguration, store: Store, phases: PhaseRecorder?) async throws -> Self {
+    /// Assembles the core over a given store; see ``make(_:phases:crypto:)``.
+    /// - Parameter crypto: the library of the signing key and the refresh-token codec (`--crypto`).
+    public static func make(_ c: LoadConfiguration, store: Store, phases: PhaseRecorder?,
+                            crypto: any CryptoBackend = SwiftCryptoBackend()) async throws -> Self {
         let service = try await AuthService.synthetic(
             configuration: c.authConfiguration, store: store, syntheticUsers: c.users,
-            algorithm: c.algorithm, password: c.passwordAlgorithm, instrumentation: phases)
+            algorithm: c.algorithm, password: c.passwordAlgorithm, instrumentation: phases, crypto: crypto)
         return InProcessTarget(service: service)
     }
 }

@@ -10,6 +10,9 @@ public struct InProcessTarget<Store: RefreshTokenStore, Users: UserDirectory>: L
 
     public var name: String { "in-process" }
 
+    /// The library the core signs and hashes with (`--crypto`), for `result.json`.
+    public var crypto: (any CryptoBackend)? { service.keys.currentKey.crypto }
+
     public func login(username: String, password: String) async -> TargetOutcome<IssuedTokens> {
         do throws(AuthError) {
             return .ok(Self.tokens(try await service.login(username: username, password: password)))

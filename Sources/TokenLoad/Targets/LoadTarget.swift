@@ -1,3 +1,4 @@
+import TokenAuth
 /// The tokens a login or a refresh hands back to a virtual user.
 public struct IssuedTokens: Sendable, Hashable {
     public var accessToken: String
@@ -121,6 +122,9 @@ public protocol LoadTarget: Sendable {
     func laneExecutor(worker index: Int) -> (any TaskExecutor)?
     /// Connection set-up so far (HTTP targets), else `nil`.
     func connectionSummary() -> ConnectionSummary?
+    /// The crypto library the target computes with when it runs in this process (the
+    /// in-process core), else `nil`: an HTTP server's library is its own.
+    var crypto: (any CryptoBackend)? { get }
 }
 
 extension LoadTarget {
@@ -128,6 +132,7 @@ extension LoadTarget {
     public var canRevoke: Bool { true }
     public var operationsWaitOnIO: Bool { false }
     public func laneExecutor(worker index: Int) -> (any TaskExecutor)? { nil }
+    public var crypto: (any CryptoBackend)? { nil }
 }
 
 /// A target that answers at once without doing anything: measures the driver's own

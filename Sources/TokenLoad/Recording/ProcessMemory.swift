@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// The allocator this process runs on, and its memory, sampled.
+///
+/// The allocator is chosen when `tokenbench` is built (README, "Allocators"): the
+/// `tokenbench` product uses glibc's malloc, `tokenbench-jemalloc` is linked with Debian's
+/// jemalloc (`libjemalloc-dev`). It is detected, not configured: jemalloc exports `mallctl`,
+/// glibc does not, so the same code reads the right statistics whichever binary (or an
+/// `LD_PRELOAD` of jemalloc) is running.
+public enum ProcessMemory {
+    /// `int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)`.
+    typealias Mallctl = @convention(c) (UnsafePointer<CChar>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?,
+                                        UnsafeMutableRawPointer?, Int) -> Int32
+
+    nonisolated(unsafe) private static let process = dlopen(nil, RTLD_NOW)
+
+    /// jemalloc's `mallctl`, when the process runs on jemalloc.
+    static let mallctl: Mallctl? = {
+        guard let symbol = dlsym(process, "mallctl") else { return nil }
+        return unsafeBitCast(symbol, to: Mallctl.self)
+    }()
+
+    /// The allocator, for `result.json`'s `environment.allocator`.
+    public static var allocator: AllocatorEnvironment {
+        if mallctl != nil {
+            return AllocatorEnvironment(name: "jemalloc", version: jemallocVersion ?? "unknown")
+        }
+        typealias Version = @convention(c) () -> UnsafePointer<CChar>?
+        if let symbol = dlsym(process, "gnu_get_libc_version"),
+           let text = unsafeBitCast(symbol, to: Version.self)() {
+            return AllocatorEnvironment(name: "glibc", version: String(cString: text))
+        }
+        return AllocatorEnvironment(name: "system", version: "unknown")
+    }
+
+    static var jemallocVersion: String? {
+        guard let mallctl else { return nil }
+        var pointer: UnsafePointer<CChar>? = nil
+        var length = MemoryLayout<UnsafePointer<CChar>?>.size
+        guard mallctl("version", &pointer, &length, nil, 0) == 0, let pointer else { return nil }
+        return String(cString: pointer)
+    }
+
+    /// Resident set size, bytes (`/proc/self/statm`, field 2 × the page size), or `nil` where
+    /// there is no `/proc`.
+    public static func residentBytes() -> Int? {
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let n = read(fd, &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        let fields = buffer[..<n].split(separator: UInt8(ascii: " "))
+        guard fields.count >= 2, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// jemalloc's `stats.allocated`, `stats.active` and `stats.resident` (bytes), after
+    /// advancing its `epoch` so they are current; `nil` on another allocator.
+    public static func jemallocStatistics() -> (allocated: Int, active: Int, resident: Int)? {
+        guard let mallctl else { return nil }
+        // Writing any value to `epoch` refreshes the statistics; the old value is not needed.
+        var epoch: UInt64 = 1
+        guard mallctl("epoch", nil, nil, &epoch, MemoryLayout<UInt64>.size) == 0 else { return nil }
+        func read(_ name: String) -> Int? {
+            var value = 0
+            var length = MemoryLayout<Int>.size
+            return mallctl(name, &value, &length, nil, 0) == 0 ? value : nil
+        }
+        guard let allocated = read("stats.allocated"), let active = read("stats.active"), let resident = read("stats.resident")
+        else { return nil }
+        return (allocated, active, resident)
+    }
+
+    /// One sample for the timeline.
+    public static func sample() -> MemorySample? {
+        guard let resident = residentBytes() else { return nil }
+        var sample = MemorySample(residentBytes: resident)
+        if let j = jemallocStatistics() {
+            sample.allocatedBytes = j.allocated
+            sample.activeBytes = j.active
+            sample.allocatorResidentBytes = j.resident
+        }
+        return sample
+    }
+
+    /// The resident size before the run built anything (``markBaseline()``), bytes.
+    nonisolated(unsafe) public private(set) static var baselineResidentBytes: Int?
+
+    /// Records the resident size now as the run's baseline: call before assembling the target
+    /// and the virtual users, so that memory per user counts what they added.
+    public static func markBaseline() {
+        baselineResidentBytes = residentBytes()
+    }
+}
+
+/// `environment.allocator` of `result.json`.
+public struct AllocatorEnvironment: Codable, Sendable, Hashable {
+    /// `glibc` or `jemalloc`.
+    public var name: String
+    /// `gnu_get_libc_version()`, or jemalloc's `version` (e.g. `5.3.0-0-g54eaed1d8b56…`).
+    public var version: String
+}
+
+/// `environment.crypto` of `result.json` (in-process targets: the core computes in this process).
+public struct CryptoEnvironment: Codable, Sendable, Hashable {
+    /// `boringssl` or `openssl` (`--crypto`).
+    public var backend: String
+    /// The library and its version, e.g. `OpenSSL 3.0.19 27 Jan 2026`.
+    public var library: String
+}
+
+/// The process's memory at one second of the timeline, bytes.
+public struct MemorySample: Codable, Sendable, Hashable {
+    /// Resident set size (`/proc/self/statm`).
+    public var residentBytes: Int
+    /// jemalloc only: `stats.allocated` (bytes the program holds), `stats.active` (in active
+    /// pages) and `stats.resident` (in pages jemalloc keeps resident).
+    public var allocatedBytes: Int?
+    public var activeBytes: Int?
+    public var allocatorResidentBytes: Int?
+
+    public init(residentBytes: Int) { self.residentBytes = residentBytes }
+
+    enum CodingKeys: String, CodingKey {
+        case residentBytes = "resident_bytes"
+        case allocatedBytes = "allocated_bytes"
+        case activeBytes = "active_bytes"
+        case allocatorResidentBytes = "allocator_resident_bytes"
+    }
+}
+
+/// `memory` of `result.json`: what the run added to the process.
+public struct MemorySummary: Codable, Sendable, Hashable {
+    /// Resident size before the target and the virtual users were built, bytes.
+    public var baselineResidentBytes: Int
+    /// Highest resident size sampled during the run (one sample a second), bytes.
+    public var peakResidentBytes: Int
+    /// (peak − baseline) / virtual users, bytes: a user's share of everything the run built
+    /// (its state and tokens; for the in-process target also the core's users and families).
+    public var bytesPerUser: Double
+    /// jemalloc only: the highest `stats.allocated`, bytes.
+    public var peakAllocatedBytes: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case baselineResidentBytes = "baseline_resident_bytes"
+        case peakResidentBytes = "peak_resident_bytes"
+        case bytesPerUser = "bytes_per_user"
+        case peakAllocatedBytes = "peak_allocated_bytes"
+    }
+}
