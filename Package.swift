@@ -235,6 +235,13 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
+        // The reference of Benchmarks/http-reference.sh: a bare Hummingbird 2 app answering
+        // GET /healthz as `serve` does, without its middleware.
+        .executableTarget(
+            name: "bare-hummingbird",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/BareHummingbird"
+        ),
         // package-benchmark micro-benchmarks (Benchmarks/<Target>/).
         .executableTarget(
             name: "TokenAuthBenchmarks",

@@ -63,6 +63,20 @@ public final class SigningKeyRing: Sendable {
         }
     }
 
+    /// The key that may verify at `now` whose own header segment (`base64url` of the header it
+    /// signs with) is exactly `segment`, or `nil`. The fast path of verification: such a header
+    /// decodes to this key's `alg`, `kid` and `typ`, so it needs no parsing.
+    func key(encodedHeader segment: UnsafeBufferPointer<UInt8>, at now: Date) -> SigningKey? {
+        state.withLock { s in
+            func matches(_ key: SigningKey) -> Bool {
+                key.encodedHeader.count == segment.count
+                    && key.encodedHeader.withUnsafeBufferPointer { memcmp($0.baseAddress!, segment.baseAddress!, segment.count) == 0 }
+            }
+            if matches(s.current) { return s.current }
+            return s.retired.first { $0.until > now && matches($0.key) }?.key
+        }
+    }
+
     /// The public keys that verify at `now`, as a JWK Set (HS256 keys are secret and omitted).
     public func jwks(at now: Date) -> JWKS {
         state.withLock { s in

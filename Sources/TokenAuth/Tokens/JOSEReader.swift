@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads the JOSE header (RFC 7515 §4) and the claims set (RFC 7519 §4, RFC 9068 §2.2) of an
 /// access token directly from their decoded bytes: one pass, no `JSONDecoder`, no `Data`.
 /// (Two Foundation `JSONDecoder` passes were most of a verification: 7.8× the MAC it contains.)
@@ -163,10 +169,38 @@ enum JOSEReader {
             guard i == bytes.count else { throw refused("bytes after the object") }
         }
 
+        /// A member name; the known ones are matched in place, without allocating.
         mutating func memberName() throws(Refused) -> Name {
+            if let plain = plainString() {
+                let length = plain.upperBound - plain.lowerBound
+                for (k, name) in Names.all.enumerated() where name.count == length {
+                    if name.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + plain.lowerBound, length) == 0 }) {
+                        return .known(k)
+                    }
+                }
+                return .other(Array(bytes[plain]))
+            }
             let raw = try stringBytes()
             if let k = Names.all.firstIndex(where: { $0.elementsEqual(raw) }) { return .known(k) }
             return .other(raw)
+        }
+
+        /// A string of printable ASCII without escapes at `i`: its contents' range, the cursor
+        /// moved past its closing quote. `nil` (cursor unmoved) for anything else.
+        mutating func plainString() -> Range<Int>? {
+            guard peek() == UInt8(ascii: "\"") else { return nil }
+            var j = i + 1
+            while j < bytes.count {
+                let c = bytes[j]
+                if c == UInt8(ascii: "\"") {
+                    let range = (i + 1)..<j
+                    i = j + 1
+                    return range
+                }
+                if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return nil }
+                j += 1
+            }
+            return nil
         }
 
         mutating func isNull() throws(Refused) -> Bool {
@@ -179,7 +213,20 @@ enum JOSEReader {
 
         mutating func string() throws(Refused) -> String {
             guard peek() == UInt8(ascii: "\"") else { throw refused("expected a string") }
-            return String(decoding: try stringBytes(), as: UTF8.self)
+            if let plain = plainString() {
+                return Self.makeString(UnsafeRawBufferPointer(rebasing: bytes[plain]))
+            }
+            return try stringBytes().withUnsafeBytes { Self.makeString($0) }
+        }
+
+        /// A String of UTF-8 the reader has checked, copied once. (`String(decoding:as:)` looks
+        /// up a protocol conformance of its argument at run time on every call.)
+        static func makeString(_ utf8: UnsafeRawBufferPointer) -> String {
+            String(unsafeUninitializedCapacity: utf8.count) { buffer in
+                guard let source = utf8.baseAddress, utf8.count > 0 else { return 0 }
+                UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: source, byteCount: utf8.count)
+                return utf8.count
+            }
         }
 
         mutating func optionalString() throws(Refused) -> String? {

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import TokenAuthTesting
+
+/// `--crypto boringssl|openssl` and the two allocators (`tokenbench`, `tokenbench-jemalloc`),
+/// through the built binaries.
+@Suite("Crypto backends and allocators on the command line", .serialized)
+struct CryptoAllocatorCLITests {
+    let cli = CLITests()
+
+    /// `tokenbench-jemalloc`, next to `tokenbench`.
+    static var jemallocBinary: URL {
+        CLITests.binary.deletingLastPathComponent().appendingPathComponent("tokenbench-jemalloc")
+    }
+
+    func run(_ binary: URL, _ arguments: [String]) throws -> CLITests.Outcome {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLITests.Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                                stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func result(_ dir: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent("result.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// A short in-process run with refreshes, on `binary`.
+    func shortRun(_ binary: URL, _ extra: [String]) throws -> [String: Any] {
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try run(binary, ["run", "--users", "40", "--duration", "3s", "--think-time", "20ms", "--access-ttl", "1s",
+                                 "--refresh-lead", "300ms", "--session-length", "2s", "--replay-ratio", "0.2",
+                                 "--concurrent-refresh-ratio", "0.2", "--password-hash", "bcrypt", "--password-hash-cost", "4",
+                                 "--quiet", "--out", out] + extra)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try result(out)
+    }
+
+    @Test("--crypto openssl: the in-process core signs and hashes with OpenSSL, result.json says which library", arguments: ["openssl", "boringssl"])
+    func cryptoRecorded(_ crypto: String) throws {
+        let json = try shortRun(CLITests.binary, ["--crypto", crypto, "--alg", "ES256"])
+        let environment = try #require(json["environment"] as? [String: Any])
+        let recorded = try #require(environment["crypto"] as? [String: String])
+        #expect(recorded["backend"] == crypto)
+        #expect(recorded["library"]?.hasPrefix(crypto == "openssl" ? "OpenSSL 3." : "swift-crypto ") == true, "\(recorded)")
+        let operations = try #require(json["operations"] as? [String: [String: Any]])
+        #expect((operations["refresh"]?["count"] as? Int ?? 0) > 0)
+        #expect((json["invariants"] as? [String: Any])?["violations"] as? Int == 0)
+    }
+
+    @Test("bad --crypto values and misplaced --crypto: one line saying which and what is accepted, exit 64",
+          arguments: [(["run", "--crypto", "libressl"], "boringssl"), (["serve", "--crypto", "nss"], "openssl"),
+                      (["run", "--crypto", "openssl", "--target", "http://127.0.0.1:1"], "in-process"),
+                      (["store-bench", "--crypto", "openssl", "--operation", "lookup"], "rotate"),
+                      (["store-bench", "--crypto", "gnutls"], "--crypto")])
+    func badCrypto(_ arguments: [String], _ named: String) throws {
+        let out = cli.temporaryDirectory()
+        let r = try cli.run(arguments + (arguments[0] == "run" ? ["--duration", "1s", "--out", out] : []))
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.contains("--crypto") && r.stderr.contains(named), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test("store-bench --crypto: each rotation parses the presented token and mints its successor; no errors", arguments: ["openssl", "boringssl"])
+    func storeBenchCrypto(_ crypto: String) throws {
+        let r = try cli.run(["store-bench", "--store", "memory", "--operation", "rotate", "--concurrency", "1,4",
+                             "--duration", "1s", "--warmup", "0s", "--crypto", crypto, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let levels = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(levels.count == 2)
+        for level in levels {
+            #expect((level["count"] as? Int ?? 0) > 100, "\(level)")
+            #expect(level["errors"] as? Int == 0, "\(level)")
+        }
+    }
+
+    @Test("serve --crypto openssl with a key directory: a run against it passes, tokens verify across backends")
+    func serveOpenSSL() async throws {
+        let root = cli.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let keys = try ScaleOutTests().keys(root)
+        let server = try BackgroundProcess(CLITests.binary.path, [
+            "serve", "--port", "0", "--users", "100", "--alg", "ES256", "--access-ttl", "2s", "--password-hash-cost", "4",
+            "--password-hash", "bcrypt", "--crypto", "openssl", "--keys", keys.dir, "--refresh-secret-file", keys.secret,
+        ], ready: "tokenbench serve: listening on", timeout: 60)
+        defer { server.stop() }
+        #expect(server.readyLine.contains("crypto: openssl"), "\(server.readyLine)")
+        let url = try #require(server.readyLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let out = "\(root)/run"
+        let r = try cli.run(["run", "--target", url, "--profile", "native", "--grace", "10s", "--leeway", "30s", "--refresh-ttl", "1h", "--users", "50",
+                             "--duration", "4s", "--think-time", "50ms", "--refresh-lead", "500ms", "--access-ttl", "2s",
+                             "--replay-ratio", "0.1", "--concurrent-refresh-ratio", "0.2", "--quiet", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try result(out)
+        #expect((json["environment"] as? [String: Any])?["crypto"] == nil, "an HTTP server's library is not the driver's to record")
+        #expect((json["invariants"] as? [String: Any])?["violations"] as? Int == 0)
+        let operations = try #require(json["operations"] as? [String: [String: Any]])
+        #expect((operations["refresh"]?["count"] as? Int ?? 0) > 0)
+    }
+
+    @Test("tokenbench-jemalloc runs on jemalloc: the allocator is recorded, the timeline samples mallctl's statistics")
+    func jemalloc() throws {
+        let json = try shortRun(Self.jemallocBinary, [])
+        let allocator = try #require((json["environment"] as? [String: Any])?["allocator"] as? [String: String])
+        #expect(allocator["name"] == "jemalloc")
+        #expect(allocator["version"]?.hasPrefix("5.") == true, "\(allocator)")
+        let timeline = try #require(json["timeline"] as? [[String: Any]])
+        #expect(timeline.count == 3)
+        for entry in timeline {
+            let memory = try #require(entry["memory"] as? [String: Int], "\(entry)")
+            let resident = memory["resident_bytes"] ?? 0, allocated = memory["allocated_bytes"] ?? 0
+            let active = memory["active_bytes"] ?? 0, jemallocResident = memory["allocator_resident_bytes"] ?? 0
+            // jemalloc's own invariants: allocated ≤ active ≤ its resident ≤ the process's resident.
+            #expect(allocated > 0 && allocated <= active && active <= jemallocResident && jemallocResident <= resident, "\(memory)")
+        }
+        let memory = try #require(json["memory"] as? [String: Any])
+        #expect((memory["peak_allocated_bytes"] as? Int ?? 0) > 0)
+        #expect((memory["peak_resident_bytes"] as? Int ?? 0) >= (memory["baseline_resident_bytes"] as? Int ?? .max))
+        #expect((memory["bytes_per_user"] as? Double ?? -1) >= 0)
+    }
+
+    @Test("tokenbench runs on glibc's malloc: recorded as such, resident size sampled, no jemalloc statistics")
+    func glibc() throws {
+        let json = try shortRun(CLITests.binary, [])
+        let allocator = try #require((json["environment"] as? [String: Any])?["allocator"] as? [String: String])
+        #expect(allocator["name"] == "glibc")
+        #expect(allocator["version"]?.hasPrefix("2.") == true, "\(allocator)")
+        let timeline = try #require(json["timeline"] as? [[String: Any]])
+        for entry in timeline {
+            let memory = try #require(entry["memory"] as? [String: Int])
+            #expect((memory["resident_bytes"] ?? 0) > 1_000_000)
+            #expect(memory["allocated_bytes"] == nil)
+        }
+        let memory = try #require(json["memory"] as? [String: Any])
+        #expect(memory["peak_allocated_bytes"] == nil)
+    }
+}
