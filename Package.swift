@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+
 let package = Package(
     name: "TokenBench",
     platforms: [.macOS(.v15)],

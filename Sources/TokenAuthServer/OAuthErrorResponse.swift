@@ -92,8 +92,23 @@ struct ErrorBody: Encodable {
     }
 }
 
-/// JSON bodies through Foundation's `JSONEncoder` (one shared, configured once).
+/// A response body that writes its own JSON (the answers of every token and resource call:
+/// Foundation's `JSONEncoder` was a twentieth of a refresh over HTTP).
+protocol DirectJSONBody {
+    /// Appends the body's JSON object.
+    func writeJSON(to out: inout [UInt8])
+}
+
+/// JSON bodies: written directly for ``DirectJSONBody`` types, through Foundation's
+/// `JSONEncoder` for the rest (errors, JWKS).
 enum JSONResponse {
+    static func direct(_ value: some DirectJSONBody) -> ByteBuffer {
+        var out = [UInt8]()
+        out.reserveCapacity(512)
+        value.writeJSON(to: &out)
+        return ByteBuffer(bytes: out)
+    }
+
     static func encode(_ value: some Encodable) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]

@@ -8,6 +8,8 @@ import Hummingbird
 /// (RFC 6749 §3.1: "MUST NOT be included more than once"); a parameter that is not a string
 /// is refused.
 struct TokenRequestBody: Decodable, Sendable {
+    init() {}
+
     var grantType: String?
     var username: String?
     var password: String?
@@ -43,16 +45,7 @@ struct TokenRequestBody: Decodable, Sendable {
         let bytes = buffer.readableBytesView
         switch kind {
         case .form:
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw .invalidRequest("form body is not valid UTF-8")
-            }
-            do {
-                return try URLEncodedFormDecoder().decode(TokenRequestBody.self, from: text)
-            } catch let error as URLEncodedFormError where error.code == .duplicateKeys {
-                throw .invalidRequest("a parameter appears more than once")
-            } catch {
-                throw .invalidRequest("form body does not parse, or a parameter is not a single value")
-            }
+            return try buffer.withUnsafeReadableBytes { raw throws(OAuthErrorResponse) in try form(raw) }
         case .json:
             guard let data = Optional(Data(bytes)), !data.isEmpty else { throw .invalidRequest("empty JSON body") }
             do {
@@ -66,6 +59,85 @@ struct TokenRequestBody: Decodable, Sendable {
     }
 
     enum ContentKind { case form, json }
+
+    /// Parses an `application/x-www-form-urlencoded` body (WHATWG URL §5.1: `&`-separated
+    /// `name=value` pairs, `+` for a space, `%XX` escapes), read in place: the values of a
+    /// token request (base64url tokens, grant names) have no escapes and become strings with
+    /// one copy. (Hummingbird's `URLEncodedFormDecoder` builds a tree and decodes it through
+    /// `Decodable`: it was a twelfth of a refresh over HTTP.)
+    /// - Throws: ``OAuthErrorResponse`` 400 `invalid_request` for a body that is not UTF-8, a
+    ///   `%` not followed by two hexadecimal digits, or a name given twice (RFC 6749 §3.1).
+    static func form(_ bytes: UnsafeRawBufferPointer) throws(OAuthErrorResponse) -> TokenRequestBody {
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw .invalidRequest("form body is not valid UTF-8") }
+        var body = TokenRequestBody()
+        var seen = Set<String>()
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+            defer { start = end + 1 }
+            guard end > start else { continue } // empty pair (`a=1&&b=2`, a trailing `&`)
+            var equals = start
+            while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+            let name = try decodeComponent(UnsafeRawBufferPointer(rebasing: bytes[start..<equals]))
+            let value = equals < end ? try decodeComponent(UnsafeRawBufferPointer(rebasing: bytes[(equals + 1)..<end])) : ""
+            guard seen.insert(name).inserted else { throw .invalidRequest("a parameter appears more than once") }
+            switch name {
+            case "grant_type": body.grantType = value
+            case "username": body.username = value
+            case "password": body.password = value
+            case "refresh_token": body.refreshToken = value
+            case "client_id": body.clientID = value
+            case "scope": body.scope = value
+            case "token": body.token = value
+            case "token_type_hint": body.tokenTypeHint = value
+            default: break // unknown parameters are ignored (RFC 6749 §3.1)
+            }
+        }
+        return body
+    }
+
+    /// One name or value: as it is when it holds no `+` or `%`; else `+` → space and `%XX`
+    /// → that byte, the result read as UTF-8 with invalid sequences replaced by U+FFFD (as
+    /// Hummingbird's decoder does).
+    /// - Throws: ``OAuthErrorResponse`` for a `%` not followed by two hexadecimal digits.
+    static func decodeComponent(_ raw: UnsafeRawBufferPointer) throws(OAuthErrorResponse) -> String {
+        let plain = !raw.contains(UInt8(ascii: "+")) && !raw.contains(UInt8(ascii: "%"))
+        if plain {
+            return String(unsafeUninitializedCapacity: raw.count) { buffer in
+                guard raw.count > 0 else { return 0 }
+                UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+                return raw.count
+            }
+        }
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(raw.count)
+        var i = 0
+        while i < raw.count {
+            switch raw[i] {
+            case UInt8(ascii: "+"):
+                bytes.append(0x20)
+                i += 1
+            case UInt8(ascii: "%"):
+                guard i + 2 < raw.count, let high = hex(raw[i + 1]), let low = hex(raw[i + 2])
+                else { throw .invalidRequest("form body does not parse: a % not followed by two hexadecimal digits") }
+                bytes.append(high << 4 | low)
+                i += 3
+            default:
+                bytes.append(raw[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     /// `application/x-www-form-urlencoded` or `application/json`, with any parameters
     /// (`; charset=UTF-8`), case-insensitively (RFC 9110 §8.3.1).

@@ -17,6 +17,41 @@ struct TokenResponseBody: Encodable {
     }
 }
 
+extension TokenResponseBody: DirectJSONBody {
+    /// `{"access_token":…,"token_type":"Bearer","expires_in":…,"refresh_token":…}` (RFC 6749 §5.1).
+    func writeJSON(to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"access_token":"#.utf8)
+        JSONText.appendString(accessToken, to: &out)
+        out.append(contentsOf: #","token_type":"#.utf8)
+        JSONText.appendString(tokenType, to: &out)
+        out.append(contentsOf: #","expires_in":"#.utf8)
+        JSONText.appendInteger(Int64(expiresIn), to: &out)
+        out.append(contentsOf: #","refresh_token":"#.utf8)
+        JSONText.appendString(refreshToken, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+}
+
+extension MeBody: DirectJSONBody {
+    func writeJSON(to out: inout [UInt8]) {
+        out.append(contentsOf: #"{"sub":"#.utf8)
+        JSONText.appendString(sub, to: &out)
+        out.append(contentsOf: #","sid":"#.utf8)
+        JSONText.appendString(sid, to: &out)
+        if let clientID {
+            out.append(contentsOf: #","client_id":"#.utf8)
+            JSONText.appendString(clientID, to: &out)
+        }
+        out.append(contentsOf: #","exp":"#.utf8)
+        JSONText.appendInteger(exp, to: &out)
+        out.append(contentsOf: #","iat":"#.utf8)
+        JSONText.appendInteger(iat, to: &out)
+        out.append(contentsOf: #","jti":"#.utf8)
+        JSONText.appendString(jti, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+}
+
 /// What `GET /me` answers: the verified claims that identify the caller.
 struct MeBody: Encodable {
     var sub: String
@@ -68,7 +103,7 @@ extension TokenServer {
             let answer = TokenResponseBody(accessToken: pair.accessToken, expiresIn: pair.expiresIn, refreshToken: pair.refreshToken)
             return Response(status: .ok,
                             headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: JSONResponse.encode(answer)))
+                            body: .init(byteBuffer: JSONResponse.direct(answer)))
         } catch {
             return error.response()
         }
@@ -115,7 +150,7 @@ extension TokenServer {
             let c = try await authenticate(request, endpoint: "me")
             let body = MeBody(sub: c.sub, sid: c.sid, clientID: c.clientID, exp: c.exp, iat: c.iat, jti: c.jti)
             return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: JSONResponse.encode(body)))
+                            body: .init(byteBuffer: JSONResponse.direct(body)))
         } catch {
             return error.response()
         }

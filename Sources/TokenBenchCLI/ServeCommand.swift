@@ -77,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let c = try settings()
         let crypto = core.cryptoBackend
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        LoggingSystem.bootstrap { DeferredMetadataLogHandler(label: $0) }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         FileHandle.standardError.write(Data(

@@ -140,8 +140,7 @@ public struct SigningKey: Sendable, CustomStringConvertible {
             if let key = try? EdDSA.PrivateKey(pem: pem) { return try await eddsa(key, pem: pem, kid: kid, crypto: crypto) }
             if let key = try? Insecure.RSA.PrivateKey(pem: pem) { return try await rs256(key, pem: pem, kid: kid, crypto: crypto) }
         } catch {
-            let reason = (error as? ConfigurationError)?.accepted ?? "a usable private key"
-            throw ConfigurationError(setting: "key \(kid)", accepted: "a private key \(crypto.name) also accepts (\(reason))")
+            throw ConfigurationError(setting: "key \(kid)", accepted: "a private key \(crypto.name) also accepts (\(error.accepted))")
         }
         throw ConfigurationError(setting: "key \(kid)", accepted: "a PEM private key: P-256 (ES256), Ed25519 (EdDSA) or RSA ≥ 2048 bits (RS256)")
     }

@@ -54,8 +54,15 @@ enum AccessTokenJSON {
         return out
     }
 
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) { JSONText.appendInteger(value, to: &out) }
+    static func appendString(_ s: String, to out: inout [UInt8]) { JSONText.appendString(s, to: &out) }
+}
+
+/// JSON text written directly (RFC 8259): the access-token header and claims, and the
+/// server's token and resource answers. Checked against Foundation's `JSONDecoder` in the tests.
+public enum JSONText {
     /// Appends a decimal integer (no intermediate `String`).
-    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+    public static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for 20 digits
@@ -72,7 +79,7 @@ enum AccessTokenJSON {
 
     /// Appends `s` as a JSON string: quotes, backslashes and control characters escaped;
     /// other UTF-8 bytes as they are (Swift strings are valid UTF-8).
-    static func appendString(_ s: String, to out: inout [UInt8]) {
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Fast path: nothing to escape (the usual case for ids, issuers, audiences).
         let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
