@@ -20,9 +20,10 @@ struct CLITests {
         return dir.appendingPathComponent("tokenbench")
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// Runs `binary` (by default `tokenbench`; `tokenbench-jemalloc` sits beside it).
+    func run(_ arguments: [String], environment: [String: String] = [:], binary: URL = Self.binary) throws -> Outcome {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = binary
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

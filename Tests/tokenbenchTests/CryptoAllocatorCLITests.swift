@@ -13,21 +13,6 @@ struct CryptoAllocatorCLITests {
         CLITests.binary.deletingLastPathComponent().appendingPathComponent("tokenbench-jemalloc")
     }
 
-    func run(_ binary: URL, _ arguments: [String]) throws -> CLITests.Outcome {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLITests.Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                                stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     func result(_ dir: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: dir).appendingPathComponent("result.json"))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -37,10 +22,10 @@ struct CryptoAllocatorCLITests {
     func shortRun(_ binary: URL, _ extra: [String]) throws -> [String: Any] {
         let out = cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let r = try run(binary, ["run", "--users", "40", "--duration", "3s", "--think-time", "20ms", "--access-ttl", "1s",
+        let r = try cli.run(["run", "--users", "40", "--duration", "3s", "--think-time", "20ms", "--access-ttl", "1s",
                                  "--refresh-lead", "300ms", "--session-length", "2s", "--replay-ratio", "0.2",
                                  "--concurrent-refresh-ratio", "0.2", "--password-hash", "bcrypt", "--password-hash-cost", "4",
-                                 "--quiet", "--out", out] + extra)
+                                 "--quiet", "--out", out] + extra, binary: binary)
         #expect(r.status == 0, "\(r.stderr)")
         return try result(out)
     }
