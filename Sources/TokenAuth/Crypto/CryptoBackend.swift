@@ -104,9 +104,7 @@ public struct SwiftCryptoBackend: CryptoBackend {
     }
 
     public func sha256(_ bytes: UnsafeRawBufferPointer) -> TokenDigest {
-        var hasher = SHA256()
-        hasher.update(bufferPointer: bytes)
-        return hasher.finalize().withUnsafeBytes { TokenDigest(digest: $0) }
+        TokenDigest(hashing: bytes)
     }
 
     public func signer(algorithm: AccessTokenAlgorithm, privateKeyPEM pem: String) async throws(ConfigurationError) -> any JWSPrimitive {

@@ -40,7 +40,7 @@ public struct TokenDigest: Hashable, Sendable {
         (w0, w1, w2, w3) = words
     }
 
-    /// The digest of a token's raw bytes, through `SHA256.update(bufferPointer:)`: no generic
+    /// The digest of a token's raw bytes (the `boringssl` backend's SHA-256), through `SHA256.update(bufferPointer:)`: no generic
     /// `DataProtocol` call on the hot path.
     public init(hashing bytes: UnsafeRawBufferPointer) {
         var hasher = SHA256()
