@@ -10,7 +10,7 @@ import TokenAuth
 /// deadline present, bit 2 revoked, bit 3 client id present), then as IEEE doubles: created,
 /// expires, idle deadline (0 if none), issued, revoked (0 if none) — seconds since 1970 — and
 /// the generation; the current and previous digests (32 bytes each, zeros if none); the
-/// revocation reason (0 none, 1 logout, 2 logout_all, 3 reuse). Tail: subject length (2 bytes)
+/// revocation reason (0 none, 1 logout, 2 logout_all, 3 reuse, 4 user_disabled). Tail: subject length (2 bytes)
 /// and UTF-8, client id length (2 bytes) and UTF-8.
 enum FamilyRecord {
     static let version: UInt8 = 1
@@ -24,6 +24,7 @@ enum FamilyRecord {
         case .logout: 1
         case .logoutAll: 2
         case .reuse: 3
+        case .userDisabled: 4
         }
     }
 
@@ -79,6 +80,7 @@ enum FamilyRecord {
         case 1: reason = .logout
         case 2: reason = .logoutAll
         case 3: reason = .reuse
+        case 4: reason = .userDisabled
         default: throw StoreError(.corrupted, "redis: unknown revocation reason")
         }
         var at = headLength

@@ -64,6 +64,8 @@ public struct OAuthErrorResponse: Error, Sendable, Hashable {
         case .familyExpired: "session has expired"
         case .familyRevoked: "session has been revoked"
         case .reuseDetected: "refresh token was already used; the session is revoked"
+        case .userDisabled: "the user is disabled or deleted; the session is revoked"
+        case .unknownUser: "no such user"
         case .unknownKey: "unknown key id"
         case .algorithmMismatch: "algorithm does not match the key"
         case .unsecuredAlgorithm: "unsecured tokens are not accepted"

@@ -9,7 +9,7 @@ import Prometheus
 import TokenAuth
 
 /// Settings of the HTTP layer (the token semantics are the ``AuthService``'s).
-public struct ServerConfiguration: Sendable, Hashable {
+public struct ServerConfiguration: Sendable {
     /// Address to listen on; default loopback only.
     public var host: String = "127.0.0.1"
     /// TCP port; 0 picks a free one (tests).
@@ -19,6 +19,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// A connection that sends nothing for this long is closed, seconds (default 60 s): bounds
     /// idle keep-alive connections and clients that stall (Hummingbird's `idleTimeout`).
     public var idleTimeout: Double = 60
+    /// Turns on the administration routes (`/admin/users/disable`, `/admin/users/enable`)
+    /// behind this secret; `nil` (default): they do not exist.
+    public var adminSecret: AdminSecret?
 
     public init() {}
 }
@@ -34,6 +37,7 @@ public struct ServerConfiguration: Sendable, Hashable {
 /// | `GET /.well-known/jwks.json` | the public keys (RFC 7517) |
 /// | `GET /healthz` | liveness |
 /// | `GET /metrics` | Prometheus text format |
+/// | `POST /admin/users/disable`, `/admin/users/enable` | only with ``ServerConfiguration/adminSecret``: disable a user (every session revoked) or enable it again |
 ///
 /// Errors are JSON per RFC 6749 §5.2 / RFC 6750 §3 (``OAuthErrorResponse``); a store outage is
 /// a 503, never a 500; bad input is a 4xx and writes nothing.
@@ -121,6 +125,7 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
         router.post("/auth/logout-all") { request, _ in await self.logoutAll(request) }
         router.get("/me") { request, _ in await self.me(request) }
         router.get("/.well-known/jwks.json") { _, _ in self.jwks() }
+        if let secret = configuration.adminSecret { registerAdminRoutes(router, secret: secret) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.registry.emitToBuffer())))

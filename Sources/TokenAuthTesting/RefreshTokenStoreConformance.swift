@@ -34,6 +34,7 @@ public enum RefreshTokenCase: String, CaseIterable, Sendable, CustomTestStringCo
     case s2LogoutEverywhere = "S2"
     case s3RevokeUnknownOrRevoked = "S3"
     case x1InvalidGrantShapes = "X1"
+    case u1DisabledOrDeletedUser = "U1"
 
     public var testDescription: String { rawValue }
 }
@@ -74,6 +75,7 @@ public struct RefreshTokenStoreConformance<Store: RefreshTokenStore>: Sendable {
         case .s2LogoutEverywhere: try await s2()
         case .s3RevokeUnknownOrRevoked: try await s3()
         case .x1InvalidGrantShapes: try await x1()
+        case .u1DisabledOrDeletedUser: try await u1()
         }
     }
 
@@ -437,6 +439,56 @@ public struct RefreshTokenStoreConformance<Store: RefreshTokenStore>: Sendable {
         let c = try await h.login()
         h.clock.advance(by: 4000)
         #expect(await authError { () async throws(AuthError) in try await h.service.refresh(refreshToken: c.refreshToken) }?.code == .invalidGrant)
+    }
+}
+
+extension RefreshTokenStoreConformance {
+    // MARK: Users
+
+    /// U1: a refresh for a user who was disabled or deleted in the directory (not through the
+    /// service, so no session was revoked yet) is refused with `invalid_grant` and revokes the
+    /// family, its grace-window replay too; other users are untouched; a disabled user cannot
+    /// log in; ``AuthService/disableUser(subject:)`` revokes every session at once; enabled
+    /// again, the user logs in but the old sessions stay revoked.
+    func u1() async throws {
+        let h = try await harness()
+        let disabled = try await h.login(3)
+        let rotated = try await h.service.refresh(refreshToken: disabled.refreshToken)
+        let deleted = try await h.login(4)
+        let bystander = try await h.login(5)
+        #expect(try await h.users.setDisabled(true, subject: "user3"))
+        #expect(h.users.remove(subject: "user4"))
+
+        // The grace-window replay of the previous token must not escape either.
+        let replay = await authError { () async throws(AuthError) in try await h.service.refresh(refreshToken: disabled.refreshToken) }
+        #expect(replay == AuthError(.invalidGrant, .userDisabled))
+        #expect(try await h.family(rotated)?.revocationReason == .userDisabled)
+        let current = await authError { () async throws(AuthError) in try await h.service.refresh(refreshToken: rotated.refreshToken) }
+        #expect(current?.code == .invalidGrant, "the revoked family stays refused")
+
+        let gone = await authError { () async throws(AuthError) in try await h.service.refresh(refreshToken: deleted.refreshToken) }
+        #expect(gone == AuthError(.invalidGrant, .userDisabled))
+        #expect(try await h.family(deleted)?.revocationReason == .userDisabled)
+        #expect(try await h.service.refresh(refreshToken: bystander.refreshToken).subject == "user5", "other users untouched")
+
+        let login = await authError { () async throws(AuthError) in try await h.service.login(username: "user3", password: "pw-3") }
+        #expect(login == AuthError(.invalidGrant, .userDisabled))
+        let loginDeleted = await authError { () async throws(AuthError) in try await h.service.login(username: "user4", password: "pw-4") }
+        #expect(loginDeleted == AuthError(.invalidGrant, .badCredentials))
+
+        // Through the service: every session revoked at once.
+        let a = try await h.login(6)
+        let b = try await h.login(6)
+        #expect(try await h.service.disableUser(subject: "user6") == 2)
+        #expect(try await h.family(a)?.revocationReason == .logoutAll)
+        #expect(try await h.family(b)?.isRevoked == true)
+        let unknown = await authError { () async throws(AuthError) in try await h.service.disableUser(subject: "nobody") }
+        #expect(unknown == AuthError(.invalidRequest, .unknownUser))
+        try await h.service.enableUser(subject: "user6")
+        let again = try await h.login(6)
+        #expect(try await h.service.refresh(refreshToken: again.refreshToken).subject == "user6")
+        let old = await authError { () async throws(AuthError) in try await h.service.refresh(refreshToken: a.refreshToken) }
+        #expect(old?.code == .invalidGrant, "sessions revoked while disabled stay revoked")
     }
 }
 

@@ -78,6 +78,7 @@ struct CapacityCommand: AsyncParsableCommand {
     func validate() throws {
         let settings = try settings()
         let c = try baseConfiguration(settings)
+        if !(c.faults ?? []).isEmpty { throw ValidationError("--fault: applies to run (a capacity search compares steps without faults)") }
         let slos = try output.slos()
         guard !slos.isEmpty else {
             throw ValidationError("--slo: capacity needs at least one, e.g. --slo 'refresh.p99<20ms' (the rate is searched against it)")

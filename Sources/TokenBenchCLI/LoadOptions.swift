@@ -41,6 +41,8 @@ struct LoadOptions: ParsableArguments {
     var expiredAccessRatio: Double = 0
     @Option(name: .customLong("forged-access-ratio"), help: "Share of resource calls with a forged access token.")
     var forgedAccessRatio: Double = 0
+    @Option(help: ArgumentHelp("A fault over a window of the measured time, repeatable: store-latency=5ms@10s..20s, store-outage@10s..15s, store-errors=10%@10s..20s (injected into the in-process core's store by a fault-injecting wrapper, every store), or external@10s..15s (you stop the real store of an HTTP server in that window; README, 'Faults'). The result reports per window the errors, false \"valid\" answers and the recovery time, and audits every live family after the run.", valueName: "fault"))
+    var fault: [String] = []
     @Option(help: "Worker tasks (default: one per core).")
     var workers: Int?
     @Option(help: "Target: in-process (the core, no HTTP), noop (driver overhead only), simulated:CONCURRENCYxSERVICE_TIME (a target of known capacity, concurrency / service time, for checking the tool itself, e.g. simulated:8x10ms), or an HTTP server's URL (see --profile).")
@@ -92,6 +94,13 @@ struct LoadOptions: ParsableArguments {
         c.concurrentRefreshRatio = concurrentRefreshRatio
         c.expiredAccessRatio = expiredAccessRatio
         c.forgedAccessRatio = forgedAccessRatio
+        if !fault.isEmpty {
+            c.faults = try fault.map { text in
+                do throws(ConfigurationError) { return try Fault(parsing: text) } catch {
+                    throw ValidationError("\(error.setting): expected \(error.accepted)")
+                }
+            }
+        }
         if let workers { c.workers = workers }
         if target.hasPrefix("simulated:"), SimulatedTarget(spec: target) == nil {
             throw ValidationError("--target: expected simulated:CONCURRENCYxSERVICE_TIME such as simulated:8x10ms (got '\(target)')")

@@ -85,6 +85,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--crypto: applies to the in-process target (an HTTP server computes with its own library: give it to serve)")
         }
         if try sweepLevels() != nil {
+            if !(configuration.faults ?? []).isEmpty { throw ValidationError("--fault: not with --sweep-concurrency (a fault belongs to one run's timeline)") }
             guard configuration.target == "in-process" else {
                 throw ValidationError("--sweep-concurrency: applies to the in-process target only (it records store operations)")
             }
@@ -98,6 +99,21 @@ struct RunCommand: AsyncParsableCommand {
     func runInProcess<Store: RefreshTokenStore>(
         _ configuration: LoadConfiguration, store: Store, backend: String, statistics: StoreStatistics?,
         slos: [SLO], startAt: Double? = nil, progress: @escaping @Sendable (ProgressSnapshot) -> Void
+    ) async throws -> RunResult {
+        let injected = (configuration.faults ?? []).filter(\.isInjected)
+        if !injected.isEmpty {
+            // The fault-injecting store wrapper goes around the real store (not a mock of one).
+            let schedule = FaultSchedule(injected)
+            return try await runInProcess(configuration, store: FaultInjectingStore(store, schedule: schedule), backend: backend,
+                                          statistics: statistics, slos: slos, startAt: startAt, faults: schedule, progress: progress)
+        }
+        return try await runInProcess(configuration, store: store, backend: backend, statistics: statistics, slos: slos,
+                                      startAt: startAt, faults: nil, progress: progress)
+    }
+
+    private func runInProcess<Store: RefreshTokenStore>(
+        _ configuration: LoadConfiguration, store: Store, backend: String, statistics: StoreStatistics?,
+        slos: [SLO], startAt: Double?, faults: FaultSchedule?, progress: @escaping @Sendable (ProgressSnapshot) -> Void
     ) async throws -> RunResult {
         let levels = try sweepLevels()
         var prepared = configuration
@@ -120,6 +136,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         var driver = LoadDriver(configuration: configuration, target: target, phases: phases, slos: slos)
         driver.store = (backend: backend, statistics: statistics)
+        driver.faultSchedule = faults
         return await driver.run(startAt: startAt, progress: progress)
     }
 

@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     var keys: String?
     @Option(name: .customLong("refresh-secret-file"), help: ArgumentHelp("The refresh-token MAC secret shared by every server of the service: a file of at least 32 bytes (never give a secret on the command line). Default: $TOKENBENCH_REFRESH_SECRET_FILE, else a fresh secret.", valueName: "file"))
     var refreshSecretFile: String?
+
+    @Option(name: .customLong("admin-secret-file"), help: ArgumentHelp("Turns on POST /admin/users/disable and /admin/users/enable (username=…), which need `Authorization: Bearer SECRET`: a file holding SECRET, at least 32 characters of letters, digits and -._~+/ (e.g. `openssl rand -hex 32 > admin.secret`). Default: $TOKENBENCH_ADMIN_SECRET_FILE, else the routes do not exist.", valueName: "file"))
+    var adminSecretFile: String?
     @OptionGroup var core: CoreOptions
     @OptionGroup(title: "Store") var storeOptions: StoreOptions
 
@@ -87,7 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
         let secretFile = refreshSecretFile ?? environment["TOKENBENCH_REFRESH_SECRET_FILE"]
         var ring: SigningKeyRing?
         var codec: RefreshTokenCodec?
+        var adminSecret: AdminSecret?
         do throws(ConfigurationError) {
+            if let file = adminSecretFile ?? environment["TOKENBENCH_ADMIN_SECRET_FILE"] { adminSecret = try AdminSecret(file: file) }
             if let keyDirectory {
                 ring = try await KeyDirectory.load(keyDirectory, signing: c.algorithm,
                                                    retirementPeriod: c.authConfiguration.accessTokenLifetime + c.authConfiguration.leeway,
@@ -110,6 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
         server.host = host
         server.port = port
         server.maxBodyBytes = maxBody
+        server.adminSecret = adminSecret
         let host = server.host
         let tls = try tlsConfiguration()
         let scheme = tls == nil ? "http" : "https"

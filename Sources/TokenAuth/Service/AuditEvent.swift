@@ -12,6 +12,8 @@ public enum AuditEvent: String, Sendable, Hashable, CaseIterable {
     /// A spent refresh token came back outside the grace window; its family was revoked.
     case refreshReuseDetected = "refresh_reuse_detected"
     case familyRevoked = "family_revoked"
+    /// A user was disabled (administration); its sessions were revoked.
+    case userDisabled = "user_disabled"
 
     var ordinal: Int {
         switch self {
@@ -21,6 +23,7 @@ public enum AuditEvent: String, Sendable, Hashable, CaseIterable {
         case .refreshReuseTolerated: 3
         case .refreshReuseDetected: 4
         case .familyRevoked: 5
+        case .userDisabled: 6
         }
     }
 
@@ -29,7 +32,7 @@ public enum AuditEvent: String, Sendable, Hashable, CaseIterable {
         switch self {
         case .tokenRefreshed: .debug
         case .loginSucceeded, .refreshReuseTolerated: .info
-        case .loginFailed, .familyRevoked: .notice
+        case .loginFailed, .familyRevoked, .userDisabled: .notice
         case .refreshReuseDetected: .warning
         }
     }

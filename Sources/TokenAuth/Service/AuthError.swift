@@ -31,6 +31,10 @@ public struct AuthError: Error, Sendable, Hashable, CustomStringConvertible {
         case familyExpired = "family_expired"
         case familyRevoked = "family_revoked"
         case reuseDetected = "reuse_detected"
+        /// The family's user was disabled or deleted; the family is revoked.
+        case userDisabled = "user_disabled"
+        /// No user has this name or subject (administration).
+        case unknownUser = "unknown_user"
         // access tokens
         case unknownKey = "unknown_kid"
         case algorithmMismatch = "alg_mismatch"

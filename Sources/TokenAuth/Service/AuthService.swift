@@ -109,6 +109,10 @@ extension AuthService {
             audit.record(.loginFailed, ["reason": "\(user == nil ? "unknown_user" : "bad_password")"])
             throw .invalidGrant(.badCredentials)
         }
+        guard !user.isDisabled else {
+            audit.record(.loginFailed, ["sub": "\(user.subject)", "reason": "user_disabled"])
+            throw .invalidGrant(.userDisabled)
+        }
         let pair = try await openSession(subject: user.subject, clientID: clientID ?? configuration.defaultClientID)
         audit.record(.loginSucceeded, ["sub": "\(user.subject)", "sid": "\(pair.sessionID)"])
         return pair
@@ -197,10 +201,14 @@ extension AuthService {
     /// - Any other spent token revokes the whole family (reuse detection).
     /// - A revoked or expired family, an unknown or malformed token: `invalid_grant`.
     ///   Malformed input never reaches the store.
+    /// - A family whose user is disabled or deleted (``UserDirectory``) is revoked (reason
+    ///   `user_disabled`) and the refresh refused with `invalid_grant`, as GoTrue and Keycloak
+    ///   do: the user is looked up after the store has answered, one directory read per refresh.
     /// - Returns: the successor pair.
     /// - Throws: ``AuthError``: `.invalidRequest(.missingParameter)` for an empty token;
     ///   `.invalidGrant` with `.malformedToken`, `.unknownToken`, `.familyExpired`,
-    ///   `.familyRevoked`, `.reuseDetected`; `.temporarilyUnavailable` when the store fails.
+    ///   `.familyRevoked`, `.reuseDetected`, `.userDisabled`; `.temporarilyUnavailable` when the
+    ///   store or the directory fails.
     public func refresh(refreshToken: String) async throws(AuthError) -> TokenPair {
         guard !refreshToken.isEmpty else { throw .invalidRequest(.missingParameter) }
         guard let handle = refreshTokens.parse(refreshToken) else { throw .invalidGrant(.malformedToken) }
@@ -217,9 +225,11 @@ extension AuthService {
 
         switch outcome {
         case .rotated(let family):
+            try await requireActiveUser(family, now: now)
             audit.record(.tokenRefreshed, ["sub": "\(family.subject)", "sid": "\(family.id)"])
             return try pair(for: family, refreshToken: successor.token, now: now)
         case .graceReplay(let family):
+            try await requireActiveUser(family, now: now)
             audit.record(.refreshReuseTolerated, ["sub": "\(family.subject)", "sid": "\(family.id)"])
             let current = refreshTokens.mint(family: family.id, generation: family.generation)
             return try pair(for: family, refreshToken: current.token, now: now)
@@ -234,6 +244,21 @@ extension AuthService {
         case .notFound, .mismatch:
             throw .invalidGrant(.unknownToken)
         }
+    }
+}
+
+extension AuthService {
+    /// Refuses a family whose user is disabled or deleted, and revokes it (fail closed: the
+    /// refusal stands even when the revocation cannot be written; the next refresh tries again).
+    /// - Throws: `.invalidGrant(.userDisabled)`; `.temporarilyUnavailable` when the directory
+    ///   cannot be read.
+    func requireActiveUser(_ family: RefreshFamily, now: Date) async throws(AuthError) {
+        let user: UserRecord?
+        do { user = try await users.user(subject: family.subject) } catch { throw .storeUnavailable }
+        if let user, !user.isDisabled { return }
+        let revoked = (try? await store.revoke(family.id, at: now, reason: .userDisabled)) ?? false
+        if revoked { audit.record(.familyRevoked, ["sub": "\(family.subject)", "sid": "\(family.id)", "reason": "user_disabled"]) }
+        throw .invalidGrant(.userDisabled)
     }
 }
 
@@ -296,6 +321,30 @@ extension AuthService {
         do { known = try await users.setPasswordHash(hash, subject: subject) } catch { throw .storeUnavailable }
         guard known else { throw .invalidRequest(.missingParameter) }
         return try await revokeAll(subject: subject)
+    }
+
+    /// Disables a user (``UserDirectory/setDisabled(_:subject:)``) and revokes every session of
+    /// the user at once; a refresh of a session that escaped (another node's race) is refused
+    /// and revoked anyway.
+    /// - Returns: how many sessions were revoked.
+    /// - Throws: ``AuthError`` `.invalidRequest(.unknownUser)` when there is no such user;
+    ///   `.temporarilyUnavailable` when the directory or the store fails.
+    @discardableResult
+    public func disableUser(subject: String) async throws(AuthError) -> Int {
+        let known: Bool
+        do { known = try await users.setDisabled(true, subject: subject) } catch { throw .storeUnavailable }
+        guard known else { throw .invalidRequest(.unknownUser) }
+        audit.record(.userDisabled, ["sub": "\(subject)"])
+        return try await revokeAll(subject: subject)
+    }
+
+    /// Enables a disabled user again; its revoked sessions stay revoked.
+    /// - Throws: ``AuthError`` `.invalidRequest(.unknownUser)` when there is no such user;
+    ///   `.temporarilyUnavailable` when the directory fails.
+    public func enableUser(subject: String) async throws(AuthError) {
+        let known: Bool
+        do { known = try await users.setDisabled(false, subject: subject) } catch { throw .storeUnavailable }
+        guard known else { throw .invalidRequest(.unknownUser) }
     }
 
     /// Deletes families past their absolute lifetime. Run it periodically for durable stores.

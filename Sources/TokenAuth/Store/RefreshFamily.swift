@@ -13,6 +13,9 @@ public struct RefreshFamily: Hashable, Sendable {
         case logoutAll = "logout_all"
         /// A spent refresh token was presented outside the grace window (RFC 9700 §4.14.2).
         case reuse
+        /// The user was disabled or deleted: the refresh that found it revoked the family
+        /// (GoTrue and Keycloak check the user on every refresh).
+        case userDisabled = "user_disabled"
     }
 
     public var id: FamilyID

@@ -8,6 +8,8 @@ import Synchronization
 /// ahead of a measured run.
 public final class InMemoryUserDirectory: UserDirectory {
     private let users: Mutex<[String: UserRecord]>
+    /// Deleted names: a deleted synthetic user is not made again.
+    private let deleted: Mutex<Set<String>>
     private let syntheticCount: Int
     private let hashing: PasswordHashing
 
@@ -16,6 +18,7 @@ public final class InMemoryUserDirectory: UserDirectory {
     ///   - syntheticUsers: N, to serve `user0 … user{N-1}` with password `pw-{n}` (default 0).
     public init(hashing: PasswordHashing, syntheticUsers: Int = 0) {
         self.users = Mutex([:])
+        self.deleted = Mutex([])
         self.hashing = hashing
         self.syntheticCount = max(0, syntheticUsers)
     }
@@ -26,7 +29,19 @@ public final class InMemoryUserDirectory: UserDirectory {
     public func add(username: String, password: String) throws(PasswordHashingError) -> UserRecord {
         let record = UserRecord(subject: username, username: username, passwordHash: try hashing.hash(password))
         users.withLock { $0[username] = record }
+        deleted.withLock { _ = $0.remove(username) }
         return record
+    }
+
+    /// Deletes a user (synthetic or added): ``user(subject:)`` answers `nil` from now on, and
+    /// the next refresh of any of its sessions is refused and revokes the family.
+    /// - Returns: `false` when there was no such user.
+    @discardableResult
+    public func remove(subject: String) -> Bool {
+        guard synthetic(subject) != nil else { return false }
+        deleted.withLock { _ = $0.insert(subject) }
+        users.withLock { _ = $0.removeValue(forKey: subject) }
+        return true
     }
 
     /// Makes the hashes of synthetic users `range` now (e.g. before a measured run).
@@ -47,7 +62,7 @@ public final class InMemoryUserDirectory: UserDirectory {
 
     private func synthetic(_ username: String) -> UserRecord? {
         if let known = users.withLock({ $0[username] }) { return known }
-        guard let n = syntheticNumber(username),
+        guard let n = syntheticNumber(username), !deleted.withLock({ $0.contains(username) }),
               let hash = try? hashing.hash("pw-\(n)")
         else { return nil }
         let record = UserRecord(subject: username, username: username, passwordHash: hash)
@@ -71,5 +86,14 @@ public final class InMemoryUserDirectory: UserDirectory {
         record.passwordHash = hash
         users.withLock { $0[subject] = record }
         return true
+    }
+
+    public func setDisabled(_ disabled: Bool, subject: String) async throws -> Bool {
+        guard synthetic(subject) != nil else { return false }
+        return users.withLock { users in
+            guard users[subject] != nil else { return false }
+            users[subject]!.isDisabled = disabled
+            return true
+        }
     }
 }

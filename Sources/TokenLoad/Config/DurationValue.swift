@@ -14,6 +14,12 @@ public enum DurationValue {
         guard let v = Double(t), v.isFinite, v >= 0 else { return nil }
         return v
     }
+
+    /// A duration as short text that ``seconds(_:)`` reads back: `5ms`, `10s`, `1.5s`.
+    public static func text(_ seconds: Double) -> String {
+        if seconds > 0, seconds < 1 { return String(format: "%gms", seconds * 1000) }
+        return String(format: "%gs", seconds)
+    }
 }
 
 import Foundation

@@ -84,6 +84,9 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     /// `--shard I/N`: this process drives shard I of N. Every other setting keeps the whole
     /// run's value (`users`, `rate`, `stages` are totals); the shard runs its slice of users.
     public var shard: Shard? = nil
+    /// `--fault`: faults over windows of the measured time (``Fault``); injected ones need the
+    /// in-process target.
+    public var faults: [Fault]? = nil
 
     public init() {}
 
@@ -139,6 +142,7 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     /// Keys are the `run` flags without their dashes, so a scenario file reads like a command line.
     enum CodingKeys: String, CodingKey {
         case model, users, rate, duration, warmup, grace, leeway, seed, workers, target, stages, http, shard
+        case faults = "fault"
         case maxErrorRate = "max-error-rate"
         case maxLag = "max-lag"
         case sessionCheck = "session-check"
@@ -191,6 +195,10 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
             if model == .closed {
                 try need(users == Int(stages.map(\.target).max() ?? 0), "--users", "the largest stage target (set from --stages)")
             }
+        }
+        for f in faults ?? [] {
+            try need(f.until <= duration, "--fault", "a window within the measured time (\(f) ends after --duration \(DurationValue.text(duration)))")
+            try need(!f.isInjected || !http, "--fault", "external@FROM..UNTIL for an HTTP target (\(f) is injected into the in-process core's store; stop the real store yourself: README, 'Faults')")
         }
         try need(thinkTime.isFinite && thinkTime >= 0 && thinkTime <= 3600, "--think-time", "a duration of 0 ... 1h")
         try need(sessionLength.isFinite && sessionLength > 0 && sessionLength <= 7 * 86_400, "--session-length", "a duration of 0 ... 7 days (168h)")

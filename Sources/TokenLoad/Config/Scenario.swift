@@ -31,7 +31,7 @@ public struct Scenario: Sendable, Hashable {
     /// Keys that describe an invocation rather than a workload.
     public static let refusedKeys: Set<String> = ["scenario", "out", "repeat", "quiet", "help", "version"]
     /// Flags that may be given more than once, so a list is meaningful.
-    public static let repeatableKeys: Set<String> = ["slo", "header", "login-field", "refresh-field", "revoke-field"]
+    public static let repeatableKeys: Set<String> = ["slo", "header", "login-field", "refresh-field", "revoke-field", "fault"]
 
     /// Reads a scenario file.
     /// - Parameters:

@@ -34,6 +34,10 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     /// In-process runs: the store's name (`memory`, `sqlite`, …) and its counters, if it keeps
     /// any; they make the `store` section of the result.
     public var store: (backend: String, statistics: StoreStatistics?)?
+    /// The schedule of the fault-injecting store wrapper around the in-process target's store
+    /// (``FaultInjectingStore``), started at the start of measurement; `nil` without
+    /// injected faults.
+    public var faultSchedule: FaultSchedule?
 
     /// - Parameters:
     ///   - configuration: validated settings.
@@ -65,6 +69,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let end = start &+ ns(c.totalSeconds)
         let abort = RunAbort()
         phases?.window(from: measureStart, until: end)
+        faultSchedule?.start(measureStart: measureStart)
         let statistics = store?.statistics
         let countersAtStart = SnapshotBox()
         var numbers = [[Int32]](repeating: [], count: workerCount)
@@ -113,7 +118,23 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         // the end too, so that the intervals add up to the whole run's histograms.
         var intervals = ticked ?? collector
         intervals.collect(at: monotonicNanoseconds(), final: true, progress: progress)
+        // A fault run: every family the shadow model holds alive must still be there.
+        var audit: FamilyAudit?
+        if !(c.faults ?? []).isEmpty, abort.reason == nil {
+            audit = await withTaskGroup(of: FamilyAudit.self) { group in
+                for w in workers { group.addTask { await w.audit() } }
+                var total = FamilyAudit()
+                for await part in group { total.add(part) }
+                return total
+            }
+        }
         var result = summarize(workers: workers, timeline: intervals.timeline, environment: environment)
+        result.stability = StabilitySummary(timeline: intervals.timeline)
+        if let faults = c.faults, !faults.isEmpty {
+            result.faults = FaultReport(windows: faults.map { FaultWindowReport($0, timeline: intervals.timeline) },
+                                        injections: faultSchedule?.injections, audit: audit)
+            result.verdict = Self.verdict(result)
+        }
         result.intervalLog = intervals.log
         if let baseline = ProcessMemory.baselineResidentBytes, let peak = intervals.peakResidentBytes {
             result.memory = MemorySummary(
@@ -171,6 +192,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         var lag = LatencyHistogram.latency()
         var checked = 0, unjudged = 0, arrivals = 0
         var byKind: [String: Int] = [:]
+        var checks = [Int](repeating: 0, count: InvariantKind.allCases.count)
         var sent = [Int](repeating: 0, count: HostileKind.allCases.count)
         var refused = sent
         for w in workers {
@@ -179,6 +201,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             unjudged += w.recorder.invariantsUnjudged
             arrivals += w.recorder.arrivalsServed
             for (k, v) in w.recorder.violations { byKind[k.rawValue, default: 0] += v }
+            for i in checks.indices { checks[i] += w.recorder.checksByKind[i] }
             for i in sent.indices {
                 sent[i] += w.recorder.hostileSent[i]
                 refused[i] += w.recorder.hostileRefused[i]
@@ -199,7 +222,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         var result = RunResult(
             config: c, environment: environment, measuredSeconds: seconds,
             operations: operations, phases: phaseSummaries, schedulingLagUs: LatencySummary(lag),
-            invariants: InvariantSummary(checked: checked, violations: violations, byKind: byKind, unjudged: unjudged),
+            invariants: InvariantSummary(checked: checked, violations: violations, byKind: byKind, unjudged: unjudged,
+                                         checkedByKind: Dictionary(uniqueKeysWithValues: InvariantKind.allCases.compactMap {
+                                             checks[$0.index] > 0 ? ($0.rawValue, checks[$0.index]) : nil })),
             hostile: HostileSummary(attempts: mustRefuse.sent, rejected: mustRefuse.refused, byKind: hostileByKind),
             timeline: timeline, slo: [], verdict: "pass")
         result.histograms = encoded
@@ -272,14 +297,24 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         for (kind, ratio, reason) in hostile where ratio > 0 && hostileSent[kind.index] == 0 { reasons.append((.notExercised, reason)) }
         // Errors over the budget, unless an explicit error-rate SLO judges that operation.
         let judgedBySLO = Set(slos.filter { $0.metric == .errorRate }.map(\.operation))
+        // A fault run expects errors in its windows (and the 2 s the recovery may take): the
+        // budget judges the rest of the run.
+        let faultSeconds = r.timeline.filter { e in
+            (c.faults ?? []).contains { Double(e.second) > $0.from && Double(e.second - 1) < $0.until + 2 }
+        }
         for op in Operation.allCases where !judgedBySLO.contains(op.rawValue) {
-            guard let s = r.operations[op.rawValue], s.count > 0 else { continue }
-            let rate = Double(s.errors) / Double(s.count)
+            guard var s = r.operations[op.rawValue], s.count > 0 else { continue }
+            for e in faultSeconds {
+                s.count -= e.byOperation?[op.rawValue]?.count ?? 0
+                s.errors -= e.byOperation?[op.rawValue]?.errors ?? 0
+            }
+            guard s.count > 0 else { continue }
+            let rate = Double(max(0, s.errors)) / Double(s.count)
             guard rate > c.maxErrorRate else { continue }
             let top = (s.errorsByStatus ?? [:]).max { $0.value < $1.value }.map { "status \($0.key) × \($0.value)" }
             let kinds = s.errorsByKind.sorted { $0.value > $1.value }.prefix(3).map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
             reasons.append((.errorBudget, "\(op.rawValue): \(f(rate * 100)) % of \(s.count) answers were errors (\([top, kinds].compactMap { $0 }.joined(separator: "; "))), "
-                + "over the \(f(c.maxErrorRate * 100)) % budget (--max-error-rate)"))
+                + "over the \(f(c.maxErrorRate * 100)) % budget (--max-error-rate)" + (faultSeconds.isEmpty ? "" : ", outside the fault windows")))
         }
         let bound = c.effectiveMaxLag * 1e6
         if r.schedulingLagUs.p99 > bound {

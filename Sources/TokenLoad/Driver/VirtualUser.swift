@@ -11,6 +11,14 @@ struct VirtualUser {
     var refreshToken = ""
     /// Monotonic ns at which the access token expires, the refresh is due, the session ends.
     var accessExpiresAt: UInt64 = 0
+    /// Until when (monotonic ns) the access token is valid beyond doubt: the request that got
+    /// it was sent no earlier than the server issued it, so `sent + expires_in − 2 s` is before
+    /// its `exp` whatever the latency (2 s for whole-second rounding).
+    var accessSurelyValidUntil: UInt64 = 0
+    /// Whether the current access token has opened the resource once: only then is a later
+    /// refusal before ``accessSurelyValidUntil`` a violation (a resource that refuses every
+    /// token is a misconfigured profile, never judged).
+    var accessAccepted = false
     var refreshDueAt: UInt64 = .max
     var sessionEndsAt: UInt64 = .max
     /// The two most recently spent refresh tokens of this family and when they were spent
@@ -32,27 +40,43 @@ struct VirtualUser {
 
 
     /// A new session began (login) at `now`.
-    mutating func begin(_ tokens: IssuedTokens, at now: UInt64, configuration c: LoadConfiguration) {
+    /// - Parameter sent: when the login request was sent (monotonic ns).
+    mutating func begin(_ tokens: IssuedTokens, sent: UInt64, at now: UInt64, configuration c: LoadConfiguration) {
         phase = .active
         spent.removeAll(keepingCapacity: true)
         oldAccess = nil
         sessionEndsAt = add(now, ns(c.sessionLength * (0.5 + rng.unit())))
         familyExpiresAt = c.refreshTTL.map { add(now, ns($0)) } ?? 0
-        adopt(tokens, at: now, configuration: c)
+        adopt(tokens, sent: sent, at: now, configuration: c)
     }
 
     /// A refresh succeeded at `now`: the presented token is spent, the successor adopted.
-    mutating func rotate(to tokens: IssuedTokens, spending token: String, at now: UInt64, configuration c: LoadConfiguration) {
+    /// - Parameter sent: when the refresh request was sent (monotonic ns).
+    mutating func rotate(to tokens: IssuedTokens, spending token: String, sent: UInt64, at now: UInt64, configuration c: LoadConfiguration) {
         // Keep what hostile probes need, and only when they are on: idle users cost memory.
         if c.replayRatio > 0 {
             spent.insert((token, now), at: 0)
             if spent.count > 2 { spent.removeLast() }
         }
         if c.expiredAccessRatio > 0, oldAccess == nil { oldAccess = (accessToken, accessExpiresAt) }
-        adopt(tokens, at: now, configuration: c)
+        adopt(tokens, sent: sent, at: now, configuration: c)
     }
 
-    private mutating func adopt(_ tokens: IssuedTokens, at now: UInt64, configuration c: LoadConfiguration) {
+    /// A refresh of a server that does not rotate (RFC 6749 §6 lets it keep the refresh token):
+    /// the same refresh token stays current, nothing is spent; the access token is new.
+    mutating func renew(with tokens: IssuedTokens, sent: UInt64, at now: UInt64, configuration c: LoadConfiguration) {
+        adopt(tokens, sent: sent, at: now, configuration: c)
+    }
+
+    /// Whether `token` is one of this family's spent refresh tokens (tracked only while replays
+    /// are on).
+    func hasSpent(_ token: String) -> Bool {
+        spent.contains { $0.token == token }
+    }
+
+    private mutating func adopt(_ tokens: IssuedTokens, sent: UInt64, at now: UInt64, configuration c: LoadConfiguration) {
+        accessSurelyValidUntil = tokens.expiresIn > 2 ? add(sent, ns(tokens.expiresIn - 2)) : 0
+        accessAccepted = false
         accessToken = tokens.accessToken
         refreshToken = tokens.refreshToken
         accessExpiresAt = add(now, ns(tokens.expiresIn))
@@ -68,6 +92,8 @@ struct VirtualUser {
         oldAccess = nil
         refreshDueAt = .max
         sessionEndsAt = .max
+        accessSurelyValidUntil = 0
+        accessAccepted = false
     }
 
     /// Whether the family is certainly within its absolute lifetime at `now` (2 s of margin for

@@ -245,6 +245,21 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         }
     }
 
+    /// Counts what a refresh answer of the current token `current`, sent at `sent`, verifies:
+    /// the current token was accepted (while the family is surely alive) and its successor is
+    /// new (not one the family spent). A server that does not rotate (answers the same refresh
+    /// token, RFC 6749 §6) is not judged on the successor. Adopts the answer.
+    private func acceptCurrent(_ tokens: IssuedTokens, current: String, _ u: inout VirtualUser, sent: UInt64, done: UInt64) {
+        if u.familySurelyAlive(at: sent) { recorder.check(true, .currentTokenRejected) }
+        if tokens.refreshToken == current {
+            recorder.invariantsUnjudged += 1
+            u.renew(with: tokens, sent: sent, at: done, configuration: configuration)
+        } else {
+            recorder.check(!u.hasSpent(tokens.refreshToken), .successorNotNew)
+            u.rotate(to: tokens, spending: current, sent: sent, at: done, configuration: configuration)
+        }
+    }
+
     private func login(_ u: inout VirtualUser, base: UInt64) async {
         let account = credentials.credentials(Int(u.number))
         let outcome = await target.login(username: account.username, password: account.password)
@@ -252,7 +267,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         note(outcome)
         recorder.record(.login, from: base, to: done, outcome)
         if case .ok(let tokens) = outcome {
-            u.begin(tokens, at: done, configuration: configuration)
+            u.begin(tokens, sent: base, at: done, configuration: configuration)
         }
     }
 
@@ -267,10 +282,22 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             await hostileAccess(forge(u.accessToken), .forgedAccessAccepted, .forgedAccess)
             return
         }
+        let sent = monotonicNanoseconds()
         let outcome = await target.access(accessToken: u.accessToken)
         let done = monotonicNanoseconds()
         note(outcome)
-        recorder.record(.access, from: base, to: done, outcome)
+        switch outcome {
+        case .ok:
+            // RFC 9068: an unexpired access token of a live session opens the resource.
+            recorder.check(true, .validAccessRejected)
+            u.accessAccepted = true
+            recorder.record(.access, from: base, to: done, outcome)
+        case .rejected(.invalidToken, _) where u.accessAccepted && sent < u.accessSurelyValidUntil:
+            recorder.check(false, .validAccessRejected)
+            recorder.record(.access, from: base, to: done, outcome)
+        default:
+            recorder.record(.access, from: base, to: done, outcome)
+        }
     }
 
     private func hostileAccess(_ token: String, _ kind: InvariantKind, _ hostile: HostileKind) async {
@@ -307,7 +334,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         recorder.record(.refresh, from: base, to: done, outcome)
         switch outcome {
         case .ok(let tokens):
-            u.rotate(to: tokens, spending: current, at: done, configuration: c)
+            acceptCurrent(tokens, current: current, &u, sent: sent, done: done)
         case .rejected(.rateLimited, _):
             u.endSession() // a 429 says nothing about the token; log in again later
         case .rejected:
@@ -384,7 +411,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         case (.ok(let ta), .ok(let tb)) where ta.refreshToken == tb.refreshToken:
             recorder.check(true, .concurrentRefreshForked)
             recorder.record(.refresh, from: base, to: done, error: nil)
-            u.rotate(to: ta, spending: current, at: done, configuration: c)
+            acceptCurrent(ta, current: current, &u, sent: sent, done: done)
         case (.ok(let ta), .ok(let tb)):
             // Two successors: does each keep working?
             recorder.record(.refresh, from: base, to: done, error: nil)
@@ -401,7 +428,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             u.endSession() // the family's state after the siblings' refreshes is the server's choice
         case (.ok(let t), .rejected(.rateLimited, _)), (.rejected(.rateLimited, _), .ok(let t)):
             recorder.record(.refresh, from: base, to: done, error: nil)
-            u.rotate(to: t, spending: current, at: done, configuration: c)
+            acceptCurrent(t, current: current, &u, sent: sent, done: done)
         case (.ok, .rejected(let kind, let d)), (.rejected(let kind, let d), .ok):
             if let grace, grace > 0 {
                 if u.familySurelyAlive(at: sent) { recorder.check(false, .benignConcurrentRefreshRevoked) }
@@ -464,6 +491,43 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             }
         }
         u.endSession()
+    }
+
+    /// The audit after a fault run (``FamilyAudit``): each user whose family is surely alive
+    /// refreshes once and uses the new access token once. Counted as invariant checks
+    /// (`family_lost`, `family_corrupted`). Run after ``run()`` has returned.
+    func audit() async -> FamilyAudit {
+        var a = FamilyAudit()
+        for slot in users.indices where users[slot].phase == .active {
+            var u = users[slot]
+            let sent = monotonicNanoseconds()
+            guard u.familySurelyAlive(at: sent) else { a.notJudged += 1; continue }
+            let current = u.refreshToken
+            switch await target.refresh(refreshToken: current) {
+            case .ok(let tokens):
+                let spentAgain = tokens.refreshToken != current && u.hasSpent(tokens.refreshToken)
+                let access = await target.access(accessToken: tokens.accessToken)
+                let refused: Bool
+                switch access {
+                case .ok: refused = false
+                case .rejected(.rateLimited, _), .failed: a.notJudged += 1; continue
+                case .rejected: refused = true
+                }
+                a.checked += 1
+                recorder.check(true, .familyLost)
+                recorder.check(!(spentAgain || refused), .familyCorrupted)
+                if spentAgain || refused { a.corrupted += 1 } else { a.intact += 1 }
+                u.renew(with: tokens, sent: sent, at: monotonicNanoseconds(), configuration: configuration)
+                users[slot] = u
+            case .rejected(.rateLimited, _), .failed:
+                a.notJudged += 1
+            case .rejected:
+                a.checked += 1
+                a.lost += 1
+                recorder.check(false, .familyLost)
+            }
+        }
+        return a
     }
 
     /// The token with the first character of its signature changed.

@@ -127,6 +127,7 @@ public struct ResultMerger {
         invariants.violations += r.invariants.violations
         invariants.byKind.merge(r.invariants.byKind, uniquingKeysWith: +)
         invariants.unjudged = (invariants.unjudged ?? 0) + (r.invariants.unjudged ?? 0)
+        if let checks = r.invariants.checkedByKind { invariants.checkedByKind = (invariants.checkedByKind ?? [:]).merging(checks, uniquingKeysWith: +) }
         hostile.attempts += r.hostile.attempts
         hostile.rejected += r.hostile.rejected
         for (kind, c) in r.hostile.byKind ?? [:] {

@@ -39,6 +39,8 @@ struct IntervalCollector: Sendable {
     private var intervalStart: UInt64
     private var second = 0
     private var errors = 0
+    /// Violations counted up to the previous interval.
+    private var violationsBefore = 0
 
     init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
          measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool) {
@@ -95,6 +97,8 @@ struct IntervalCollector: Sendable {
         errors += intervalErrors
         let p99 = interval.totalCount == 0 ? 0 : Double(interval.valueAtPercentile(99)) / 1000
         let memory = ProcessMemory.sample()
+        let violations = workers.reduce(0) { $0 + $1.violationsLive }
+        defer { violationsBefore = violations }
         if let memory {
             peakResidentBytes = max(peakResidentBytes ?? 0, memory.residentBytes)
             if let allocated = memory.allocatedBytes { peakAllocatedBytes = max(peakAllocatedBytes ?? 0, allocated) }
@@ -112,6 +116,8 @@ struct IntervalCollector: Sendable {
             }
             entry.byOperation = byOperation
             entry.memory = memory
+            entry.process = ProcessSample.now()
+            if violations > violationsBefore { entry.violations = violations - violationsBefore }
             if let schedule {
                 let level = schedule.level(at: Double(labelEnd &- start) / 1e9)
                 if openModel { entry.targetRate = level.rounded(toPlaces: 1) } else { entry.targetUsers = Int(level) }
@@ -128,7 +134,6 @@ struct IntervalCollector: Sendable {
                 log.intervals.append(HistogramLogInterval(tag: phase.rawValue, startS: startS, lengthS: lengthS, histogram: h))
             }
         }
-        let violations = workers.reduce(0) { $0 + $1.violationsLive }
         progress(ProgressSnapshot(
             elapsed: Double(labelEnd &- start) / 1e9, total: Double(end &- start) / 1e9, warmingUp: labelEnd <= measureStart,
             operationsPerSecond: counts.reduce(0, +), p99Us: p99, interval: interval, errors: errors, violations: violations))

@@ -24,12 +24,41 @@ public enum InvariantKind: String, CaseIterable, Sendable, Codable {
     case concurrentRefreshForked = "concurrent_refresh_forked"
     /// The current refresh token of a live family was refused (lost rotation, spurious revocation).
     case currentTokenRejected = "current_token_rejected"
+    /// A refresh answered with a refresh token this family had already spent: the successor
+    /// was not new (a rotation that went backwards, or another session's token).
+    case successorNotNew = "successor_not_new"
+    /// An access token that had opened the resource was refused before its `exp` (RFC 9068:
+    /// valid until it expires), its session alive.
+    case validAccessRejected = "valid_access_rejected"
     /// A refresh succeeded after the family's revocation (logout) was acknowledged.
     case mintedAfterRevocation = "minted_after_revocation"
     /// An expired access token opened the resource.
     case expiredAccessAccepted = "expired_access_accepted"
     /// A forged access token opened the resource.
     case forgedAccessAccepted = "forged_access_accepted"
+    /// After a fault run, a family the shadow model holds alive was refused (the audit).
+    case familyLost = "family_lost"
+    /// After a fault run, a family answered with a successor it had spent, or an access
+    /// token that does not open the resource (the audit).
+    case familyCorrupted = "family_corrupted"
+
+    /// Position in `allCases` (array-indexed counters on the hot path).
+    var index: Int {
+        switch self {
+        case .spentTokenAccepted: 0
+        case .familyNotRevokedAfterReplay: 1
+        case .benignConcurrentRefreshRevoked: 2
+        case .concurrentRefreshForked: 3
+        case .currentTokenRejected: 4
+        case .successorNotNew: 5
+        case .validAccessRejected: 6
+        case .mintedAfterRevocation: 7
+        case .expiredAccessAccepted: 8
+        case .forgedAccessAccepted: 9
+        case .familyLost: 10
+        case .familyCorrupted: 11
+        }
+    }
 }
 
 /// The kinds of hostile (and benign but racy) traffic the driver mixes in, counted apart.

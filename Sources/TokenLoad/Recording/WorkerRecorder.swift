@@ -22,6 +22,8 @@ final class WorkerRecorder: @unchecked Sendable {
     /// Answers the shadow model could not judge because a server setting is unknown.
     var invariantsUnjudged = 0
     var violations: [InvariantKind: Int] = [:]
+    /// Checks by kind, passed or not, indexed by `InvariantKind.allCases` order.
+    var checksByKind = [Int](repeating: 0, count: InvariantKind.allCases.count)
     /// Whether answers are counted by HTTP status.
     let countsStatuses: Bool
     /// Operations that start (and lags of operations due) before this monotonic time, ns, are
@@ -121,6 +123,7 @@ final class WorkerRecorder: @unchecked Sendable {
     @inline(__always)
     func check(_ holds: Bool, _ kind: InvariantKind) {
         invariantsChecked += 1
+        checksByKind[kind.index] += 1
         if !holds {
             violations[kind, default: 0] += 1
             violationCount.add(1, ordering: .relaxed)

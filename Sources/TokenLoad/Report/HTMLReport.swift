@@ -165,7 +165,8 @@ public enum HTMLReport {
         }
         let kinds = r.invariants.byKind.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ")
         var rows = [["invariants", "\(r.invariants.checked) checked, \(r.invariants.violations) violated" + (kinds.isEmpty ? "" : " (\(kinds))")
-            + ((r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : "")]]
+            + ((r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : "")
+            + ((r.invariants.checkedByKind ?? [:]).isEmpty ? "" : "; checked: " + r.invariants.checkedByKind!.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))]]
         var hostile = "\(r.hostile.attempts) sent, \(r.hostile.rejected) refused"
         if let byKind = r.hostile.byKind, !byKind.isEmpty {
             hostile += " (" + byKind.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.sent) sent, \($0.value.refused) refused" }.joined(separator: "; ") + ")"

@@ -44,6 +44,9 @@ public enum ConsoleReport {
         let kinds = r.invariants.byKind.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")
         let unjudged = (r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : ""
         lines.append("invariants: \(r.invariants.checked) checked, \(r.invariants.violations) violated\(unjudged)" + (kinds.isEmpty ? "" : " (\(kinds))"))
+        if let checks = r.invariants.checkedByKind, !checks.isEmpty {
+            lines.append("  checked: " + checks.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         for s in r.slo {
             let observed = s.note ?? "observed \(CapacitySearch.observed(s))"
             lines.append("slo \(s.slo): \(s.passed ? "pass" : "BREACH") (\(observed))")

@@ -60,6 +60,10 @@ public struct RunResult: Codable, Sendable {
     public var shard: ShardSummary?
     /// What the run added to the process's memory, and per virtual user.
     public var memory: MemorySummary?
+    /// Whether memory, descriptors and sockets stayed flat over the measured seconds (a soak).
+    public var stability: StabilitySummary?
+    /// `--fault`: what each fault window did, and the audit of the families after the run.
+    public var faults: FaultReport?
     /// When the measured window started, Unix seconds (ms precision): where the timeline's
     /// second 1 and `latency.hlog`'s intervals begin on the wall clock.
     public var measureStartUnixS: Double?
@@ -68,7 +72,7 @@ public struct RunResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, scenario, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
-        case connections, inconclusive, notes, aborted, histograms, shard, memory
+        case connections, inconclusive, notes, aborted, histograms, shard, memory, stability, faults
         case measureStartUnixS = "measure_start_unix_s"
         case storedInconclusiveKinds = "inconclusive_kinds"
         case achievedRatePerS = "achieved_rate_per_s"
@@ -279,12 +283,25 @@ public struct InvariantSummary: Codable, Sendable, Hashable {
     public var checked: Int
     public var violations: Int
     public var byKind: [String: Int]
-    /// Answers it could not judge because a server setting is unknown (HTTP).
+    /// Answers it could not judge because a server setting is unknown (HTTP), or a refresh
+    /// of a server that does not rotate (no successor to judge).
     public var unjudged: Int?
+    /// Checks by invariant, passed or not: what a clean run verified (every refresh and access
+    /// answer the shadow model can judge counts, hostile traffic or not).
+    public var checkedByKind: [String: Int]?
+
+    public init(checked: Int, violations: Int, byKind: [String: Int], unjudged: Int? = nil, checkedByKind: [String: Int]? = nil) {
+        self.checked = checked
+        self.violations = violations
+        self.byKind = byKind
+        self.unjudged = unjudged
+        self.checkedByKind = checkedByKind
+    }
 
     enum CodingKeys: String, CodingKey {
         case checked, violations, unjudged
         case byKind = "by_kind"
+        case checkedByKind = "checked_by_kind"
     }
 }
 
@@ -364,6 +381,10 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
     /// The process's memory at the end of this second (resident size; jemalloc's statistics
     /// when running on jemalloc).
     public var memory: MemorySample?
+    /// The process's descriptors, sockets and threads at the end of this second.
+    public var process: ProcessSample?
+    /// Invariant violations counted in this second (absent when none).
+    public var violations: Int?
 
     init(second: Int, operations: [String: Int], errors: Int, p99Us: Double) {
         self.second = second
@@ -378,7 +399,7 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
         case targetUsers = "target_users"
         case targetRate = "target_rate"
         case byOperation = "by_operation"
-        case memory
+        case memory, process, violations
     }
 }
 
