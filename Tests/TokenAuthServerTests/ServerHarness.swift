@@ -15,12 +15,13 @@ import TokenAuthServer
 /// down gracefully.
 func withServer<Store: RefreshTokenStore, Users: UserDirectory>(
     _ service: AuthService<Store, Users>, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-    maxBodyBytes: Int = 16 * 1024,
+    maxBodyBytes: Int = 16 * 1024, adminSecret: AdminSecret? = nil,
     _ body: @Sendable (_ base: String) async throws -> Void
 ) async throws {
     var configuration = ServerConfiguration()
     configuration.port = 0
     configuration.maxBodyBytes = maxBodyBytes
+    configuration.adminSecret = adminSecret
     let server = TokenServer(service: service, configuration: configuration, registry: registry,
                              metrics: PrometheusMetricsFactory(registry: registry), logger: quietLogger)
     try await withRunning({ onPort in try server.application(onServerRunning: onPort) }) { port in

@@ -371,9 +371,16 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
             recorder.check(false, .spentTokenAccepted)
             u.endSession()
             return
-        case .rejected(.rateLimited, _), .failed:
+        case .rejected(.rateLimited, _):
             recorder.hostile(.replay, refused: false)
             return // no verdict (a 429 says nothing about the token); the user tries again later
+        case .failed:
+            // No verdict, and the family's state is unknown: the server may have detected the
+            // reuse and revoked the family, then lost its answer (a store error after the
+            // commit). Its current token can no longer be judged: log in again.
+            recorder.hostile(.replay, refused: false)
+            u.endSession()
+            return
         case .rejected:
             recorder.hostile(.replay, refused: true)
             recorder.check(true, .spentTokenAccepted)

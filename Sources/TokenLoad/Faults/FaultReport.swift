@@ -26,8 +26,8 @@ public struct FaultWindowReport: Codable, Sendable, Hashable {
     /// when the window starts at 0.
     public var preFaultP99Us: Double?
     /// Seconds after the window's end until the first second without errors whose p99 is
-    /// back under ``preFaultP99Us`` (two such seconds in a row when the run has them); 0 = the
-    /// first second after the window was clean. `nil`: not recovered by the end of the run.
+    /// back under ``preFaultP99Us`` (with 10 % for the seconds' noise); 0 = the first second
+    /// after the window was clean. `nil`: not recovered by the end of the run.
     public var recoveryS: Double?
 
     enum CodingKeys: String, CodingKey {
@@ -54,13 +54,9 @@ public struct FaultWindowReport: Codable, Sendable, Hashable {
         preFaultP99Us = level
         let after = timeline.filter { Double($0.second - 1) >= fault.until }
         func clean(_ e: TimelineEntry) -> Bool {
-            e.errors == 0 && e.operations.values.reduce(0, +) > 0 && (level.map { e.p99Us <= $0 } ?? true)
+            e.errors == 0 && e.operations.values.reduce(0, +) > 0 && (level.map { e.p99Us <= $0 * 1.1 } ?? true)
         }
-        var recovered: TimelineEntry?
-        for (i, e) in after.enumerated() where clean(e) && (i + 1 == after.count || clean(after[i + 1])) {
-            recovered = e
-            break
-        }
+        let recovered = after.first(where: clean)
         recoveryS = recovered.map { max(0, Double($0.second - 1) - fault.until) }
         let last = recovered?.second ?? Int.max
         falseValid = timeline.filter { Double($0.second) > fault.from && $0.second <= last }.reduce(0) { $0 + ($1.violations ?? 0) }

@@ -14,8 +14,10 @@ public enum HTMLReport {
                           subtitle: "\(r.environment.target) · started \(r.environment.startedAt) · \(ConsoleReport.fmt(r.measuredSeconds)) s measured" + (source.map { " · \($0)" } ?? ""))
         body += summarySection(r)
         body += operationsSection(r, slos: r.slo.map(\.slo))
+        body += faultsSection(r)
         body += phasesSection(r)
         body += contentionSection(r)
+        body += stabilitySection(r)
         body += settingsSection(config: r.config, environment: r.environment)
         return page(title: "TokenBench run: \(r.scenario ?? r.environment.target)", body: body)
     }
@@ -306,6 +308,45 @@ public enum HTMLReport {
             ).html()
         }
         return s
+    }
+
+    /// `--fault`: per window its errors, false "valid" answers and recovery; the family audit.
+    static func faultsSection(_ r: RunResult) -> String {
+        guard let f = r.faults else { return "" }
+        var s = "<section id=\"faults\"><h2>Faults</h2>"
+        s += table(["fault", "operations", "errors", "false valid", "pre-fault p99 (µs)", "recovery (s)"], f.windows.map { w in
+            [w.fault, "\(w.operations)", "\(w.errors)", "\(w.falseValid)", w.preFaultP99Us.map(num) ?? "-", w.recoveryS.map(num) ?? "not recovered"]
+        }, rowClass: { i in f.windows[i].falseValid > 0 || f.windows[i].recoveryS == nil ? "fail" : nil })
+        if let a = f.audit {
+            s += "<p>Families audited after the run: \(a.checked) checked, \(a.intact) intact, \(a.lost) lost, \(a.corrupted) corrupted, \(a.notJudged) not judged"
+                + (f.injections.map { "; \($0) store calls changed by the fault-injecting store wrapper" } ?? "") + ".</p>"
+        }
+        return s + "</section>\n"
+    }
+
+    /// Resident memory, descriptors and sockets per second, and the stability summary: what a
+    /// soak is judged on.
+    static func stabilitySection(_ r: RunResult) -> String {
+        guard let st = r.stability else { return "" }
+        let seconds = r.timeline.map { Double($0.second) }
+        var s = "<section id=\"stability\"><h2>Memory and descriptors</h2>"
+        s += "<p>Resident memory \(num(Double(st.residentMinBytes) / 1e6)) … \(num(Double(st.residentMaxBytes) / 1e6)) MB, "
+            + "\(st.residentDriftPercent >= 0 ? "+" : "")\(num(st.residentDriftPercent)) % from the reference \(num(Double(st.residentReferenceBytes) / 1e6)) MB "
+            + "(slope \(num(st.residentSlopeBytesPerHour / 1e6)) MB/h); descriptors \(st.descriptorsMin.map(String.init) ?? "-") … \(st.descriptorsMax.map(String.init) ?? "-")"
+            + ", sockets at most \(st.socketsMax.map(String.init) ?? "-"), threads at most \(st.threadsMax.map(String.init) ?? "-").</p>"
+        s += SVGChart(
+            id: "stability-resident", title: "Resident memory per second", xLabel: "second of the run (s)", yLabel: "resident (MB)",
+            series: [.init(name: "resident", points: zip(seconds, r.timeline).compactMap { x, e in e.memory.map { (x, Double($0.residentBytes) / 1e6) } })],
+            table: (["second", "resident (MB)"], r.timeline.compactMap { e in e.memory.map { ["\(e.second)", num(Double($0.residentBytes) / 1e6)] } })
+        ).html()
+        s += SVGChart(
+            id: "stability-descriptors", title: "Open descriptors and sockets per second", xLabel: "second of the run (s)", yLabel: "count",
+            series: [.init(name: "descriptors", points: zip(seconds, r.timeline).compactMap { x, e in e.process.map { (x, Double($0.openDescriptors)) } }),
+                     .init(name: "sockets", points: zip(seconds, r.timeline).compactMap { x, e in e.process.map { (x, Double($0.sockets)) } }, dashed: true)],
+            table: (["second", "descriptors", "sockets", "threads"], r.timeline.compactMap { e in
+                e.process.map { ["\(e.second)", "\($0.openDescriptors)", "\($0.sockets)", "\($0.threads)"] } })
+        ).html()
+        return s + "</section>\n"
     }
 
     /// Latencies in µs: shown in ms from 10 ms up.

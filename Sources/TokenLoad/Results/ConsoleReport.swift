@@ -44,6 +44,20 @@ public enum ConsoleReport {
         let kinds = r.invariants.byKind.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")
         let unjudged = (r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : ""
         lines.append("invariants: \(r.invariants.checked) checked, \(r.invariants.violations) violated\(unjudged)" + (kinds.isEmpty ? "" : " (\(kinds))"))
+        if let f = r.faults {
+            for w in f.windows {
+                lines.append("fault \(w.fault): \(w.errors) errors of \(w.operations) operations, \(w.falseValid) false valid, "
+                    + (w.recoveryS.map { "recovered \(fmt($0)) s after the window" } ?? "NOT recovered by the end")
+                    + (w.preFaultP99Us.map { " (p99 back under \(fmt($0 * 1.1)) µs, 110 % of the pre-fault \(fmt($0)) µs)" } ?? ""))
+            }
+            if let a = f.audit {
+                lines.append("families audited after the run: \(a.checked) checked, \(a.intact) intact, \(a.lost) lost, \(a.corrupted) corrupted, \(a.notJudged) not judged")
+            }
+        }
+        if let st = r.stability, r.measuredSeconds >= 60 {
+            lines.append("stability: resident \(fmt(Double(st.residentMinBytes) / 1e6)) … \(fmt(Double(st.residentMaxBytes) / 1e6)) MB, drift \(fmt(st.residentDriftPercent)) %, "
+                + "slope \(fmt(st.residentSlopeBytesPerHour / 1e6)) MB/h; descriptors \(st.descriptorsFirst ?? 0) → \(st.descriptorsLast ?? 0) (max \(st.descriptorsMax ?? 0))")
+        }
         if let checks = r.invariants.checkedByKind, !checks.isEmpty {
             lines.append("  checked: " + checks.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

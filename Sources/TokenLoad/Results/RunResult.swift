@@ -386,7 +386,7 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
     /// Invariant violations counted in this second (absent when none).
     public var violations: Int?
 
-    init(second: Int, operations: [String: Int], errors: Int, p99Us: Double) {
+    public init(second: Int, operations: [String: Int], errors: Int, p99Us: Double) {
         self.second = second
         self.operations = operations
         self.errors = errors
