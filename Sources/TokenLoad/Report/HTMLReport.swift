@@ -340,7 +340,7 @@ public enum HTMLReport {
             table: (["second", "resident (MB)"], r.timeline.compactMap { e in e.memory.map { ["\(e.second)", num(Double($0.residentBytes) / 1e6)] } })
         ).html()
         s += SVGChart(
-            id: "stability-descriptors", title: "Open descriptors and sockets per second", xLabel: "second of the run (s)", yLabel: "count",
+            id: "stability-descriptors", title: "Open descriptors and sockets per second", xLabel: "second of the run (s)", yLabel: "open (count)",
             series: [.init(name: "descriptors", points: zip(seconds, r.timeline).compactMap { x, e in e.process.map { (x, Double($0.openDescriptors)) } }),
                      .init(name: "sockets", points: zip(seconds, r.timeline).compactMap { x, e in e.process.map { (x, Double($0.sockets)) } }, dashed: true)],
             table: (["second", "descriptors", "sockets", "threads"], r.timeline.compactMap { e in
