@@ -258,3 +258,18 @@ let package = Package(
         ),
     ]
 )
+
+// The libFuzzer targets (Tests/Fuzz, issue 16): only with TOKENBENCH_FUZZ=1, as script/fuzz
+// builds them (`--sanitize=fuzzer --sanitize=address`, its own scratch path); a plain build
+// would fail to link them, libFuzzer supplies their `main`.
+if Context.environment["TOKENBENCH_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "tokenbench-fuzz",
+        dependencies: [
+            "TokenAuth", "TokenAuthServer", "TokenLoad", "TokenBenchCLI",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+        ],
+        path: "Tests/Fuzz/TokenBenchFuzz"
+    ))
+}

@@ -47,14 +47,21 @@ struct TokenRequestBody: Decodable, Sendable {
         case .form:
             return try buffer.withUnsafeReadableBytes { raw throws(OAuthErrorResponse) in try form(raw) }
         case .json:
-            guard let data = Optional(Data(bytes)), !data.isEmpty else { throw .invalidRequest("empty JSON body") }
-            do {
-                return try JSONDecoder().decode(TokenRequestBody.self, from: data)
-            } catch is DecodingError {
-                throw .invalidRequest("JSON body is not an object of string parameters")
-            } catch {
-                throw .invalidRequest("JSON body does not parse")
-            }
+            return try json(Data(bytes))
+        }
+    }
+
+    /// Parses an `application/json` body: an object whose members of known names are strings.
+    /// - Throws: ``OAuthErrorResponse`` 400 `invalid_request` for an empty body, a body that is
+    ///   not JSON, or a known parameter that is not a string.
+    static func json(_ data: Data) throws(OAuthErrorResponse) -> TokenRequestBody {
+        guard !data.isEmpty else { throw .invalidRequest("empty JSON body") }
+        do {
+            return try JSONDecoder().decode(TokenRequestBody.self, from: data)
+        } catch is DecodingError {
+            throw .invalidRequest("JSON body is not an object of string parameters")
+        } catch {
+            throw .invalidRequest("JSON body does not parse")
         }
     }
 

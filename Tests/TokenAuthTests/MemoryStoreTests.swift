@@ -72,7 +72,7 @@ struct MemoryStoreTests {
 
     @Test("the incremental sweep drops expired families every sweepInterval inserts into a shard")
     func incrementalSweep() async throws {
-        let store = MemoryRefreshTokenStore(shards: 1, sweepInterval: 10)
+        let store = MemoryRefreshTokenStore(shards: 1, sweepInterval: 10, sweepPeriod: .infinity)
         for n in 0..<5 { try await store.create(family(UInt128(n), lifetime: 10)) }
         for n in 5..<9 { try await store.create(family(UInt128(n), lifetime: 1000)) }
         #expect(store.familyCount == 9)
@@ -81,6 +81,22 @@ struct MemoryStoreTests {
         tenth.expiresAt = now.addingTimeInterval(4000)
         try await store.create(tenth) // the 10th insert sweeps at its createdAt
         #expect(store.familyCount == 5)
+    }
+
+    @Test("the incremental sweep also runs at a shard's first insert sweepPeriod after its last sweep (a trickle of logins)")
+    func periodicSweep() async throws {
+        let store = MemoryRefreshTokenStore(shards: 1, sweepInterval: 1000, sweepPeriod: 10)
+        for n in 0..<5 { try await store.create(family(UInt128(n), lifetime: 5)) } // the first insert sweeps (never swept)
+        var later = family(50)
+        later.createdAt = now.addingTimeInterval(9)
+        later.expiresAt = now.addingTimeInterval(1000)
+        try await store.create(later) // 9 s after the sweep: no sweep, the expired five stay
+        #expect(store.familyCount == 6)
+        var last = family(60)
+        last.createdAt = now.addingTimeInterval(10)
+        last.expiresAt = now.addingTimeInterval(1000)
+        try await store.create(last) // 10 s after: sweeps
+        #expect(store.familyCount == 2)
     }
 
     @Test("rotation rules: order of checks")

@@ -49,7 +49,8 @@ extension SigningKeyRing {
         return try outcome.get()
     }
 
-    private func verify(_ bytes: UnsafeBufferPointer<UInt8>, now: Date, policy: AccessTokenPolicy) throws(AuthError) -> AccessTokenClaims {
+    /// ``verify(_:now:policy:)`` on the token's bytes, synchronously (the fuzz target calls it).
+    func verify(_ bytes: UnsafeBufferPointer<UInt8>, now: Date, policy: AccessTokenPolicy) throws(AuthError) -> AccessTokenClaims {
         guard bytes.count <= policy.maxTokenBytes, bytes.count >= 5 else { throw .invalidToken(.malformedToken) }
         // One pass: check the alphabet (a table lookup per byte: the branchy range tests were
         // the largest cost of a verification after the MAC) and find the two dots.

@@ -9,8 +9,10 @@ import Synchronization
 /// on one family runs inside its shard's lock, which makes `rotate` a compare-and-swap and
 /// serializes it with `revoke`.
 ///
-/// Expired families are deleted incrementally: every `sweepInterval` inserts into a shard,
-/// that shard drops families past their absolute lifetime; ``purgeExpired(asOf:)`` sweeps all.
+/// Expired families are deleted incrementally: after `sweepInterval` inserts into a shard, or
+/// at its first insert `sweepPeriod` after its last sweep (so that a slow trickle of logins
+/// does not keep every expired family for hours: a 30-minute soak grew by its families), that
+/// shard drops families past their absolute lifetime; ``purgeExpired(asOf:)`` sweeps all.
 public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendable {
     // @unchecked: `stripes` is a pointer written only in init/deinit; every shard it points to
     // is reached only through its own Mutex.
@@ -18,6 +20,8 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendab
         var families: [FamilyID: RefreshFamily] = [:]
         var bySubject: [String: Set<FamilyID>] = [:]
         var insertsSinceSweep = 0
+        /// When this shard was last swept (by the inserted families' clock).
+        var lastSweep = Date.distantPast
 
         mutating func remove(_ id: FamilyID) {
             guard let family = families.removeValue(forKey: id) else { return }
@@ -31,6 +35,7 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendab
             let expired = families.values.filter { $0.expiresAt <= now }.map(\.id)
             for id in expired { remove(id) }
             insertsSinceSweep = 0
+            lastSweep = now
             return expired.count
         }
     }
@@ -50,11 +55,14 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendab
     private let count: Int
     private let mask: Int
     private let sweepInterval: Int
+    private let sweepPeriod: TimeInterval
 
     /// - Parameters:
     ///   - shards: number of lock stripes, rounded up to a power of two (default 64).
     ///   - sweepInterval: inserts into one shard between two sweeps of it (default 1024).
-    public init(shards: Int = 64, sweepInterval: Int = 1024) {
+    ///   - sweepPeriod: longest time between two sweeps of a shard that gets inserts, s
+    ///     (default 10 s).
+    public init(shards: Int = 64, sweepInterval: Int = 1024, sweepPeriod: TimeInterval = 10) {
         var count = 1
         while count < max(1, shards) { count <<= 1 }
         self.stripes = .allocate(capacity: count)
@@ -62,6 +70,7 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendab
         self.count = count
         self.mask = count - 1
         self.sweepInterval = max(1, sweepInterval)
+        self.sweepPeriod = max(0, sweepPeriod)
     }
 
     deinit {
@@ -80,13 +89,15 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendab
 
     /// Synchronous form of ``create(_:)``.
     public func createSync(_ family: RefreshFamily) throws(StoreError) {
-        let interval = sweepInterval
+        let interval = sweepInterval, period = sweepPeriod
         let inserted = stripes[index(family.id)].shard.withLock { shard -> Bool in
             guard shard.families[family.id] == nil else { return false }
             shard.families[family.id] = family
             shard.bySubject[family.subject, default: []].insert(family.id)
             shard.insertsSinceSweep += 1
-            if shard.insertsSinceSweep >= interval { _ = shard.sweep(asOf: family.createdAt) }
+            if shard.insertsSinceSweep >= interval || family.createdAt.timeIntervalSince(shard.lastSweep) >= period {
+                _ = shard.sweep(asOf: family.createdAt)
+            }
             return true
         }
         if !inserted { throw StoreError(.conflict, "family exists") }

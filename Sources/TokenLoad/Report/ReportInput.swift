@@ -104,6 +104,14 @@ public enum ReportInput: Sendable {
         guard size > 0 else { throw ComparisonError("\(path): empty, not a tokenbench result") }
         guard size <= Comparison.maximumFileBytes else { throw ComparisonError("\(path): larger than 64 MiB, not a tokenbench result") }
         guard let data = FileManager.default.contents(atPath: path) else { throw ComparisonError("\(path): cannot be read") }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes a result or capacity file's bytes; `path` only names it in errors.
+    /// - Throws: ``ComparisonError`` for bytes that are not JSON, a foreign schema, missing or
+    ///   malformed fields, or figures no run produces.
+    static func decode(_ data: Data, path: String) throws(ComparisonError) -> Decoded {
+        guard !data.isEmpty else { throw ComparisonError("\(path): empty, not a tokenbench result") }
         guard let schema = try? JSONDecoder().decode(Schema.self, from: data).schema else {
             // Only now the slower check, for the clearer of two messages.
             if (try? JSONSerialization.jsonObject(with: data)) == nil {

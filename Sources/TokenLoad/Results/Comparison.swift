@@ -225,6 +225,13 @@ extension Comparison {
         } catch {
             throw ComparisonError("\(path): cannot be read")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Decodes a result file's bytes; `path` only names it in errors.
+    /// - Throws: ``ComparisonError`` for bytes that are not a result of this schema or that
+    ///   hold figures no run produces.
+    static func decode(_ data: Data, path: String) throws(ComparisonError) -> ComparableRun {
         let run: ComparableRun
         do {
             run = try JSONDecoder().decode(ComparableRun.self, from: data)

@@ -1,0 +1,258 @@
+// libFuzzer targets for every parser of untrusted input (issue 16). One binary, the target
+// chosen by TOKENBENCH_FUZZ_TARGET; built and run by script/fuzz with
+// `swift build --sanitize=fuzzer --sanitize=address` (Package.swift adds this target only when
+// TOKENBENCH_FUZZ=1). Each target feeds the input to a parser and, where a second reading
+// exists, checks an oracle: a value the parser accepts must be the value the reference reads
+// (jwt-kit's JSONDecoder, Hummingbird's form decoder), a round trip must give back its input.
+// A broken oracle is a crash: libFuzzer saves the input, script/fuzz fails.
+import ExtrasBase64
+import Foundation
+import Hummingbird
+@testable import TokenAuth
+@testable import TokenAuthServer
+@testable import TokenBenchCLI
+@testable import TokenLoad
+
+/// The targets, by name (script/fuzz and Tests/Fuzz/Corpus/NAME use the same names).
+enum FuzzTarget: String, CaseIterable {
+    /// ``RefreshTokenCodec/parse(_:)``; minted tokens round-trip, a changed character is refused.
+    case refreshToken = "refresh-token"
+    /// ``SigningKeyRing/verify(_:now:policy:)`` on raw bytes, on tokens signed with the ring's
+    /// own key over a fuzzed header and claims, and ``JOSEReader`` against `JSONDecoder`.
+    case accessToken = "access-token"
+    /// ``TokenRequestBody/form(_:)`` against Hummingbird's `URLEncodedFormDecoder`.
+    case formBody = "form-body"
+    /// ``TokenRequestBody/json(_:)`` and the content-type reader.
+    case jsonBody = "json-body"
+    /// ``BearerToken/read(_:)`` on one or more `Authorization` values (RFC 6750 §2.1).
+    case authorization
+    /// ``Scenario/parse(_:name:path:environment:)`` (with ``StrictJSON``), then its flags
+    /// through `run`'s parser and validation.
+    case scenario
+    /// A `result.json` as `report`, `merge` and `compare` read it, then rendered as HTML.
+    case result
+    /// `latency.hlog` (``HistogramLog/parse(_:checkHistograms:)``) and the V2 histogram
+    /// codec, whose decode → encode → decode must give the same histogram.
+    case histogram
+}
+
+nonisolated(unsafe) var selected: FuzzTarget = .refreshToken
+
+/// Fixed inputs: a codec and a key ring with known secrets, one instant.
+enum Fixture {
+    static let now = Date(timeIntervalSince1970: 1_750_000_000)
+    static let policy = AccessTokenPolicy(issuer: "tokenbench", audience: "tokenbench-api", leeway: 30)
+    static let codec = try! RefreshTokenCodec(secret: Array(repeating: UInt8(7), count: 32))
+    nonisolated(unsafe) static var ring: SigningKeyRing!
+    nonisolated(unsafe) static var key: SigningKey!
+
+    static func makeRing() {
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            let key = try! await SigningKey.hs256(secret: Array(repeating: UInt8(9), count: 32), kid: "k1")
+            Fixture.key = key
+            Fixture.ring = SigningKeyRing(current: key, retirementPeriod: 60)
+            done.signal()
+        }
+        done.wait()
+    }
+}
+
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>>>) -> CInt {
+    let name = ProcessInfo.processInfo.environment["TOKENBENCH_FUZZ_TARGET"] ?? ""
+    guard let target = FuzzTarget(rawValue: name) else {
+        FileHandle.standardError.write(Data("TOKENBENCH_FUZZ_TARGET must be one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
+        exit(64)
+    }
+    selected = target
+    Fixture.makeRing()
+    return 0
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    switch selected {
+    case .refreshToken: refreshToken(bytes)
+    case .accessToken: accessToken(bytes)
+    case .formBody: formBody(bytes)
+    case .jsonBody: jsonBody(bytes)
+    case .authorization: authorization(bytes)
+    case .scenario: scenario(bytes)
+    case .result: result(bytes)
+    case .histogram: histogram(bytes)
+    }
+    return 0
+}
+
+/// Stops the campaign with a message: libFuzzer saves the input that broke the oracle.
+func broken(_ what: String) -> Never {
+    FileHandle.standardError.write(Data("oracle broken: \(what)\n".utf8))
+    abort()
+}
+
+func refreshToken(_ bytes: UnsafeBufferPointer<UInt8>) {
+    let codec = Fixture.codec
+    // Any text: accepted only if it is the token the codec mints for its handle.
+    let text = String(decoding: bytes, as: UTF8.self)
+    if let handle = codec.parse(text) {
+        let minted = codec.mint(family: handle.family, generation: handle.generation)
+        guard minted.token == text, minted.digest == handle.digest else { broken("accepted a token the codec does not mint") }
+    }
+    // A minted token round-trips; one changed character is refused.
+    guard bytes.count >= 25 else { return }
+    var family: UInt128 = 0
+    for b in bytes[0..<16] { family = family << 8 | UInt128(b) }
+    var generation: UInt64 = 0
+    for b in bytes[16..<24] { generation = generation << 8 | UInt64(b) }
+    let minted = codec.mint(family: FamilyID(rawValue: family), generation: generation)
+    guard let back = codec.parse(minted.token), back.family.rawValue == family, back.generation == generation,
+          back.digest == minted.digest else { broken("a minted token did not round-trip") }
+    var chars = Array(minted.token.utf8)
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    let at = Int(bytes[24]) % chars.count
+    let replacement = alphabet[(alphabet.firstIndex(of: chars[at])! + 1 + Int(bytes.count) % 63) % 64]
+    chars[at] = replacement
+    if codec.parse(String(decoding: chars, as: UTF8.self)) != nil { broken("a token with one character changed was accepted") }
+}
+
+func accessToken(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let mode = bytes.first else { return }
+    let rest = UnsafeBufferPointer(rebasing: bytes[1...])
+    switch mode % 3 {
+    case 0:
+        // Raw bytes as a compact JWS: never accepted (nothing here holds a valid signature
+        // except by forging HMAC-SHA-256).
+        if (try? Fixture.ring.verify(rest, now: Fixture.now, policy: Fixture.policy)) != nil {
+            broken("raw bytes verified as an access token")
+        }
+    case 1:
+        // The reader against JSONDecoder, as a header and as a claims set.
+        let raw = UnsafeRawBufferPointer(rest)
+        let data = Data(rest)
+        if let ours = try? JOSEReader.header(raw) {
+            guard let ref = try? JSONDecoder().decode(ReferenceHeader.self, from: data),
+                  JOSEReader.Header(alg: ref.alg, kid: ref.kid, typ: ref.typ, crit: ref.crit) == ours
+            else { broken("the JOSE reader accepted a header JSONDecoder reads otherwise") }
+        }
+        if let ours = try? JOSEReader.claims(raw) {
+            guard let ref = try? JSONDecoder().decode(AccessTokenClaims.self, from: data), ref == ours
+            else { broken("the JOSE reader accepted claims JSONDecoder reads otherwise") }
+        }
+    default:
+        // A header and claims (split at the first 0x00), signed with the ring's own key: the
+        // signature holds, so every later check is reached. Accepted only when the header and
+        // claims pass every rule.
+        let split = rest.firstIndex(of: 0) ?? rest.endIndex
+        let header = Array(rest[rest.startIndex..<split])
+        let claims = split < rest.endIndex ? Array(rest[(split + 1)...]) : []
+        let options: Base64.EncodingOptions = [.base64UrlAlphabet, .omitPaddingCharacter]
+        var token = Base64.encodeToBytes(bytes: header, options: options)
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64.encodeToBytes(bytes: claims, options: options))
+        let signature = try! token.withUnsafeBytes { try Fixture.key.jwsPrimitive.sign($0) }
+        token.append(UInt8(ascii: "."))
+        token.append(contentsOf: Base64.encodeToBytes(bytes: signature, options: options))
+        let verified = token.withUnsafeBufferPointer { try? Fixture.ring.verify($0, now: Fixture.now, policy: Fixture.policy) }
+        guard let verified else { return }
+        guard let h = try? JSONDecoder().decode(ReferenceHeader.self, from: Data(header)),
+              h.alg == "HS256", h.kid == "k1", h.typ?.lowercased().hasSuffix("at+jwt") == true, h.crit == nil
+        else { broken("verify accepted a header that breaks RFC 8725 §3.1/§3.10 or RFC 9068 §4") }
+        guard let c = try? JSONDecoder().decode(AccessTokenClaims.self, from: Data(claims)), c == verified else {
+            broken("verify returned claims JSONDecoder reads otherwise")
+        }
+        let now = Int64(Fixture.now.timeIntervalSince1970), leeway = Int64(Fixture.policy.leeway)
+        guard c.iss == Fixture.policy.issuer, c.aud.contains(Fixture.policy.audience), c.exp >= now - leeway,
+              c.iat <= now + leeway, (c.nbf ?? now) <= now + leeway
+        else { broken("verify accepted claims outside the policy (RFC 9068 §4)") }
+    }
+}
+
+/// The header as jwt-kit's `Decodable` struct reads it (the JOSE reader's reference).
+struct ReferenceHeader: Decodable {
+    var alg: String?
+    var kid: String?
+    var typ: String?
+    var crit: [String]?
+}
+
+func sameBody(_ a: TokenRequestBody, _ b: TokenRequestBody) -> Bool {
+    a.grantType == b.grantType && a.username == b.username && a.password == b.password && a.refreshToken == b.refreshToken
+        && a.clientID == b.clientID && a.scope == b.scope && a.token == b.token && a.tokenTypeHint == b.tokenTypeHint
+}
+
+func formBody(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let ours = try? TokenRequestBody.form(UnsafeRawBufferPointer(bytes)) else { return }
+    // Accepted bodies are UTF-8 (the reader checks): where Hummingbird's decoder also
+    // accepts, it reads the same values.
+    let text = String(decoding: bytes, as: UTF8.self)
+    if let reference = try? URLEncodedFormDecoder().decode(TokenRequestBody.self, from: text), !sameBody(ours, reference) {
+        broken("the form reader and URLEncodedFormDecoder read different values")
+    }
+}
+
+func jsonBody(_ bytes: UnsafeBufferPointer<UInt8>) {
+    // The first line is the Content-Type header, the rest the body.
+    let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+    let contentType = String(decoding: bytes[bytes.startIndex..<newline], as: UTF8.self)
+    let body = newline < bytes.endIndex ? Data(bytes[(newline + 1)...]) : Data()
+    guard let kind = try? TokenRequestBody.contentKind(contentType) else { return }
+    switch kind {
+    case .json: _ = try? TokenRequestBody.json(body)
+    case .form: _ = body.withUnsafeBytes { try? TokenRequestBody.form($0) }
+    }
+}
+
+func authorization(_ bytes: UnsafeBufferPointer<UInt8>) {
+    // Each line is one Authorization field value, as the HTTP/1 parser hands it over.
+    var fields = HTTPFields()
+    for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(4) {
+        fields.append(HTTPField(name: .authorization, lenientValue: Array(line)))
+    }
+    guard let token = try? BearerToken.read(fields) else { return }
+    guard !token.isEmpty, BearerToken.isB64Token(Substring(token).utf8) else { broken("a bearer token outside b64token was returned") }
+}
+
+func scenario(_ bytes: UnsafeBufferPointer<UInt8>) {
+    let data = Data(bytes)
+    guard let scenario = try? Scenario.parse(data, name: "fuzz", path: "/nonexistent/fuzz.json",
+                                             environment: ["TOKENBENCH_FUZZ_VALUE": "1"]) else { return }
+    // The file's settings as `run` flags: parsed and validated, never run.
+    guard let expanded = try? ProfileArguments.expand(["run"] + scenario.arguments) else { return }
+    _ = try? RunCommand.parse(Array(expanded.dropFirst()))
+}
+
+func result(_ bytes: UnsafeBufferPointer<UInt8>) {
+    let data = Data(bytes)
+    if let decoded = try? ReportInput.decode(data, path: "fuzz.json") {
+        switch decoded {
+        case .run(let r): _ = HTMLReport.run(r)
+        case .capacity(let c): _ = HTMLReport.capacity(c)
+        }
+    }
+    _ = try? Comparison.decode(data, path: "fuzz.json")
+}
+
+func histogram(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let mode = bytes.first else { return }
+    let rest = Array(bytes[1...])
+    switch mode % 3 {
+    case 0:
+        if let log = try? HistogramLog.parse(String(decoding: rest, as: UTF8.self)) {
+            _ = log.intervals.count
+        }
+    default:
+        let decoded = mode % 3 == 1 ? try? HdrHistogramCodec.decodeCompressed(rest) : try? HdrHistogramCodec.decodeUncompressed(rest)
+        guard let decoded else { return }
+        // What decodes, re-encodes to a histogram that decodes the same.
+        let again: HdrHistogramCodec.Decoded
+        do {
+            again = try HdrHistogramCodec.decode(HdrHistogramCodec.encode(decoded))
+        } catch {
+            broken("a decoded histogram did not decode after encoding: \(error)")
+        }
+        guard again == decoded else { broken("decode → encode → decode changed the histogram") }
+        _ = decoded.valueAtPercentile(99)
+    }
+}
