@@ -262,12 +262,17 @@ let package = Package(
 // The libFuzzer targets (Tests/Fuzz, issue 16): only with TOKENBENCH_FUZZ=1, as script/fuzz
 // builds them (`--sanitize=fuzzer --sanitize=address`, its own scratch path); a plain build
 // would fail to link them, libFuzzer supplies their `main`.
+// The benchmark target goes: its plugin's tools would be instrumented too, and libFuzzer's
+// `main` clashes with theirs.
 if Context.environment["TOKENBENCH_FUZZ"] == "1" {
+    package.targets.removeAll { $0.name == "TokenAuthBenchmarks" }
+    package.dependencies.append(.package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"))
     package.targets.append(.executableTarget(
         name: "tokenbench-fuzz",
         dependencies: [
             "TokenAuth", "TokenAuthServer", "TokenLoad", "TokenBenchCLI",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ExtrasBase64", package: "swift-extras-base64"),
         ],
         path: "Tests/Fuzz/TokenBenchFuzz"

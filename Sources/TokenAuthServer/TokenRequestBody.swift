@@ -68,7 +68,8 @@ struct TokenRequestBody: Decodable, Sendable {
     enum ContentKind { case form, json }
 
     /// Parses an `application/x-www-form-urlencoded` body (WHATWG URL §5.1: `&`-separated
-    /// `name=value` pairs, `+` for a space, `%XX` escapes), read in place: the values of a
+    /// `name=value` pairs, `+` for a space, `%XX` escapes; a pair without `=` is a name with an
+    /// empty value, where Hummingbird's decoder drops it), read in place: the values of a
     /// token request (base64url tokens, grant names) have no escapes and become strings with
     /// one copy. (Hummingbird's `URLEncodedFormDecoder` builds a tree and decodes it through
     /// `Decodable`: it was a twelfth of a refresh over HTTP.)

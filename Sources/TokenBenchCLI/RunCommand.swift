@@ -137,6 +137,7 @@ struct RunCommand: AsyncParsableCommand {
         var driver = LoadDriver(configuration: configuration, target: target, phases: phases, slos: slos)
         driver.store = (backend: backend, statistics: statistics)
         driver.faultSchedule = faults
+        driver.spoolIntervals = true
         return await driver.run(startAt: startAt, progress: progress)
     }
 
@@ -241,14 +242,18 @@ struct RunCommand: AsyncParsableCommand {
         let result: RunResult
         switch configuration.target {
         case "noop":
-            result = await LoadDriver(configuration: configuration, target: NoOpTarget(expiresIn: configuration.accessTTL ?? 3600),
-                                      slos: slos).run(startAt: startAt, progress: progress)
+            var driver = LoadDriver(configuration: configuration, target: NoOpTarget(expiresIn: configuration.accessTTL ?? 3600), slos: slos)
+            driver.spoolIntervals = true
+            result = await driver.run(startAt: startAt, progress: progress)
         case let spec where spec.hasPrefix("simulated:"):
             let target = SimulatedTarget(spec: spec, expiresIn: configuration.accessTTL ?? 3600)!
-            result = await LoadDriver(configuration: configuration, target: target, slos: slos).run(startAt: startAt, progress: progress)
+            var driver = LoadDriver(configuration: configuration, target: target, slos: slos)
+            driver.spoolIntervals = true
+            result = await driver.run(startAt: startAt, progress: progress)
         case _ where httpTarget != nil:
-            result = await LoadDriver(configuration: configuration, target: httpTarget!, slos: slos,
-                                      credentials: try http.credentials()).run(startAt: startAt, progress: progress)
+            var driver = LoadDriver(configuration: configuration, target: httpTarget!, slos: slos, credentials: try http.credentials())
+            driver.spoolIntervals = true
+            result = await driver.run(startAt: startAt, progress: progress)
         default:
             if !quiet {
                 FileHandle.standardError.write(Data(

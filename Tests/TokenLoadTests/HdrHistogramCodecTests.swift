@@ -94,6 +94,18 @@ struct HdrHistogramCodecTests {
         #expect(throws: HdrHistogramCodec.DecodeError.self) { try HdrHistogramCodec.decode(text) }
     }
 
+    @Test("an empty-run count of Int64.min is refused, not negated into a trap (found by the histogram fuzz target)")
+    func zigZagMinimum() {
+        // The fuzzer's input: a V2 header (cookie 0x1c849313, 38 payload bytes), then ZigZag
+        // LEB128 counts, one of them Int64.min.
+        let hex = "1c8493130000002600000000000000030000002900000000000000ffffffffffffff00000000030000002900000000000000ffffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffffffffff00010000034630b8a0003ff0000000000000997bffffffffffffffffffff7fffffffffffffffffffffffffffffffffffff00010000034630b8a0003ff0000000000000997b0230"
+        let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+            let start = hex.index(hex.startIndex, offsetBy: i)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+        }
+        #expect(throws: HdrHistogramCodec.DecodeError.self) { try HdrHistogramCodec.decodeUncompressed(bytes) }
+    }
+
     @Test("a truncated encoding is refused")
     func truncated() {
         let bytes = HdrHistogramCodec.encodeCompressed(histogram(samples))

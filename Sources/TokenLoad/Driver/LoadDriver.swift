@@ -38,6 +38,10 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     /// (``FaultInjectingStore``), started at the start of measurement; `nil` without
     /// injected faults.
     public var faultSchedule: FaultSchedule?
+    /// Write `latency.hlog`'s intervals to a temporary file as the run goes instead of keeping
+    /// them in memory (``HistogramLogSpool``); `tokenbench run` sets it, so that a soak measures
+    /// the driver without its own log's growth.
+    public var spoolIntervals = false
 
     /// - Parameters:
     ///   - configuration: validated settings.
@@ -84,7 +88,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let collector = IntervalCollector(
             workers: workers.map(\.recorder), phases: phases, start: start, measureStart: measureStart, end: end,
             measureStartUnix: clock.unix(monotonic: measureStart), schedule: c.stages == nil ? nil : c.schedule,
-            openModel: c.model == .open)
+            openModel: c.model == .open, spool: spoolIntervals ? try? HistogramLogSpool() : nil)
         let ticked = await withTaskGroup(of: IntervalCollector?.self) { group in
             for worker in workers {
                 group.addTask {

@@ -218,7 +218,9 @@ public enum HdrHistogramCodec {
         while at < end {
             guard let v = getZigZag(b, &at, end: end) else { throw DecodeError("truncated count at byte \(at)") }
             if v < 0 {
-                guard v > -Int64(layout.maxIndex) else { throw DecodeError("empty run of \(-v) counts out of range") }
+                // `v.magnitude`, not `-v`: a ZigZag value may be Int64.min, whose negation traps
+                // (found by the histogram fuzz target).
+                guard v > -Int64(layout.maxIndex) else { throw DecodeError("empty run of \(v.magnitude) counts out of range") }
                 index += Int(-v)
                 continue
             }

@@ -40,7 +40,13 @@ public struct HistogramLog: Sendable {
     public var startTime: Double
     /// What interval times are relative to, Unix seconds (equal to ``startTime`` in our logs).
     public var baseTime: Double
+    /// The intervals held in memory (after the spooled ones, if any).
     public var intervals: [HistogramLogInterval]
+    /// Where earlier intervals went instead of memory, for a long run (``HistogramLogSpool``).
+    public var spool: HistogramLogSpool?
+
+    /// Intervals in the log: spooled and in memory.
+    public var intervalCount: Int { (spool?.count ?? 0) + intervals.count }
 
     public init(startTime: Double, baseTime: Double? = nil, intervals: [HistogramLogInterval] = []) {
         self.startTime = startTime
@@ -71,11 +77,12 @@ public struct HistogramLog: Sendable {
         return "\(tag)\(String(format: "%.3f,%.3f,%.3f", i.startS, i.lengthS, i.maxMs)),\(i.encoded)\n"
     }
 
-    /// The whole log as text, trailer included.
+    /// The whole log as text, trailer included: the spooled lines, then those in memory.
     public func text() -> String {
         var out = Self.header(startTime: startTime, baseTime: baseTime)
+        if let spool { out += spool.contents() }
         for i in intervals { out += Self.line(i) }
-        out += "\(Self.trailerPrefix)\(intervals.count)]\n"
+        out += "\(Self.trailerPrefix)\(intervalCount)]\n"
         return out
     }
 
@@ -171,5 +178,43 @@ public struct HistogramLog: Sendable {
         guard line.hasPrefix(prefix) else { return nil }
         let rest = line.dropFirst(prefix.count)
         return Double(rest.prefix { $0.isNumber || $0 == "." })
+    }
+}
+
+/// Interval lines written to a temporary file as they are collected instead of kept in
+/// memory: a run's log grows by every second's histograms (one per operation and phase, a
+/// few hundred bytes each: about 6.5 MB in a 30-minute in-process soak), which would show as
+/// the driver's own memory drift. The file is removed when the spool is released.
+public final class HistogramLogSpool: @unchecked Sendable {
+    // @unchecked: written by the one interval collector, read once after the run.
+    public let path: String
+    private let handle: FileHandle
+    /// Lines written.
+    public private(set) var count = 0
+
+    /// - Throws: `CocoaError` when the file cannot be created.
+    public init(directory: String = NSTemporaryDirectory()) throws {
+        path = (directory as NSString).appendingPathComponent("tokenbench-hlog-\(UUID().uuidString).part")
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    }
+
+    deinit {
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Appends one interval's line.
+    public func append(_ interval: HistogramLogInterval) {
+        handle.write(Data(HistogramLog.line(interval).utf8))
+        count += 1
+    }
+
+    /// Every line written so far.
+    public func contents() -> String {
+        try? handle.synchronize()
+        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 }

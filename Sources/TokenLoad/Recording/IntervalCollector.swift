@@ -43,7 +43,7 @@ struct IntervalCollector: Sendable {
     private var violationsBefore = 0
 
     init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
-         measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool) {
+         measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool, spool: HistogramLogSpool? = nil) {
         self.workers = workers
         self.phases = phases
         self.start = start
@@ -53,6 +53,7 @@ struct IntervalCollector: Sendable {
         self.openModel = openModel
         self.intervalStart = start
         log = HistogramLog(startTime: measureStartUnix)
+        log.spool = spool
     }
 
     /// Collects once a second until the end (the last interval is left to a final
@@ -126,13 +127,15 @@ struct IntervalCollector: Sendable {
             let from = max(intervalStart, measureStart)
             let startS = Double(from &- measureStart) / 1e9
             let lengthS = labelEnd > from ? Double(labelEnd - from) / 1e9 : 0
+            var lines: [HistogramLogInterval] = []
             for op in Operation.allCases where perOperation[op.index].totalCount > 0 {
-                log.intervals.append(HistogramLogInterval(tag: op.rawValue, startS: startS, lengthS: lengthS, histogram: perOperation[op.index]))
+                lines.append(HistogramLogInterval(tag: op.rawValue, startS: startS, lengthS: lengthS, histogram: perOperation[op.index]))
             }
             for phase in AuthPhase.allCases {
                 guard let h = phaseIntervals[phase] else { continue }
-                log.intervals.append(HistogramLogInterval(tag: phase.rawValue, startS: startS, lengthS: lengthS, histogram: h))
+                lines.append(HistogramLogInterval(tag: phase.rawValue, startS: startS, lengthS: lengthS, histogram: h))
             }
+            if let spool = log.spool { lines.forEach(spool.append) } else { log.intervals += lines }
         }
         progress(ProgressSnapshot(
             elapsed: Double(labelEnd &- start) / 1e9, total: Double(end &- start) / 1e9, warmingUp: labelEnd <= measureStart,
