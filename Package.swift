@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
@@ -129,6 +130,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -259,14 +261,27 @@ let package = Package(
     ]
 )
 
-// The libFuzzer targets (Tests/Fuzz, issue 16): only with TOKENBENCH_FUZZ=1, as script/fuzz
-// builds them (`--sanitize=fuzzer --sanitize=address`, its own scratch path); a plain build
-// would fail to link them, libFuzzer supplies their `main`.
-// The benchmark target goes: its plugin's tools would be instrumented too, and libFuzzer's
-// `main` clashes with theirs.
-if Context.environment["TOKENBENCH_FUZZ"] == "1" {
-    package.targets.removeAll { $0.name == "TokenAuthBenchmarks" }
-    package.dependencies.append(.package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"))
+// The libFuzzer targets (Tests/Fuzz, issue 16), built by script/fuzz; a plain build has none
+// (libFuzzer supplies their `main`, a plain link would fail).
+// - TOKENBENCH_FUZZ=1 (CI's smoke): only TokenBench's own modules are compiled with
+//   `-sanitize=fuzzer,address`, in the usual .build: the dependencies already built there
+//   are reused, so the smoke costs minutes, not a second full build.
+// - TOKENBENCH_FUZZ=full (the campaigns): with `--sanitize=fuzzer --sanitize=address` in
+//   .build-fuzz, every module instrumented. The benchmark target goes: its plugin's tools would
+//   be instrumented too, and libFuzzer's `main` clashes with theirs.
+let fuzzMode = Context.environment["TOKENBENCH_FUZZ"]
+if fuzzMode == "1" || fuzzMode == "full" {
+    var swiftSettings: [SwiftSetting] = []
+    var linkerSettings: [LinkerSetting] = []
+    if fuzzMode == "1" {
+        swiftSettings = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        linkerSettings = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+        for target in package.targets where ["TokenAuth", "TokenAuthServer", "TokenLoad", "TokenBenchCLI"].contains(target.name) {
+            target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
+        }
+    } else {
+        package.targets.removeAll { $0.name == "TokenAuthBenchmarks" }
+    }
     package.targets.append(.executableTarget(
         name: "tokenbench-fuzz",
         dependencies: [
@@ -275,6 +290,10 @@ if Context.environment["TOKENBENCH_FUZZ"] == "1" {
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ExtrasBase64", package: "swift-extras-base64"),
         ],
-        path: "Tests/Fuzz/TokenBenchFuzz"
+        path: "Tests/Fuzz/TokenBenchFuzz",
+        // The smoke build links like any executable (SwiftPM points `main` at the module's
+        // entry point): the file then defines that entry point, which runs libFuzzer's driver.
+        swiftSettings: swiftSettings + (fuzzMode == "1" ? [.unsafeFlags(["-parse-as-library"]), .define("TOKENBENCH_FUZZ_ENTRY")] : []),
+        linkerSettings: linkerSettings
     ))
 }

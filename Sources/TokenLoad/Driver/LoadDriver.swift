@@ -133,7 +133,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             }
         }
         var result = summarize(workers: workers, timeline: intervals.timeline, environment: environment)
-        result.stability = StabilitySummary(timeline: intervals.timeline)
+        // Without the last, partial second: it is sampled after the workers finished (their
+        // wind-down showed as +3 MB in one sample), not during the steady run.
+        result.stability = StabilitySummary(timeline: intervals.timeline.count > 2 ? Array(intervals.timeline.dropLast()) : intervals.timeline)
         if let faults = c.faults, !faults.isEmpty {
             result.faults = FaultReport(windows: faults.map { FaultWindowReport($0, timeline: intervals.timeline) },
                                         injections: faultSchedule?.injections, audit: audit)
@@ -302,15 +304,22 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         // Errors over the budget, unless an explicit error-rate SLO judges that operation.
         let judgedBySLO = Set(slos.filter { $0.metric == .errorRate }.map(\.operation))
         // A fault run expects errors in its windows (and the 2 s the recovery may take): the
-        // budget judges the rest of the run.
+        // budget judges the rest of the run. The second before a window is left out too: the
+        // collector drains the per-second counters when it wakes, a few ms after the second's
+        // end, so a fault's first failures can land in the second before it (seen: 42 of them
+        // on a loaded machine).
         let faultSeconds = r.timeline.filter { e in
-            (c.faults ?? []).contains { Double(e.second) > $0.from && Double(e.second - 1) < $0.until + 2 }
+            (c.faults ?? []).contains { Double(e.second) > $0.from - 1 && Double(e.second - 1) < $0.until + 2 }
         }
         for op in Operation.allCases where !judgedBySLO.contains(op.rawValue) {
             guard var s = r.operations[op.rawValue], s.count > 0 else { continue }
             for e in faultSeconds {
                 s.count -= e.byOperation?[op.rawValue]?.count ?? 0
                 s.errors -= e.byOperation?[op.rawValue]?.errors ?? 0
+                for (kind, n) in e.byOperation?[op.rawValue]?.errorsByKind ?? [:] {
+                    s.errorsByKind[kind] = (s.errorsByKind[kind] ?? 0) - n
+                    if s.errorsByKind[kind] ?? 0 <= 0 { s.errorsByKind[kind] = nil }
+                }
             }
             guard s.count > 0 else { continue }
             let rate = Double(max(0, s.errors)) / Double(s.count)

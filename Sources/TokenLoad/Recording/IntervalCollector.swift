@@ -41,6 +41,10 @@ struct IntervalCollector: Sendable {
     private var errors = 0
     /// Violations counted up to the previous interval.
     private var violationsBefore = 0
+    /// The workers' statistics of the second being collected.
+    private var accumulator = WorkerRecorder.Interval()
+    /// The in-process phases' histograms of that second, by `AuthPhase.allCases` index.
+    private var phaseAccumulator = AuthPhase.allCases.map { _ in LatencyHistogram.latency() }
 
     init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
          measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool, spool: HistogramLogSpool? = nil) {
@@ -79,22 +83,14 @@ struct IntervalCollector: Sendable {
     /// run stopped early.
     mutating func collect(at until: UInt64, final: Bool, progress: @Sendable (ProgressSnapshot) -> Void) {
         let labelEnd = final ? min(until, end) : until
-        var interval = LatencyHistogram.interval()
-        var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
-        var errorsByKind: [[String: Int]] = Operation.allCases.map { _ in [:] }
-        var counts = [Int](repeating: 0, count: Operation.allCases.count)
-        var intervalErrors = 0
-        for w in workers {
-            let part = w.takeInterval()
-            interval.add(part.histogram)
-            for i in counts.indices {
-                counts[i] += part.counts[i]
-                if part.counts[i] > 0 { perOperation[i].add(part.perOperation[i]) }
-                if !part.errorsByKind[i].isEmpty { errorsByKind[i].merge(part.errorsByKind[i], uniquingKeysWith: +) }
-            }
-            intervalErrors += part.errors
-        }
-        let phaseIntervals = phases?.takeInterval() ?? [:]
+        // The accumulator lives across seconds: reset, not reallocated (see drainInterval).
+        accumulator.reset()
+        for w in workers { w.drainInterval(into: &accumulator) }
+        let interval = accumulator.histogram, perOperation = accumulator.perOperation
+        let errorsByKind = accumulator.errorsByKind, counts = accumulator.counts
+        let intervalErrors = accumulator.errors
+        for i in phaseAccumulator.indices where phaseAccumulator[i].totalCount > 0 { phaseAccumulator[i].reset() }
+        phases?.drainInterval(into: &phaseAccumulator)
         errors += intervalErrors
         let p99 = interval.totalCount == 0 ? 0 : Double(interval.valueAtPercentile(99)) / 1000
         let memory = ProcessMemory.sample()
@@ -131,9 +127,8 @@ struct IntervalCollector: Sendable {
             for op in Operation.allCases where perOperation[op.index].totalCount > 0 {
                 lines.append(HistogramLogInterval(tag: op.rawValue, startS: startS, lengthS: lengthS, histogram: perOperation[op.index]))
             }
-            for phase in AuthPhase.allCases {
-                guard let h = phaseIntervals[phase] else { continue }
-                lines.append(HistogramLogInterval(tag: phase.rawValue, startS: startS, lengthS: lengthS, histogram: h))
+            for (i, phase) in AuthPhase.allCases.enumerated() where phaseAccumulator[i].totalCount > 0 {
+                lines.append(HistogramLogInterval(tag: phase.rawValue, startS: startS, lengthS: lengthS, histogram: phaseAccumulator[i]))
             }
             if let spool = log.spool { lines.forEach(spool.append) } else { log.intervals += lines }
         }

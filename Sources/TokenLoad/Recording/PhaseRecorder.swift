@@ -59,17 +59,17 @@ public final class PhaseRecorder: AuthInstrumentation {
     }
 
     /// Takes and empties the current interval's histograms: by phase, those with samples.
-    func takeInterval() -> [AuthPhase: LatencyHistogram] {
-        var out: [AuthPhase: LatencyHistogram] = [:]
+    /// Adds each phase's interval histogram into `acc` (indexed as `AuthPhase.allCases`) and
+    /// resets it in place: the once-a-second path, which allocates nothing.
+    func drainInterval(into acc: inout [LatencyHistogram]) {
         for s in stripes {
             s.histograms.withLock { h in
-                for (i, phase) in AuthPhase.allCases.enumerated() where h.interval[i].totalCount > 0 {
-                    out[phase, default: .latency()].add(h.interval[i])
+                for i in AuthPhase.allCases.indices where h.interval[i].totalCount > 0 {
+                    acc[i].add(h.interval[i])
                     h.interval[i].reset()
                 }
             }
         }
-        return out
     }
 
     /// All stripes merged, by phase.

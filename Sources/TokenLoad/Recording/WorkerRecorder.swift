@@ -51,12 +51,22 @@ final class WorkerRecorder: @unchecked Sendable {
     }
 
     /// One second of one worker, taken by the progress loop.
+    /// One second's statistics of every worker, added up (``drainInterval(into:)``); the
+    /// collector keeps one and resets it after each second.
     struct Interval {
-        var histogram: LatencyHistogram
-        var perOperation: [LatencyHistogram]
-        var counts: [Int]
-        var errors: Int
-        var errorsByKind: [[String: Int]]
+        var histogram: LatencyHistogram = .interval()
+        var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
+        var counts = [Int](repeating: 0, count: Operation.allCases.count)
+        var errors = 0
+        var errorsByKind: [[String: Int]] = Operation.allCases.map { _ in [:] }
+
+        mutating func reset() {
+            histogram.reset()
+            for i in perOperation.indices where counts[i] > 0 { perOperation[i].reset() }
+            for i in counts.indices { counts[i] = 0 }
+            errors = 0
+            for i in errorsByKind.indices where !errorsByKind[i].isEmpty { errorsByKind[i].removeAll(keepingCapacity: true) }
+        }
     }
 
     init(measureStart: UInt64, measureEnd: UInt64 = .max, countsStatuses: Bool = false) {
@@ -130,17 +140,30 @@ final class WorkerRecorder: @unchecked Sendable {
         }
     }
 
-    /// Takes and resets the interval statistics (called by the progress loop each second).
-    func takeInterval() -> Interval {
+    /// Adds the interval statistics into `into` and resets them in place (called by the
+    /// progress loop each second). Nothing is copied or allocated: taking the histograms out
+    /// and resetting the originals copied every one of them each second (about 2 MB per worker),
+    /// which showed as a 3 MB swing of resident memory in the soak's timeline.
+    func drainInterval(into acc: inout Interval) {
         live.withLock { s in
-            let out = Interval(histogram: s.histogram, perOperation: s.perOperation, counts: s.counts, errors: s.errors,
-                               errorsByKind: s.errorsByKind)
+            acc.histogram.add(s.histogram)
             s.histogram.reset()
-            for i in s.perOperation.indices { s.perOperation[i].reset() }
-            s.counts = [Int](repeating: 0, count: Operation.allCases.count)
+            for i in s.perOperation.indices where s.counts[i] > 0 {
+                acc.perOperation[i].add(s.perOperation[i])
+                s.perOperation[i].reset()
+            }
+            for i in s.counts.indices {
+                acc.counts[i] += s.counts[i]
+                s.counts[i] = 0
+            }
+            acc.errors += s.errors
+            if s.errors > 0 {
+                for i in s.errorsByKind.indices where !s.errorsByKind[i].isEmpty {
+                    acc.errorsByKind[i].merge(s.errorsByKind[i], uniquingKeysWith: +)
+                    s.errorsByKind[i].removeAll(keepingCapacity: true)
+                }
+            }
             s.errors = 0
-            if out.errors > 0 { s.errorsByKind = Operation.allCases.map { _ in [:] } }
-            return out
         }
     }
 

@@ -87,6 +87,22 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
+#if TOKENBENCH_FUZZ_ENTRY
+// The entry point SwiftPM links `main` to when only TokenBench's modules are instrumented
+// (TOKENBENCH_FUZZ=1): it hands over to libFuzzer's driver (`LLVMFuzzerRunDriver`, libFuzzer's
+// API for programs with their own main), which calls LLVMFuzzerInitialize as usual.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+               _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("tokenbench_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv = argv
+    return runDriver(&argc, &argv) { data, size in fuzz(data, size) }
+}
+#endif
+
 /// Stops the campaign with a message: libFuzzer saves the input that broke the oracle.
 func broken(_ what: String) -> Never {
     FileHandle.standardError.write(Data("oracle broken: \(what)\n".utf8))
