@@ -69,7 +69,8 @@ struct TokenRequestBody: Decodable, Sendable {
 
     /// Parses an `application/x-www-form-urlencoded` body (WHATWG URL §5.1: `&`-separated
     /// `name=value` pairs, `+` for a space, `%XX` escapes; a pair without `=` is a name with an
-    /// empty value, where Hummingbird's decoder drops it), read in place: the values of a
+    /// empty value, where Hummingbird's decoder drops it; separators are bytes, where that decoder
+    /// splits Characters and misses an `&` followed by a combining mark), read in place: the values of a
     /// token request (base64url tokens, grant names) have no escapes and become strings with
     /// one copy. (Hummingbird's `URLEncodedFormDecoder` builds a tree and decodes it through
     /// `Decodable`: it was a twelfth of a refresh over HTTP.)

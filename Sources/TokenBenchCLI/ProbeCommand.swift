@@ -29,6 +29,22 @@ struct ProbeCommand: AsyncParsableCommand {
     var maxWait: String = "30s"
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
+    @Option(name: .customLong("admin-secret-file"), help: ArgumentHelp("tokenbench serve's admin secret (its --admin-secret-file): case U1 then disables a user through POST /admin/users/disable and checks that its session is refused. Without it U1 is not applicable.", valueName: "file"))
+    var adminSecretFile: String?
+
+    /// The admin secret of `--admin-secret-file`, trimmed.
+    /// - Throws: `ValidationError` for an unreadable or empty file.
+    func adminSecret() throws -> String? {
+        guard let adminSecretFile else { return nil }
+        guard let data = FileManager.default.contents(atPath: adminSecretFile), let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("--admin-secret-file: cannot read '\(adminSecretFile)'")
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty, !secret.contains(where: { $0.isWhitespace }) else {
+            throw ValidationError("--admin-secret-file: '\(adminSecretFile)' holds no secret (one word, as serve reads it)")
+        }
+        return secret
+    }
     @OptionGroup(title: "HTTP target") var http: HTTPOptions
 
     func seconds(_ text: String?, _ flag: String, _ range: ClosedRange<Double>, _ accepted: String) throws -> Double? {
@@ -50,6 +66,7 @@ struct ProbeCommand: AsyncParsableCommand {
         _ = try http.target(url: url, users: 64, accessTTL: 300)
         _ = try http.credentials()
         if let json, json.isEmpty { throw ValidationError("--json: expected a file path") }
+        _ = try adminSecret()
     }
 
     func run() async throws {
@@ -67,9 +84,10 @@ struct ProbeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("tokenbench: preflight: \(failure.message)\n".utf8))
             throw ExitCode(failure.exitCode)
         }
-        let probe = Probe(target: target, credentials: credentials,
+        var probe = Probe(target: target, credentials: credentials,
                           grace: try seconds(grace, "--grace", 0...300, ""), leeway: try seconds(leeway, "--leeway", 0...3600, ""),
                           maxWait: try Flags.seconds(maxWait, "--max-wait"))
+        probe.adminSecret = try adminSecret()
         let results = await probe.run { id in FileHandle.standardError.write(Data("probing \(id)…\n".utf8)) }
         await target.shutdown()
         print(ProbeResult.table(results))

@@ -51,7 +51,9 @@ struct EndToEndTests {
         }
     }
 
-    static func probe(algorithm: AccessTokenAlgorithm) async throws -> [ProbeResult] {
+    /// The probe against our server; with `admin`, serve's admin routes on and their secret
+    /// given to the probe (U1).
+    static func probe(algorithm: AccessTokenAlgorithm, admin: Bool = false) async throws -> [ProbeResult] {
         var configuration = AuthConfiguration()
         configuration.graceWindow = 1
         // Short-lived access tokens and no leeway, so E1 (expiry) runs: it waits 2 s.
@@ -61,9 +63,12 @@ struct EndToEndTests {
         let service = try await AuthService.synthetic(configuration: configuration, store: MemoryRefreshTokenStore(), syntheticUsers: 12,
                                                       algorithm: algorithm, password: .bcrypt(cost: 4))
         nonisolated(unsafe) var results: [ProbeResult] = []
-        try await withServer(service) { base in
+        let secret = String(repeating: "s3cret-", count: 6)
+        try await withServer(service, adminSecret: admin ? try AdminSecret(text: secret) : nil) { base in
             let target = try HTTPTarget(url: base, profile: .native, connections: 64)
-            results = await Probe(target: target, credentials: Credentials(), grace: 1, leeway: 0, maxWait: 5).run()
+            var probe = Probe(target: target, credentials: Credentials(), grace: 1, leeway: 0, maxWait: 5)
+            probe.adminSecret = admin ? secret : nil
+            results = await probe.run()
             await target.shutdown()
         }
         return results
@@ -71,13 +76,15 @@ struct EndToEndTests {
 
     @Test("probe: our server passes every case with an HTTP face (HS256)")
     func probeHS256() async throws {
-        let results = try await Self.probe(algorithm: .hs256)
+        let results = try await Self.probe(algorithm: .hs256, admin: true)
         let failed = results.filter { $0.verdict == .fail }
         #expect(failed.isEmpty, "\(failed.map { "\($0.id): \($0.evidence)" })")
         #expect(Set(results.filter { $0.verdict == .notApplicable }.map(\.id)) == ["T4", "T5", "E2", "E3", "X2"])
+        #expect(results.first { $0.id == "U1" }?.evidence.contains("refresh while disabled: invalid_grant") == true,
+                "\(results.first { $0.id == "U1" }?.evidence ?? "no U1")")
         #expect(results.first { $0.id == "T5" }?.evidence.contains("unknown kid answered 401") == true)
         #expect(Set(results.filter { $0.verdict == .pass }.map(\.id)) ==
-                ["C1", "C2", "C3", "C4", "C5", "C6", "T1", "T2", "T3", "T6", "T7", "E1", "S1", "S2", "S3", "X1", "X4"])
+                ["C1", "C2", "C3", "C4", "C5", "C6", "T1", "T2", "T3", "T6", "T7", "E1", "S1", "S2", "S3", "X1", "X4", "U1"])
     }
 
     @Test("probe: RS256 server refuses HS256 tokens keyed with its public key (T4)")

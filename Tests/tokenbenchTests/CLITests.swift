@@ -142,6 +142,7 @@ struct CLITests {
             (["serve", "--access-ttl", "0s"], "--access-ttl"),
             (["probe", "localhost:8080"], "url"), (["probe", "http://127.0.0.1:1", "--grace", "1 week"], "--grace"),
             (["probe", "http://127.0.0.1:1", "--profile", "soap"], "--profile"),
+            (["probe", "http://127.0.0.1:1", "--admin-secret-file", "/nonexistent/admin.secret"], "--admin-secret-file"),
             (["serve", "--store", "memcached://127.0.0.1:11211"], "--store"),
           ])
     func badServeAndProbeFlags(_ arguments: [String], _ named: String) throws {

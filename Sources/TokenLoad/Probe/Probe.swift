@@ -21,6 +21,9 @@ public struct Probe: Sendable {
     let leeway: Double?
     /// The longest the probe waits for an access token to expire (E1), seconds.
     let maxWait: Double
+    /// `tokenbench serve`'s admin secret (`--admin-secret-file`): U1 disables a user through
+    /// `POST /admin/users/disable` with it. `nil`: U1 is not applicable. Never printed.
+    public var adminSecret: String?
 
     /// - Parameters:
     ///   - target: the server and its profile, its `defaultExpiresIn` the access-token
@@ -49,7 +52,7 @@ public struct Probe: Sendable {
             ("E3", { notApplicable("E3", "family past its absolute lifetime", "needs the family lifetime to pass: the in-process suite covers it") }),
             ("S1", s1), ("S2", s2), ("S3", s3), ("X1", x1),
             ("X2", { notApplicable("X2", "store unreachable → 503", "needs a store outage: the store fault tests cover it") }),
-            ("X4", x4), ("C3", c3),
+            ("X4", x4), ("U1", u1), ("C3", c3),
         ]
         for (id, run) in cases {
             progress(id)
@@ -194,6 +197,41 @@ public struct Probe: Sendable {
         case .none:
             return notApplicable("C1", title, "\(counts), no fork; right without a grace window, wrong with one: the server's grace window is unknown (give --grace)")
         }
+    }
+
+    // MARK: Users
+
+    /// U1: a disabled user's session is refused at its next refresh with `invalid_grant`, and
+    /// stays refused after the user is enabled again (the family was revoked); a new login
+    /// works again (GoTrue and Keycloak check the user on refresh). Uses `tokenbench serve`'s
+    /// admin routes, so only with ``adminSecret``.
+    func u1() async -> ProbeResult {
+        let title = "a disabled user's refresh is refused and revokes the session"
+        guard let secret = adminSecret else {
+            return notApplicable("U1", title, "needs a way to disable a user: give serve's admin secret (--admin-secret-file)")
+        }
+        let account = credentials.credentials(8)
+        guard let first = await login(8) else { return noLogin("U1", title) }
+        func admin(_ action: String) async -> Int? {
+            var form = URLComponents()
+            form.queryItems = [URLQueryItem(name: "username", value: account.username)]
+            let body = ByteBuffer(string: form.percentEncodedQuery ?? "")
+            return await raw(.POST, "/admin/users/\(action)", headers: [
+                ("Authorization", "Bearer \(secret)"), ("Content-Type", "application/x-www-form-urlencoded"),
+            ], body: body)?.status
+        }
+        let disabled = await admin("disable")
+        guard disabled == 200 else {
+            _ = await admin("enable")
+            return result("U1", title, false, "POST /admin/users/disable answered \(disabled.map(String.init) ?? "nothing"), not 200: a wrong secret or no admin routes")
+        }
+        let whileDisabled = await refresh(first.refreshToken)
+        let enabled = await admin("enable")
+        let afterEnable = await refresh(first.refreshToken)
+        let relogin = await login(8)
+        let ok = isGrantRejection(whileDisabled) && isRefusal(afterEnable) && enabled.map { (200..<300).contains($0) } == true && relogin != nil
+        return result("U1", title, ok, "refresh while disabled: \(Self.describe(whileDisabled)); enabled again (\(enabled.map(String.init) ?? "no answer")): "
+            + "the old session \(Self.describe(afterEnable)), a new login \(relogin != nil ? "200" : "refused")")
     }
 
     func c2() async -> ProbeResult {

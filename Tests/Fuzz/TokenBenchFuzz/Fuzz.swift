@@ -220,8 +220,13 @@ func formBody(_ bytes: UnsafeBufferPointer<UInt8>) {
     // accepts, it reads the same values. One documented difference: a pair without `=` is a
     // name with an empty value for the reader (WHATWG URL §5.1) and is dropped by Hummingbird's
     // decoder (found by this target): such bodies are not compared.
+    // A second: the decoder splits a String by Character, so a combining mark (any non-ASCII
+    // scalar that extends a grapheme) right after `&` or `=` hides the separator from it; the
+    // reader splits bytes, as WHATWG URL §5.1 does. Bodies with a non-ASCII byte right after a
+    // separator are not compared either.
     let text = String(decoding: bytes, as: UTF8.self)
     if text.split(separator: "&").contains(where: { !$0.contains("=") }) { return }
+    for i in bytes.indices.dropLast() where (bytes[i] == UInt8(ascii: "&") || bytes[i] == UInt8(ascii: "=")) && bytes[i + 1] >= 0x80 { return }
     if let reference = try? URLEncodedFormDecoder().decode(TokenRequestBody.self, from: text), !sameBody(ours, reference) {
         broken("the form reader and URLEncodedFormDecoder read different values")
     }
