@@ -212,6 +212,7 @@ public enum HdrHistogramCodec {
         }
         let layout = BucketLayout(lowest: lowest, digits: Int(digits.rawValue))
         var buckets: [(value: UInt64, count: UInt64)] = []
+        var total: UInt64 = 0
         var index = 0
         var at = headerBytes
         let end = headerBytes + payload
@@ -226,6 +227,11 @@ public enum HdrHistogramCodec {
             }
             if v > 0 {
                 guard index < layout.maxIndex else { throw DecodeError("count index \(index) out of range") }
+                // Counts that add up past 2⁶³ are no recording (and trapped the percentile sum:
+                // found by the histogram fuzz target).
+                let (sum, overflow) = total.addingReportingOverflow(UInt64(v))
+                guard !overflow, sum <= UInt64(Int64.max) else { throw DecodeError("counts add up to more than 2^63") }
+                total = sum
                 buckets.append((layout.value(at: index), UInt64(v)))
             }
             index += 1
