@@ -94,25 +94,27 @@ struct HdrHistogramCodecTests {
         #expect(throws: HdrHistogramCodec.DecodeError.self) { try HdrHistogramCodec.decode(text) }
     }
 
+    /// The bytes of a hex string (a fuzzer's saved input).
+    static func bytes(hex: String) -> [UInt8] {
+        stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+            let start = hex.index(hex.startIndex, offsetBy: i)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+        }
+    }
+
     @Test("an empty-run count of Int64.min is refused, not negated into a trap (found by the histogram fuzz target)")
     func zigZagMinimum() {
         // The fuzzer's input: a V2 header (cookie 0x1c849313, 38 payload bytes), then ZigZag
         // LEB128 counts, one of them Int64.min.
         let hex = "1c8493130000002600000000000000030000002900000000000000ffffffffffffff00000000030000002900000000000000ffffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffffffffff00010000034630b8a0003ff0000000000000997bffffffffffffffffffff7fffffffffffffffffffffffffffffffffffff00010000034630b8a0003ff0000000000000997b0230"
-        let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
-            let start = hex.index(hex.startIndex, offsetBy: i)
-            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
-        }
+        let bytes = Self.bytes(hex: hex)
         #expect(throws: HdrHistogramCodec.DecodeError.self) { try HdrHistogramCodec.decodeUncompressed(bytes) }
     }
 
     @Test("counts that add up past 2^63 are refused, not summed into a trap (found by the histogram fuzz target)")
     func countsOverflow() throws {
         let hex = "1c849313000000d800000000000000030000007474747474747474747474747474747474747474000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000074747474747474747474747474747474747474747441414141434e346e4a4e706d537a4d774d44417a4141424d4a6f527948517a324c4741776634747474747401a8de8a74747272727272bebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebbbebebebebebebebebebebebebe546f6b656e42656e63683a2076616c756f6e645d0a22537461727454696d657374616d70222c22496e74657276616c5f4c656e677468dbd3ddb6919a8d89616c5f4d74657276616c5f4d6178222c22496e74657276616c5f436f6d707265737365645f61486973746f6772616d227820696e206d3239372e39323020287365636f6e64732073696e63652065706f6368295d0a235b546f6b656e42656e63683a2076616c75657320696e206e616e6f736563443348475a437878393047707a7855554c6a6a34514948753849574d78475a61304768764641393251356e74715738384c55417178324a7936426b44374a5a77754b566942784c65504659696b74424e536b547376566b7978447175775a4e41773274596d766b474d2f384e5236434c49694b33684143527864305231464d4831724a51627451546d4277644a315a54684a704e43633347786d74514b755232334c6f2b437a794f7444456d57ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff6d6a597249483168703873745276354a6b6974684734624f6a4a33416d335969513355344a454a6f686a3071345056554135555662633469544c4d4e664a4838487041364e51754fbebebebebebebebebebebebebebebebebebebebebebe727474747474747174747474747474747474747474000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000074747474747474747474747474747474747474747441414141434e346e4a4e706d537a4d774d44417a4141424d4a6f527948517a324c4741776634747474747401a8de8a74747272727272bebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebbbebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebebe727272727272742900000000000000ffffffffff0100000000000073ecececececececececececececececececececececececececececececececececececececececececffffffff7fffffffffffffffffffffffffff00010000034630b8a0003ff0000000000000997b02"
-        let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
-            let start = hex.index(hex.startIndex, offsetBy: i)
-            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
-        }
+        let bytes = Self.bytes(hex: hex)
         #expect(throws: HdrHistogramCodec.DecodeError.self) { try HdrHistogramCodec.decodeUncompressed(bytes) }
     }
 
