@@ -75,6 +75,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                // NIOLock: the lock under `Locked`, which ThreadSanitizer sees.
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // The OpenSSL crypto backend: HMAC, SHA-256 and JWS signatures through libcrypto's EVP.

@@ -61,9 +61,9 @@ final class OpenSSLAlgorithms: @unchecked Sendable {
 /// template) and re-initialises it with `EVP_MAC_init(ctx, NULL, 0, NULL)`, which reuses the
 /// absorbed key instead of running the key schedule again.
 final class OpenSSLHMAC: KeyedHMACSHA256, @unchecked Sendable {
-    // @unchecked: `template` is only read (duplicated) after init; the pool is behind a Mutex.
+    // @unchecked: `template` is only read (duplicated) after init; the pool is behind a lock.
     private let template: OpaquePointer
-    private let pool = Mutex<[Context]>([])
+    private let pool = Locked<[Context]>([])
 
     /// An `EVP_MAC_CTX` owned by the pool while no thread uses it.
     struct Context: @unchecked Sendable {

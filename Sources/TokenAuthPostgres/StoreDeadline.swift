@@ -1,6 +1,5 @@
 import NIOCore
 import NIOPosix
-import Synchronization
 import TokenAuth
 
 /// Runs a store operation with a deadline, so that a server that stopped answering gives
@@ -37,7 +36,7 @@ private final class ResumeOnce<R: Sendable>: Sendable {
         var done = false
         var onResume: (@Sendable () -> Void)?
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func arm(_ c: CheckedContinuation<R, any Error>) { state.withLock { $0.continuation = c } }
 

@@ -52,7 +52,7 @@ public final class RedisClusterRefreshTokenStore: RefreshTokenStore, StoreStatis
     private let maxRedirects: Int
     private let seeds: [ClusterNode]
     private let scripts = RedisScriptCache()
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let moved = Atomic<Int>(0), asked = Atomic<Int>(0)
 
     private struct State {

@@ -1,4 +1,3 @@
-import Synchronization
 import TokenAuth
 
 /// The Lua scripts of the Redis stores, single node and cluster, built from shared fragments so
@@ -107,7 +106,7 @@ enum RedisScript: CaseIterable, Sendable {
 /// The SHA-1 of each script as the server reported it (`SCRIPT LOAD`; the same on every node,
 /// since it is the digest of the source), and `EVALSHA` with the `NOSCRIPT` rule.
 final class RedisScriptCache: Sendable {
-    private let shas = Mutex<[RedisScript: [UInt8]]>([:])
+    private let shas = Locked<[RedisScript: [UInt8]]>([:])
 
     /// Runs `script` through `send`, which carries one command to one server and returns its
     /// reply, error replies included. When that server answers `NOSCRIPT` (restarted, flushed,

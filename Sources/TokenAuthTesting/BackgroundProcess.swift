@@ -1,5 +1,5 @@
+import TokenAuth
 import Foundation
-import Synchronization
 
 /// A server a test starts as a real process (`tokenbench serve`, a third-party server), waits
 /// for until it prints the line that says it listens, and stops (SIGTERM, then SIGKILL) when the
@@ -67,7 +67,7 @@ public final class BackgroundProcess: Sendable {
 
 /// What a background process printed, appended to from the pipe's reader thread.
 final class OutputBuffer: Sendable {
-    let data = Mutex(Data())
+    let data = Locked(Data())
 }
 
 /// A background server that could not be started.

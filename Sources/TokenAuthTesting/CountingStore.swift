@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TokenAuth
 
 /// A real store wrapped to count the calls made to it, so a test can assert that a rejected
@@ -12,7 +11,7 @@ public final class CountingStore<Base: RefreshTokenStore>: RefreshTokenStore {
     }
 
     public let base: Base
-    private let counts = Mutex(Counts())
+    private let counts = Locked(Counts())
 
     public init(_ base: Base) { self.base = base }
 

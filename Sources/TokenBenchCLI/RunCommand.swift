@@ -280,5 +280,5 @@ struct RunCommand: AsyncParsableCommand {
 
 /// The progress lines' running interval, shared by the driver's once-a-second callbacks.
 final class ProgressBox: Sendable {
-    let state = Mutex(ProgressInterval())
+    let state = Locked(ProgressInterval())
 }

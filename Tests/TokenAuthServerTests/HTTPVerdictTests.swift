@@ -12,7 +12,7 @@ struct ForkingServerMock {
     let issued = TokenSet()
 
     final class TokenSet: Sendable {
-        let tokens = Mutex(Set<String>())
+        let tokens = Locked(Set<String>())
         func mint() -> String {
             let t = UUID().uuidString
             tokens.withLock { _ = $0.insert(t) }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import TokenAuth
 import TokenAuthRedis
@@ -44,7 +43,7 @@ struct RedisClusterConformanceTests {
     @Test(arguments: RefreshTokenCase.allCases)
     func conformance(_ c: RefreshTokenCase) async throws {
         let url = try StoreServers.clusterURL()
-        let made = Mutex<[RedisClusterRefreshTokenStore]>([])
+        let made = Locked<[RedisClusterRefreshTokenStore]>([])
         try await RefreshTokenStoreConformance {
             let store = try await RedisClusterRefreshTokenStore.connect(url, prefix: "\(StoreServers.uniqueName("tbc")):")
             made.withLock { $0.append(store) }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import TokenAuth
 import TokenAuthPostgres
@@ -13,7 +12,7 @@ import TokenAuthTesting
 struct SQLiteConformanceTests {
     /// Runs case `c` on SQLite stores made by `open`, then checks and closes each.
     func run(_ c: RefreshTokenCase, _ open: @escaping @Sendable () async throws -> SQLiteRefreshTokenStore) async throws {
-        let made = Mutex<[SQLiteRefreshTokenStore]>([])
+        let made = Locked<[SQLiteRefreshTokenStore]>([])
         try await RefreshTokenStoreConformance {
             let store = try await open()
             made.withLock { $0.append(store) }
@@ -50,7 +49,7 @@ struct PostgresConformanceTests {
     @Test(arguments: RefreshTokenCase.allCases)
     func conformance(_ c: RefreshTokenCase) async throws {
         let url = try #require(StoreServers.postgresURL)
-        let made = Mutex<[PostgresRefreshTokenStore]>([])
+        let made = Locked<[PostgresRefreshTokenStore]>([])
         try await RefreshTokenStoreConformance {
             let store = try await PostgresRefreshTokenStore.connect(url, schema: StoreServers.uniqueName("tb"), maxConnections: 8)
             made.withLock { $0.append(store) }
@@ -71,7 +70,7 @@ struct RedisConformanceTests {
     @Test(arguments: RefreshTokenCase.allCases)
     func conformance(_ c: RefreshTokenCase) async throws {
         let url = try #require(StoreServers.redisURL)
-        let made = Mutex<[RedisRefreshTokenStore]>([])
+        let made = Locked<[RedisRefreshTokenStore]>([])
         try await RefreshTokenStoreConformance {
             let store = try await RedisRefreshTokenStore.connect(url, prefix: "\(StoreServers.uniqueName("tb")):")
             made.withLock { $0.append(store) }

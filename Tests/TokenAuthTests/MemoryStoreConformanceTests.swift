@@ -1,4 +1,3 @@
-import Synchronization
 import Testing
 import TokenAuth
 import TokenAuthTesting
@@ -10,7 +9,7 @@ import TokenAuthTesting
 struct MemoryStoreConformanceTests {
     @Test(arguments: RefreshTokenCase.allCases)
     func conformance(_ c: RefreshTokenCase) async throws {
-        let made = Mutex<[MemoryRefreshTokenStore]>([])
+        let made = Locked<[MemoryRefreshTokenStore]>([])
         try await RefreshTokenStoreConformance {
             let store = MemoryRefreshTokenStore(shards: 8)
             made.withLock { $0.append(store) }

@@ -8,12 +8,12 @@ import TokenAuthTesting
 /// never holds a secret.
 final class CapturingLogHandler: LogHandler, @unchecked Sendable {
     // @unchecked: `metadata` and `logLevel` are only set during set-up, before any logging;
-    // the captured lines live behind a Mutex.
-    let lines: Mutex<[String]>
+    // the captured lines live behind a lock.
+    let lines: Locked<[String]>
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
 
-    init(lines: Mutex<[String]>.Type = Mutex<[String]>.self) { self.lines = Mutex([]) }
+    init() { self.lines = Locked([]) }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The source of "now" for every time-based rule in the core (token expiry, grace window,
 /// family lifetime). Core logic never reads the wall clock directly, so tests run on a
@@ -17,11 +16,11 @@ public struct SystemClock: AuthClock {
 
 /// A clock that moves only when told to: for tests and for deterministic replays.
 public final class ManualClock: AuthClock {
-    private let instant: Mutex<Date>
+    private let instant: Locked<Date>
 
     /// - Parameter start: the initial instant; defaults to 2026-01-01T00:00:00Z.
     public init(start: Date = Date(timeIntervalSince1970: 1_767_225_600)) {
-        self.instant = Mutex(start)
+        self.instant = Locked(start)
     }
 
     public var now: Date { instant.withLock { $0 } }

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Where the core takes its random bytes from: family identifiers, HMAC keys, salts.
 /// Injected so that tests and load runs can be reproduced (STYLE.md rule 5).
@@ -46,11 +45,11 @@ public struct SystemRandomSource: RandomSource {
 /// A deterministic generator (SplitMix64) for reproducible tests and load runs.
 /// **Not** for production secrets: anyone who knows the seed knows every byte.
 public final class SeededRandomSource: RandomSource {
-    private let state: Mutex<UInt64>
+    private let state: Locked<UInt64>
 
     /// - Parameter seed: the seed; the same seed gives the same byte sequence.
     public init(seed: UInt64) {
-        self.state = Mutex(seed)
+        self.state = Locked(seed)
     }
 
     public func fill(_ buffer: UnsafeMutableRawBufferPointer) {

@@ -1,6 +1,5 @@
 import Foundation
 import JWTKit
-import Synchronization
 
 /// The access-token signing keys: one current key that signs, and retired keys that still
 /// verify until every token they signed has expired.
@@ -15,7 +14,7 @@ public final class SigningKeyRing: Sendable {
         var retired: [(key: SigningKey, until: Date)] = []
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     /// How long a retired key keeps verifying, seconds: the longest access-token lifetime
     /// plus the leeway.
     public let retirementPeriod: TimeInterval
@@ -25,7 +24,7 @@ public final class SigningKeyRing: Sendable {
     ///   - retirementPeriod: seconds a retired key keeps verifying; use the longest access-token
     ///     lifetime plus the leeway.
     public init(current: SigningKey, retirementPeriod: TimeInterval) {
-        self.state = Mutex(State(current: current))
+        self.state = Locked(State(current: current))
         self.retirementPeriod = retirementPeriod
     }
 
@@ -38,7 +37,7 @@ public final class SigningKeyRing: Sendable {
     public init(current: SigningKey, verifying: [SigningKey], retirementPeriod: TimeInterval) {
         var state = State(current: current)
         state.retired = verifying.map { ($0, Date.distantFuture) }
-        self.state = Mutex(state)
+        self.state = Locked(state)
         self.retirementPeriod = retirementPeriod
     }
 

@@ -4,7 +4,7 @@ import Synchronization
 /// An in-process ``RefreshTokenStore``, lock-striped so that it scales across cores.
 ///
 /// Families are spread over a power-of-two number of shards by the low bits of their id;
-/// each shard is a `Mutex` around a dictionary, so two refreshes of different sessions
+/// each shard is a ``Locked`` dictionary, so two refreshes of different sessions
 /// rarely touch the same lock and there is no global lock on the hot path. Every operation
 /// on one family runs inside its shard's lock, which makes `rotate` a compare-and-swap and
 /// serializes it with `revoke`.
@@ -15,7 +15,7 @@ import Synchronization
 /// shard drops families past their absolute lifetime; ``purgeExpired(asOf:)`` sweeps all.
 public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendable {
     // @unchecked: `stripes` is a pointer written only in init/deinit; every shard it points to
-    // is reached only through its own Mutex.
+    // is reached only through its own lock.
     struct Shard {
         var families: [FamilyID: RefreshFamily] = [:]
         var bySubject: [String: Set<FamilyID>] = [:]
@@ -43,7 +43,7 @@ public final class MemoryRefreshTokenStore: RefreshTokenStore, @unchecked Sendab
     /// One stripe: a lock around a shard, padded to 128 bytes so that two stripes never share
     /// a cache line (or a prefetched pair of lines).
     struct Stripe: ~Copyable {
-        let shard = Mutex(Shard())
+        let shard = Locked(Shard())
         private let padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
             = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     }

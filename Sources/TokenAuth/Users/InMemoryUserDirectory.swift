@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A ``UserDirectory`` in memory, optionally seeded with synthetic users for load runs and
 /// demos: `user0 … user{N-1}`, whose password is `pw-{n}` and whose subject is the username.
@@ -7,9 +6,9 @@ import Synchronization
 /// logs in), so seeding a million users costs nothing up front; ``prepare(_:)`` makes them
 /// ahead of a measured run.
 public final class InMemoryUserDirectory: UserDirectory {
-    private let users: Mutex<[String: UserRecord]>
+    private let users: Locked<[String: UserRecord]>
     /// Deleted names: a deleted synthetic user is not made again.
-    private let deleted: Mutex<Set<String>>
+    private let deleted: Locked<Set<String>>
     private let syntheticCount: Int
     private let hashing: PasswordHashing
 
@@ -17,8 +16,8 @@ public final class InMemoryUserDirectory: UserDirectory {
     ///   - hashing: the algorithm and cost for synthetic users' hashes and ``add(username:password:)``.
     ///   - syntheticUsers: N, to serve `user0 … user{N-1}` with password `pw-{n}` (default 0).
     public init(hashing: PasswordHashing, syntheticUsers: Int = 0) {
-        self.users = Mutex([:])
-        self.deleted = Mutex([])
+        self.users = Locked([:])
+        self.deleted = Locked([])
         self.hashing = hashing
         self.syntheticCount = max(0, syntheticUsers)
     }

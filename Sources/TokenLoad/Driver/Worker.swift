@@ -1,3 +1,4 @@
+import TokenAuth
 import NIOCore
 import Synchronization
 
@@ -562,7 +563,7 @@ extension TargetOutcome {
 /// configuration, not the server's fault).
 final class RunAbort: Sendable {
     private let flag = Atomic<Bool>(false)
-    private let first = Mutex<FailureDetail?>(nil)
+    private let first = Locked<FailureDetail?>(nil)
 
     func stop(because detail: FailureDetail) {
         first.withLock { if $0 == nil { $0 = detail } }

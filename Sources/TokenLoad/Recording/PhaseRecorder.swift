@@ -8,7 +8,7 @@ public final class PhaseRecorder: AuthInstrumentation {
 
     final class Stripe: Sendable {
         /// The whole window's histograms, and the current second's (`latency.hlog`), by phase.
-        let histograms = Mutex<(total: [LatencyHistogram], interval: [LatencyHistogram])>(
+        let histograms = Locked<(total: [LatencyHistogram], interval: [LatencyHistogram])>(
             (AuthPhase.allCases.map { _ in .latency() }, AuthPhase.allCases.map { _ in .latency() }))
     }
 

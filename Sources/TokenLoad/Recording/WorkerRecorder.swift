@@ -1,3 +1,4 @@
+import TokenAuth
 import Histogram
 import Synchronization
 
@@ -5,7 +6,7 @@ import Synchronization
 /// ``live``, which the progress loop reads once a second.
 final class WorkerRecorder: @unchecked Sendable {
     // @unchecked: every stored `var` is touched only by the owning worker's task, and read by
-    // the driver only after that task has finished; `live` is behind a Mutex.
+    // the driver only after that task has finished; `live` is behind a lock.
     var operations: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
     /// Errors by kind: the server's error code, else the driver's classification.
     var errors: [[String: Int]] = Operation.allCases.map { _ in [:] }
@@ -30,7 +31,7 @@ final class WorkerRecorder: @unchecked Sendable {
     /// warm-up: not recorded. Decided per operation, so lanes that interleave never see
     /// another lane's state.
     let measureStart: UInt64
-    let live = Mutex(IntervalStats())
+    let live = Locked(IntervalStats())
     private let violationCount = Atomic<Int>(0)
 
     /// Open model: arrivals due in the measured window whose operation completed by its end

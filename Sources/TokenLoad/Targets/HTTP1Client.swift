@@ -1,9 +1,9 @@
+import TokenAuth
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOTLS
-import Synchronization
 
 /// One HTTP request as the driver sends it.
 public struct HTTPRequestSpec: Sendable {
@@ -51,9 +51,9 @@ final class HTTP1Client: Sendable {
     /// HTTPS: the shared TLS context and the SNI name (`nil` for an IP address: the certificate
     /// is then checked against the address).
     let tls: (context: NIOSSLContext, serverHostname: String?)?
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Connection set-up times and pool waits, over the whole run.
-    let statistics = Mutex(ConnectionStatistics())
+    let statistics = Locked(ConnectionStatistics())
 
     struct State: ~Copyable {
         var idle: [HTTP1Connection] = []

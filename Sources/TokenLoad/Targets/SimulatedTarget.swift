@@ -1,5 +1,5 @@
+import TokenAuth
 import Foundation
-import Synchronization
 
 /// A target of known capacity, for checking the tool itself (`--target simulated:8x10ms`): a
 /// simulated server with `concurrency` slots, each serving one operation at a time for exactly
@@ -73,11 +73,11 @@ public struct SimulatedTarget: LoadTarget {
 /// The simulated server's slots in virtual time: when each is next free, monotonic ns, kept as
 /// a binary min-heap so that taking the slot free soonest costs O(log n).
 final class Slots: Sendable {
-    private let free: Mutex<[UInt64]>
+    private let free: Locked<[UInt64]>
     private let service: UInt64
 
     init(_ count: Int, service: UInt64) {
-        free = Mutex([UInt64](repeating: 0, count: count))
+        free = Locked([UInt64](repeating: 0, count: count))
         self.service = service
     }
 

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// A fixed set of connections handed out one caller at a time, first come first served.
 ///
@@ -13,7 +12,7 @@ public final class ConnectionPool<Connection: Sendable>: Sendable {
         var head = 0 // index of the oldest waiter still queued
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let statistics: StoreStatistics
     /// The connections, for shutdown.
     public let all: [Connection]
@@ -24,7 +23,7 @@ public final class ConnectionPool<Connection: Sendable>: Sendable {
     public init(_ connections: [Connection], statistics: StoreStatistics) {
         precondition(!connections.isEmpty, "a pool needs a connection")
         self.all = connections
-        self.state = Mutex(State(free: connections))
+        self.state = Locked(State(free: connections))
         self.statistics = statistics
     }
 
