@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import TokenAuth
 import TokenLoad
@@ -9,7 +8,7 @@ import TokenLoad
 /// spent refresh tokens keep working. It exists to prove that the driver's invariant checker
 /// catches a store that breaks rotation semantics.
 final class SkipsCompareAndSwapStore: RefreshTokenStore {
-    let families = Mutex<[FamilyID: RefreshFamily]>([:])
+    let families = Locked<[FamilyID: RefreshFamily]>([:])
     func create(_ family: RefreshFamily) async throws(StoreError) { families.withLock { $0[family.id] = family } }
     func family(_ id: FamilyID) async throws(StoreError) -> RefreshFamily? { families.withLock { $0[id] } }
     func rotate(_ request: RotationRequest) async throws(StoreError) -> RotationOutcome {
@@ -155,6 +154,34 @@ struct LoadDriverTests {
         let result = await LoadDriver(configuration: c, target: NoOpTarget()).run()
         #expect((result.operations["access"]?.count ?? 0) > 1000)
         #expect(result.operations["login"]?.count == 100, "each user logs in once; tokens never expire")
+    }
+
+    @Test("a spooled run (tokenbench run's) keeps its whole timeline and log on disk, then removes the files")
+    func spooledTimeline() async throws {
+        var c = LoadConfiguration()
+        c.users = 20
+        c.duration = 3
+        c.thinkTime = 0.01
+        c.target = "noop"
+        func spoolFiles() throws -> Set<String> {
+            Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
+                .filter { $0.hasPrefix("tokenbench-timeline-") })
+        }
+        let before = try spoolFiles()
+        var driver = LoadDriver(configuration: c, target: NoOpTarget())
+        driver.spoolIntervals = true
+        let result = await driver.run()
+        #expect(result.timeline.map(\.second) == [1, 2, 3])
+        // Every completed operation is in exactly one second of the timeline, as in memory.
+        let inTimeline = result.timeline.reduce(0) { $0 + ($1.operations["access"] ?? 0) }
+        #expect(inTimeline == result.operations["access"]?.count)
+        #expect(inTimeline > 0)
+        #expect(result.timeline.allSatisfy { $0.memory != nil && $0.byOperation?["access"] != nil })
+        #expect(result.stability?.seconds == 2, "the last, partial second is left out")
+        let log = result.intervalLog?.text() ?? ""
+        #expect(log.split(separator: "\n").filter { $0.hasPrefix("Tag=access,") }.count == 3, "one access interval a second")
+        // The timeline's spool lives as long as the run's collector (the log's, as long as the result).
+        #expect(try spoolFiles().subtracting(before).isEmpty, "the timeline's spool file is removed after the run")
     }
 
     @Test("open model: operations are due at the arrival rate, latency counts from the intended start")

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TokenAuth
 
 /// A snapshot for the progress line, once a second.
@@ -38,9 +37,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     /// (``FaultInjectingStore``), started at the start of measurement; `nil` without
     /// injected faults.
     public var faultSchedule: FaultSchedule?
-    /// Write `latency.hlog`'s intervals to a temporary file as the run goes instead of keeping
-    /// them in memory (``HistogramLogSpool``); `tokenbench run` sets it, so that a soak measures
-    /// the driver without its own log's growth.
+    /// Write `latency.hlog`'s intervals and the timeline to temporary files as the run goes
+    /// instead of keeping them in memory (``LineSpool``); `tokenbench run` sets it, so that a
+    /// soak measures the driver without the growth of its own records.
     public var spoolIntervals = false
 
     /// - Parameters:
@@ -88,7 +87,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let collector = IntervalCollector(
             workers: workers.map(\.recorder), phases: phases, start: start, measureStart: measureStart, end: end,
             measureStartUnix: clock.unix(monotonic: measureStart), schedule: c.stages == nil ? nil : c.schedule,
-            openModel: c.model == .open, spool: spoolIntervals ? try? HistogramLogSpool() : nil)
+            openModel: c.model == .open, spool: spoolIntervals)
         let ticked = await withTaskGroup(of: IntervalCollector?.self) { group in
             for worker in workers {
                 group.addTask {
@@ -132,12 +131,13 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 return total
             }
         }
-        var result = summarize(workers: workers, timeline: intervals.timeline, environment: environment)
+        let timeline = intervals.timeline()
+        var result = summarize(workers: workers, timeline: timeline, environment: environment)
         // Without the last, partial second: it is sampled after the workers finished (their
         // wind-down showed as +3 MB in one sample), not during the steady run.
-        result.stability = StabilitySummary(timeline: intervals.timeline.count > 2 ? Array(intervals.timeline.dropLast()) : intervals.timeline)
+        result.stability = StabilitySummary(timeline: timeline.count > 2 ? Array(timeline.dropLast()) : timeline)
         if let faults = c.faults, !faults.isEmpty {
-            result.faults = FaultReport(windows: faults.map { FaultWindowReport($0, timeline: intervals.timeline) },
+            result.faults = FaultReport(windows: faults.map { FaultWindowReport($0, timeline: timeline) },
                                         injections: faultSchedule?.injections, audit: audit)
             result.verdict = Self.verdict(result)
         }
@@ -356,5 +356,5 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
 
 /// The store counters at the start of the measured window, set by a child task.
 final class SnapshotBox: Sendable {
-    let value = Mutex<StoreStatistics.Snapshot?>(nil)
+    let value = Locked<StoreStatistics.Snapshot?>(nil)
 }

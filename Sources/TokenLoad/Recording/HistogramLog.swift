@@ -42,8 +42,10 @@ public struct HistogramLog: Sendable {
     public var baseTime: Double
     /// The intervals held in memory (after the spooled ones, if any).
     public var intervals: [HistogramLogInterval]
-    /// Where earlier intervals went instead of memory, for a long run (``HistogramLogSpool``).
-    public var spool: HistogramLogSpool?
+    /// Where earlier intervals' lines went instead of memory, for a long run (``LineSpool``):
+    /// a run's log grows by every second's histograms (one per operation and phase, a few
+    /// hundred bytes each: about 6.5 MB in a 30-minute in-process soak).
+    public var spool: LineSpool?
 
     /// Intervals in the log: spooled and in memory.
     public var intervalCount: Int { (spool?.count ?? 0) + intervals.count }
@@ -178,43 +180,5 @@ public struct HistogramLog: Sendable {
         guard line.hasPrefix(prefix) else { return nil }
         let rest = line.dropFirst(prefix.count)
         return Double(rest.prefix { $0.isNumber || $0 == "." })
-    }
-}
-
-/// Interval lines written to a temporary file as they are collected instead of kept in
-/// memory: a run's log grows by every second's histograms (one per operation and phase, a
-/// few hundred bytes each: about 6.5 MB in a 30-minute in-process soak), which would show as
-/// the driver's own memory drift. The file is removed when the spool is released.
-public final class HistogramLogSpool: @unchecked Sendable {
-    // @unchecked: written by the one interval collector, read once after the run.
-    public let path: String
-    private let handle: FileHandle
-    /// Lines written.
-    public private(set) var count = 0
-
-    /// - Throws: `CocoaError` when the file cannot be created.
-    public init(directory: String = NSTemporaryDirectory()) throws {
-        path = (directory as NSString).appendingPathComponent("tokenbench-hlog-\(UUID().uuidString).part")
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-    }
-
-    deinit {
-        try? handle.close()
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// Appends one interval's line.
-    public func append(_ interval: HistogramLogInterval) {
-        handle.write(Data(HistogramLog.line(interval).utf8))
-        count += 1
-    }
-
-    /// Every line written so far.
-    public func contents() -> String {
-        try? handle.synchronize()
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }
 }

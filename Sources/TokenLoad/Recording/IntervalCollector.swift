@@ -30,7 +30,16 @@ struct IntervalCollector: Sendable {
     let end: UInt64
     let schedule: LoadSchedule?
     let openModel: Bool
-    private(set) var timeline: [TimelineEntry] = []
+    /// The timeline's entries held in memory (after the spooled ones, if any).
+    private var timelineInMemory: [TimelineEntry] = []
+    /// Where the timeline's entries go instead, one JSON line each, for a long run.
+    private let timelineSpool: LineSpool?
+    /// The encoder of spooled entries (sorted keys: the same entry is the same line).
+    private let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
     /// The highest resident size and jemalloc `stats.allocated` sampled, bytes.
     private(set) var peakResidentBytes: Int?
     private(set) var peakAllocatedBytes: Int?
@@ -47,7 +56,7 @@ struct IntervalCollector: Sendable {
     private var phaseAccumulator = AuthPhase.allCases.map { _ in LatencyHistogram.latency() }
 
     init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
-         measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool, spool: HistogramLogSpool? = nil) {
+         measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool, spool: Bool = false) {
         self.workers = workers
         self.phases = phases
         self.start = start
@@ -57,7 +66,23 @@ struct IntervalCollector: Sendable {
         self.openModel = openModel
         self.intervalStart = start
         log = HistogramLog(startTime: measureStartUnix)
-        log.spool = spool
+        // A spool that cannot be made leaves that record in memory: the run goes on.
+        log.spool = spool ? try? LineSpool(name: "hlog") : nil
+        timelineSpool = spool ? try? LineSpool(name: "timeline") : nil
+    }
+
+    /// The whole timeline: the spooled entries, then those in memory. Reads the spool back:
+    /// call it once, after the run.
+    func timeline() -> [TimelineEntry] {
+        guard let timelineSpool else { return timelineInMemory }
+        let decoder = JSONDecoder()
+        var entries: [TimelineEntry] = []
+        entries.reserveCapacity(timelineSpool.count + timelineInMemory.count)
+        for line in timelineSpool.contents().utf8.split(separator: UInt8(ascii: "\n")) {
+            // Our own lines, just written: one that does not decode is dropped, not fatal.
+            if let entry = try? decoder.decode(TimelineEntry.self, from: Data(line)) { entries.append(entry) }
+        }
+        return entries + timelineInMemory
     }
 
     /// Collects once a second until the end (the last interval is left to a final
@@ -119,7 +144,11 @@ struct IntervalCollector: Sendable {
                 let level = schedule.level(at: Double(labelEnd &- start) / 1e9)
                 if openModel { entry.targetRate = level.rounded(toPlaces: 1) } else { entry.targetUsers = Int(level) }
             }
-            timeline.append(entry)
+            if let timelineSpool, let json = try? encoder.encode(entry) {
+                timelineSpool.append(String(decoding: json, as: UTF8.self) + "\n")
+            } else {
+                timelineInMemory.append(entry)
+            }
             let from = max(intervalStart, measureStart)
             let startS = Double(from &- measureStart) / 1e9
             let lengthS = labelEnd > from ? Double(labelEnd - from) / 1e9 : 0
@@ -130,7 +159,7 @@ struct IntervalCollector: Sendable {
             for (i, phase) in AuthPhase.allCases.enumerated() where phaseAccumulator[i].totalCount > 0 {
                 lines.append(HistogramLogInterval(tag: phase.rawValue, startS: startS, lengthS: lengthS, histogram: phaseAccumulator[i]))
             }
-            if let spool = log.spool { lines.forEach(spool.append) } else { log.intervals += lines }
+            if let spool = log.spool { for line in lines { spool.append(HistogramLog.line(line)) } } else { log.intervals += lines }
         }
         progress(ProgressSnapshot(
             elapsed: Double(labelEnd &- start) / 1e9, total: Double(end &- start) / 1e9, warmingUp: labelEnd <= measureStart,
