@@ -231,4 +231,19 @@ struct HTMLReportTests {
         #expect(document.elements["script"] == nil)
         #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;&#39;"))
     }
+    @Test("a crafted latency past Int.max renders with exponent labels instead of trapping (found by the result fuzz target)")
+    func hugeValues() async throws {
+        var r = try await Self.realRun(seconds: 1)
+        // The fuzzer's input had a p50 of 2.48e46 µs in one second of the timeline: the log
+        // axis' top tick, 1e47, went through Int(_:), which traps past Int.max.
+        r.timeline[0].byOperation?["access"]?.p50Us = 24833333333333333333333333333333333333333333330.1
+        let html = HTMLReport.run(r)
+        let document = try Self.checkCommon(html)
+        let latency = try #require(document.chart("latency-access"))
+        #expect(latency.series.map(\.name) == ["p50", "p99", "max"])
+        #expect(html.contains("e+"), "the top ticks are labelled in exponent form")
+        #expect(SVGChart.label(1e47) == "1e+41M")
+        #expect(SVGChart.label(-9.3e22) == "-9.3e+16M")
+        #expect(SVGChart.label(2_500_000) == "2.5M" && SVGChart.label(12) == "12" && SVGChart.label(0.5) == "0.5")
+    }
 }

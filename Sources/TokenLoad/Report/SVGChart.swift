@@ -184,6 +184,9 @@ struct SVGChart {
     }
 
     private static func trim(_ v: Double) -> String {
+        // Past 10^15 a whole Double is printed in exponent form: `Int(v)` traps past Int.max,
+        // which a crafted result.json reached through a log axis (found by the `result` fuzz target).
+        if Swift.abs(v) >= 1e15 { return String(format: "%.3g", v) }
         if v == v.rounded() { return String(Int(v)) }
         let s = String(format: Swift.abs(v) >= 10 ? "%.1f" : Swift.abs(v) >= 1 ? "%.2f" : "%.3f", v)
         var t = s
