@@ -95,7 +95,14 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
         let store = SQLiteRefreshTokenStore(
             connections: opened, threadPool: threadPool,
             maxBusyRetries: max(0, maxBusyRetries), statistics: statistics)
-        try await store.migrate()
+        do {
+            try await store.migrate()
+        } catch {
+            // Not a database this store can use: close what was opened (AddressSanitizer's leak
+            // check found the connections and threads of a refused file left open).
+            await store.close()
+            throw error
+        }
         return store
     }
 
