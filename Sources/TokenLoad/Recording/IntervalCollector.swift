@@ -71,8 +71,8 @@ struct IntervalCollector: Sendable {
         timelineSpool = spool ? try? LineSpool(name: "timeline") : nil
     }
 
-    /// The whole timeline: the spooled entries, then those in memory. Reads the spool back:
-    /// call it once, after the run.
+    /// The whole timeline in order of seconds: the spooled entries and any kept in memory (an
+    /// entry that could not be encoded). Reads the spool back: call it once, after the run.
     func timeline() -> [TimelineEntry] {
         guard let timelineSpool else { return timelineInMemory }
         let decoder = JSONDecoder()
@@ -82,7 +82,8 @@ struct IntervalCollector: Sendable {
             // Our own lines, just written: one that does not decode is dropped, not fatal.
             if let entry = try? decoder.decode(TimelineEntry.self, from: Data(line)) { entries.append(entry) }
         }
-        return entries + timelineInMemory
+        // A second kept in memory would otherwise come after every spooled one.
+        return timelineInMemory.isEmpty ? entries : (entries + timelineInMemory).sorted { $0.second < $1.second }
     }
 
     /// Collects once a second until the end (the last interval is left to a final
