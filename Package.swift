@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
 
@@ -10,7 +10,11 @@ let package = Package(
         .library(name: "TokenAuthTesting", targets: ["TokenAuthTesting"]),
         .library(name: "TokenAuthServer", targets: ["TokenAuthServer"]),
         .library(name: "TokenAuthOpenSSL", targets: ["TokenAuthOpenSSL"]),
+        .library(name: "TokenResults", targets: ["TokenResults"]),
+        .library(name: "TokenReport", targets: ["TokenReport"]),
+        .library(name: "TokenHTTPClient", targets: ["TokenHTTPClient"]),
         .library(name: "TokenLoad", targets: ["TokenLoad"]),
+        .library(name: "TokenProbe", targets: ["TokenProbe"]),
         .library(name: "TokenAuthSQLite", targets: ["TokenAuthSQLite"]),
         .library(name: "TokenAuthPostgres", targets: ["TokenAuthPostgres"]),
         .library(name: "TokenAuthRedis", targets: ["TokenAuthRedis"]),
@@ -139,21 +143,65 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The load driver: scenarios, targets, recording, results, probe. Does not import the server.
+        // Results on files alone: the result schema, verdicts, SLOs, comparison, merge, the
+        // HdrHistogram codec and .hlog, units. No NIO, no driver, no TokenAuth: `merge`,
+        // `compare` and `report` read files and nothing else.
+        .target(
+            name: "TokenResults",
+            dependencies: [
+                "CZlib",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]
+        ),
+        // Console tables, the HTML report and its SVG charts, over TokenResults only.
+        .target(
+            name: "TokenReport",
+            dependencies: ["TokenResults"]
+        ),
+        // The driver's HTTP/1 client: connections, TLS settings, requests and answers. No
+        // TokenAuth; TokenResults for the one latency histogram and clock of connection timings.
+        .target(
+            name: "TokenHTTPClient",
+            dependencies: [
+                "TokenResults",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // The load driver: virtual users, workers, targets, configuration, faults, capacity
+        // search. Does not import the server.
         .target(
             name: "TokenLoad",
             dependencies: [
                 "TokenAuth",
-                "CZlib",
+                "TokenResults",
+                "TokenHTTPClient",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "SwiftCSV", package: "SwiftCSV"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]
+        ),
+        // The probe (the conformance table of a server) and the preflight of HTTP runs.
+        .target(
+            name: "TokenProbe",
+            dependencies: [
+                "TokenLoad",
+                "TokenResults",
+                "TokenHTTPClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The thin CLI: parses arguments and wires targets together (a library, so that the
@@ -164,7 +212,11 @@ let package = Package(
                 "TokenAuth",
                 "TokenAuthOpenSSL",
                 "TokenAuthServer",
+                "TokenResults",
+                "TokenReport",
+                "TokenHTTPClient",
                 "TokenLoad",
+                "TokenProbe",
                 "TokenAuthSQLite",
                 "TokenAuthPostgres",
                 "TokenAuthRedis",
@@ -190,7 +242,18 @@ let package = Package(
         ),
         .testTarget(
             name: "TokenLoadTests",
-            dependencies: ["TokenLoad", "TokenAuth", .product(name: "NIOHTTP1", package: "swift-nio")]
+            dependencies: [
+                "TokenLoad", "TokenResults", "TokenReport", "TokenHTTPClient", "TokenProbe", "TokenAuth",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "TokenResultsTests",
+            dependencies: ["TokenResults"]
+        ),
+        .testTarget(
+            name: "TokenReportTests",
+            dependencies: ["TokenReport", "TokenResults", "TokenLoad", "TokenAuth"]
         ),
         .testTarget(
             name: "TokenAuthServerTests",
@@ -199,6 +262,10 @@ let package = Package(
                 "TokenAuth",
                 "TokenAuthTesting",
                 "TokenLoad",
+                "TokenResults",
+                "TokenReport",
+                "TokenHTTPClient",
+                "TokenProbe",
                 "TokenAuthRedis",
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -216,6 +283,7 @@ let package = Package(
                 "TokenAuth",
                 "TokenAuthTesting",
                 "TokenLoad",
+                "TokenResults",
                 "TokenAuthSQLite",
                 "TokenAuthPostgres",
                 "TokenAuthRedis",
@@ -272,13 +340,16 @@ let package = Package(
 //   .build-fuzz, every module instrumented. The benchmark target goes: its plugin's tools would
 //   be instrumented too, and libFuzzer's `main` clashes with theirs.
 let fuzzMode = Context.environment["TOKENBENCH_FUZZ"]
+let ourModules: Set<String> = [
+    "TokenAuth", "TokenAuthServer", "TokenResults", "TokenReport", "TokenHTTPClient", "TokenLoad", "TokenProbe", "TokenBenchCLI",
+]
 if fuzzMode == "1" || fuzzMode == "full" {
     var swiftSettings: [SwiftSetting] = []
     var linkerSettings: [LinkerSetting] = []
     if fuzzMode == "1" {
         swiftSettings = [.unsafeFlags(["-sanitize=fuzzer,address"])]
         linkerSettings = [.unsafeFlags(["-sanitize=fuzzer,address"])]
-        for target in package.targets where ["TokenAuth", "TokenAuthServer", "TokenLoad", "TokenBenchCLI"].contains(target.name) {
+        for target in package.targets where ourModules.contains(target.name) {
             target.swiftSettings = (target.swiftSettings ?? []) + swiftSettings
         }
     } else {
@@ -287,7 +358,7 @@ if fuzzMode == "1" || fuzzMode == "full" {
     package.targets.append(.executableTarget(
         name: "tokenbench-fuzz",
         dependencies: [
-            "TokenAuth", "TokenAuthServer", "TokenLoad", "TokenBenchCLI",
+            "TokenAuth", "TokenAuthServer", "TokenResults", "TokenReport", "TokenLoad", "TokenBenchCLI",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ExtrasBase64", package: "swift-extras-base64"),

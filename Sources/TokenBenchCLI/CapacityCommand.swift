@@ -6,6 +6,10 @@ import TokenLoad
 #if canImport(Glibc)
 import Glibc
 #endif
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 /// `tokenbench capacity`: the highest arrival rate at which every SLO holds, in one command.
 struct CapacityCommand: AsyncParsableCommand {
@@ -52,7 +56,7 @@ struct CapacityCommand: AsyncParsableCommand {
             stepDuration: try Flags.seconds(stepDuration ?? load.duration ?? "10s", "--step-duration"),
             stepWarmup: try Flags.seconds(stepWarmup ?? (warmupGiven ? load.warmup : "3s"), "--step-warmup"),
             precision: try Flags.ratio(precision, "--precision"), confirm: confirm)
-        do throws(ConfigurationError) { try s.validate() } catch {
+        do throws(SettingError) { try s.validate() } catch {
             throw ValidationError("\(error.setting): expected \(error.accepted)")
         }
         return s
@@ -113,7 +117,7 @@ struct CapacityCommand: AsyncParsableCommand {
         if let httpTarget { await httpTarget.shutdown() }
         let result = CapacityResult(
             scenario: scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent },
-            config: configuration, environment: RunEnvironment.current(target: outcome.steps.first?.result.environment.target ?? configuration.target),
+            config: configuration.record, environment: RunEnvironment.current(target: outcome.steps.first?.result.environment.target ?? configuration.target),
             slo: slos.map(\.text), search: settings, judgesDriverLag: outcome.judgesDriverLag,
             steps: outcome.steps, answer: outcome.answer)
         print(CapacityConsole.render(result))
@@ -125,7 +129,7 @@ struct CapacityCommand: AsyncParsableCommand {
             print("result: \(json.path)")
             print("report: \(html.path)")
         }
-        if outcome.answer.exitCode != 0 { throw ExitCode(outcome.answer.exitCode) }
+        try outcome.answer.verdict.exitUnlessPass()
     }
 
     /// Runs the search against the chosen target. A step whose run stopped at once (a wrong
@@ -188,7 +192,7 @@ struct CapacityCommand: AsyncParsableCommand {
         } catch let aborted as StepAborted {
             // The profile is wrong, not the server: one line, exit 69, as `run` does.
             FileHandle.standardError.write(Data("tokenbench: \(aborted.message)\n".utf8))
-            throw ExitCode(69)
+            throw ExitCode(Verdict.unreachable.exitCode)
         }
     }
 }

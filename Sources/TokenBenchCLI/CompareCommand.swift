@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import TokenAuth
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 /// `tokenbench compare BASELINE CURRENT`: the regression check of a CI run.
 struct CompareCommand: ParsableCommand {
@@ -39,7 +43,7 @@ struct CompareCommand: ParsableCommand {
     var html: String?
 
     func parsedThresholds() throws -> ComparisonThresholds {
-        do throws(ConfigurationError) {
+        do throws(SettingError) {
             return try ComparisonThresholds(parsing: thresholds)
         } catch {
             throw ValidationError("\(error.setting): expected \(error.accepted)")
@@ -56,7 +60,7 @@ struct CompareCommand: ParsableCommand {
 
     func parsedSLOs() throws -> [SLO] {
         try slo.map { text in
-            do throws(ConfigurationError) { return try SLO(parsing: text) } catch {
+            do throws(SettingError) { return try SLO(parsing: text) } catch {
                 throw ValidationError("--slo: expected \(error.accepted) (got '\(text)')")
             }
         }
@@ -107,7 +111,6 @@ struct CompareCommand: ParsableCommand {
             }
             if format == "text" { print("report: \(html)") }
         }
-        if comparison.inconclusive { throw ExitCode(3) }
-        if comparison.regressed { throw ExitCode(2) }
+        try comparison.verdict.exitUnlessPass()
     }
 }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import TokenAuth
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 /// How to speak to an HTTP target (`run --target URL`, `probe URL`): a profile and overrides.
 struct HTTPOptions: ParsableArguments {

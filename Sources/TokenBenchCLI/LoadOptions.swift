@@ -3,6 +3,10 @@ import ArgumentParser
 import TokenAuth
 import TokenAuthOpenSSL
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 /// The options of a load run, shared by every command that runs one.
 struct LoadOptions: ParsableArguments {
@@ -74,7 +78,7 @@ struct LoadOptions: ParsableArguments {
                 c.users = most
             }
             guard c.warmup < c.totalSeconds else {
-                throw ValidationError("--warmup: expected a duration shorter than the stages (\(ConsoleReport.fmt(c.totalSeconds)) s; the warm-up is their first part)")
+                throw ValidationError("--warmup: expected a duration shorter than the stages (\(Units.figure(c.totalSeconds)) s; the warm-up is their first part)")
             }
             c.duration = c.totalSeconds - c.warmup
         } else {
@@ -131,7 +135,7 @@ struct OutputOptions: ParsableArguments {
     /// - Throws: `ValidationError` naming the accepted form.
     static func parseSLOs(_ slo: [String]) throws -> [SLO] {
         try slo.map { text in
-            do throws(ConfigurationError) { return try SLO(parsing: text) } catch {
+            do throws(SettingError) { return try SLO(parsing: text) } catch {
                 throw ValidationError("--slo: expected \(error.accepted) (got '\(text)')")
             }
         }

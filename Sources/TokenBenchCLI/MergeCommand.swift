@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 /// `tokenbench merge`: the results of the N shards of one run (`run --shard I/N`), merged
 /// exactly into the whole run's, and judged once.
@@ -110,12 +114,6 @@ struct MergeCommand: ParsableCommand {
         let report = directory.appendingPathComponent("report.html")
         try writeAtomically(Data(HTMLReport.run(merged.result, source: out).utf8), to: report)
         print("report: \(report.path)")
-        switch merged.result.verdict {
-        case "invariant_violation": throw ExitCode(1)
-        case "inconclusive": throw ExitCode(3)
-        case "slo_breach": throw ExitCode(2)
-        case "unreachable": throw ExitCode(69)
-        default: break
-        }
+        try merged.result.verdict.exitUnlessPass()
     }
 }

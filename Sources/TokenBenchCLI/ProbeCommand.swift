@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 struct ProbeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,7 +82,7 @@ struct ProbeCommand: AsyncParsableCommand {
         case .success(let findings):
             target.defaultExpiresIn = findings.accessLifetime
             FileHandle.standardError.write(Data(
-                "preflight: login, resource, refresh\(target.canRevoke ? ", revoke" : "") answered; access tokens live \(ConsoleReport.fmt(findings.accessLifetime)) s (from \(findings.accessLifetimeSource))\n".utf8))
+                "preflight: login, resource, refresh\(target.canRevoke ? ", revoke" : "") answered; access tokens live \(Units.figure(findings.accessLifetime)) s (from \(findings.accessLifetimeSource))\n".utf8))
         case .failure(let failure):
             await target.shutdown()
             FileHandle.standardError.write(Data("tokenbench: preflight: \(failure.message)\n".utf8))

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 /// `tokenbench report RESULTS`: the headline figures of a set of results as a table, or a
 /// self-contained HTML report.

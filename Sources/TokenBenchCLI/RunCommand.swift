@@ -8,6 +8,10 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let now = Date().timeIntervalSince1970
         guard t > now else {
-            throw ValidationError("--start-at: expected an instant ahead (got \(StartInstant.format(t)), \(ConsoleReport.fmt(now - t)) s in the past)")
+            throw ValidationError("--start-at: expected an instant ahead (got \(StartInstant.format(t)), \(Units.figure(now - t)) s in the past)")
         }
         guard t <= now + 86_400 else {
             throw ValidationError("--start-at: expected an instant within 24 h (got \(StartInstant.format(t)))")
@@ -169,7 +173,7 @@ struct RunCommand: AsyncParsableCommand {
             throw error
         }
         let scenarioName = scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
-        var verdicts: [String] = []
+        var verdicts: [Verdict] = []
         var results: [RunResult] = []
         for run in 1...repeatCount {
             if repeatCount > 1, !quiet {
@@ -196,7 +200,7 @@ struct RunCommand: AsyncParsableCommand {
                 if let httpTarget { await httpTarget.shutdown() }
                 if let outputDirectory { Self.removeIfEmpty(outputDirectory) }
                 FileHandle.standardError.write(Data("tokenbench: \(aborted.message)\n".utf8))
-                throw ExitCode(69)
+                throw ExitCode(Verdict.unreachable.exitCode)
             }
             print(ConsoleReport.render(result))
             if let outputDirectory {
@@ -222,9 +226,9 @@ struct RunCommand: AsyncParsableCommand {
             print("report: \(file.path)")
         }
         if let httpTarget { await httpTarget.shutdown() }
-        if verdicts.contains("invariant_violation") { throw ExitCode(1) }
-        if verdicts.contains("inconclusive") { throw ExitCode(3) }
-        if verdicts.contains("slo_breach") { throw ExitCode(2) }
+        // A violation in any run is a finding; an inconclusive run shows neither a breach nor
+        // its absence (Verdict.combined).
+        try Verdict.combined(verdicts).exitUnlessPass()
     }
 
     /// Removes a result directory that holds nothing (this run made it and wrote nothing).

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import TokenAuth
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 extension HTTPOptions {
     /// An HTTP target, after its preflight (``Preflight``): the session through every endpoint
@@ -37,7 +41,7 @@ extension HTTPOptions {
         if configuration.refreshLead >= findings.accessLifetime {
             await target.shutdown()
             FileHandle.standardError.write(Data(
-                "tokenbench: --refresh-lead: expected a duration below the server's access-token lifetime (\(ConsoleReport.fmt(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
+                "tokenbench: --refresh-lead: expected a duration below the server's access-token lifetime (\(Units.figure(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
             throw ExitCode(64)
         }
         return target

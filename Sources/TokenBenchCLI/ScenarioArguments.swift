@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 /// `run --scenario FILE`: the file's settings become `run` flags placed before the command
 /// line's own, so flags typed after them override the file (ArgumentParser keeps the last

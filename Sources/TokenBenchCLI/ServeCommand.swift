@@ -7,6 +7,10 @@ import Prometheus
 import TokenAuth
 import TokenAuthServer
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

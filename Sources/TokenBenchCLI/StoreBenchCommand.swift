@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import TokenAuth
 import TokenLoad
+import TokenResults
+import TokenReport
+import TokenHTTPClient
+import TokenProbe
 
 struct StoreBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,6 +5,9 @@ import ServiceLifecycle
 import Testing
 import TokenAuth
 import TokenLoad
+@testable import TokenResults
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 /// A server of another shape, as third-party auth APIs often are: JSON bodies with their own
 /// field names, the access token nested in the answer, the refresh token in an HttpOnly cookie,

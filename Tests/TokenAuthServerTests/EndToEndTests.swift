@@ -6,6 +6,9 @@ import Testing
 import TokenAuth
 import TokenAuthServer
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 @Suite("Driver and probe against our own server, over loopback HTTP")
 struct EndToEndTests {
@@ -46,7 +49,7 @@ struct EndToEndTests {
             #expect(result.invariants.checked > 0)
             #expect(result.hostile.attempts > 0)
             #expect(result.hostile.rejected == result.hostile.attempts)
-            #expect(result.verdict == "pass", "\(result.inconclusive ?? [])")
+            #expect(result.verdict == .pass, "\(result.inconclusive ?? [])")
             #expect(result.environment.target == base)
         }
     }

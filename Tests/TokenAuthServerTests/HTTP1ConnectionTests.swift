@@ -3,6 +3,9 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 /// The driver's HTTP/1.1 connection, one level below ``HTTPTarget``.
 @Suite("HTTP client: one connection's life")

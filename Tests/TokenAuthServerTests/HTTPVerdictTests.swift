@@ -4,6 +4,9 @@ import Synchronization
 import Testing
 import TokenAuth
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 /// A deliberately forking token server (a mock, named as such): every refresh of any token it
 /// issued succeeds with a new token, and every token it ever issued stays valid. One login
@@ -103,7 +106,7 @@ struct HTTPVerdictTests {
             let result = await LoadDriver(configuration: c, target: target).run()
             #expect((result.invariants.byKind["concurrent_refresh_forked"] ?? 0) > 0, "\(result.invariants.byKind)")
             #expect(result.invariants.byKind["benign_concurrent_refresh_revoked"] == nil)
-            #expect(result.verdict == "invariant_violation")
+            #expect(result.verdict == .invariantViolation)
             let c1 = await Probe(target: target, credentials: Credentials(), grace: 0).c1()
             #expect(c1.verdict == .fail)
             #expect(c1.evidence.contains("forked"), "\(c1.evidence)")
@@ -176,7 +179,7 @@ struct HTTPVerdictTests {
             #expect((access.errorsByStatus?["500"] ?? 0) > 0, "\(access.errorsByStatus ?? [:])")
             #expect(access.errorsByKind["server_error"] == access.errors, "the server's own code: \(access.errorsByKind)")
             #expect((access.responsesByStatus?["2xx"] ?? 0) > 0)
-            #expect(result.verdict == "inconclusive")
+            #expect(result.verdict == .inconclusive)
             let reason = try #require(result.inconclusive?.first { $0.hasPrefix("access:") })
             #expect(reason.contains("status 500") && reason.contains("over the 1.00 % budget"), "\(reason)")
         }
@@ -202,7 +205,7 @@ struct HTTPVerdictTests {
             let result = await LoadDriver(configuration: c, target: target).run()
             await target.shutdown()
             #expect(ContinuousClock.now - started < .seconds(5), "stopped at once, not after 30 s")
-            #expect(result.verdict == "unreachable")
+            #expect(result.verdict == .unreachable)
             let aborted = try #require(result.aborted)
             #expect(aborted.status == 404)
             #expect(aborted.endpoint == "revoke POST \(base)/oauth/revoke-typo")

@@ -4,6 +4,7 @@ import TokenAuth
 import TokenAuthRedis
 import TokenAuthTesting
 import TokenLoad
+@testable import TokenResults
 
 /// The fault run: a short load run whose store server is killed in the middle and started
 /// again. Errors are recorded as `store_unavailable`, the process keeps running, no invariant
@@ -44,7 +45,7 @@ struct FaultRunTests {
         #expect(r.invariants.violations == 0, "no invariant violated: \(r.invariants.byKind)")
         // A run whose store was down for a fifth of it cannot judge the target's latency: the
         // errors are over the 1 % budget, and the verdict says so instead of "pass".
-        #expect(r.verdict == "inconclusive")
+        #expect(r.verdict == .inconclusive)
         #expect(r.inconclusive?.contains { $0.contains("store_unavailable") && $0.contains("--max-error-rate") } == true, "\(r.inconclusive ?? [])")
         #expect((r.store?.counters?.unavailable ?? 0) > 0)
 

@@ -6,6 +6,7 @@ import TokenAuthRedis
 import TokenAuthSQLite
 import TokenAuthTesting
 import TokenLoad
+@testable import TokenResults
 
 /// Case X2 (store unreachable) against real servers, in-process: a typed error, never a
 /// "valid", and recovery by itself when the server returns.

@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TokenAuth
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 @Suite("capacity: the search finds a known capacity, never blames the target for the driver", .serialized)
 struct CapacitySearchTests {
@@ -37,7 +41,7 @@ struct CapacitySearchTests {
         let settings = CapacitySettings(startRate: 100, maxRate: 5000, stepDuration: 2, stepWarmup: 1, precision: 0.05, confirm: 2)
         let (steps, answer) = try await Self.search(try Self.configuration(target: "simulated:6x10ms", users: 200), settings,
                                                     slos: ["access.p99<30ms"])
-        #expect(answer.outcome == "found", "\(answer.line)")
+        #expect(answer.outcome == .found, "\(answer.line)")
         let rate = try #require(answer.rate)
         #expect(abs(rate - truth) <= 0.05 * truth, "answer \(rate) vs truth \(truth): \(answer.line)")
         #expect(answer.confirmed == 2 && answer.confirmations == 2)
@@ -59,8 +63,8 @@ struct CapacitySearchTests {
         let settings = CapacitySettings(startRate: 20_000, maxRate: 10_000_000, stepDuration: 2, stepWarmup: 1, precision: 0.05, confirm: 1)
         let (steps, answer) = try await Self.search(try Self.configuration(target: "simulated:10000x1ms", users: 20_000), settings,
                                                     slos: ["access.p99<5ms"])
-        #expect(answer.outcome == "inconclusive", "\(answer.line)")
-        #expect(answer.exitCode == 3)
+        #expect(answer.outcome == .inconclusive, "\(answer.line)")
+        #expect(answer.verdict.exitCode == 3)
         let last = try #require(steps.last)
         #expect(last.verdict == .generatorBound)
         #expect(last.reasons.first?.contains("generator-bound") == true)
@@ -118,13 +122,13 @@ struct CapacityDecisionTests {
     func bisects() async throws {
         let (steps, answer) = await try Self.search().run(step: await Self.scripted { rate, _ in rate <= 1234 })
         #expect(steps.map(\.intendedRate).prefix(6) == [100, 200, 400, 800, 1600, 1200])
-        #expect(answer.outcome == "found")
+        #expect(answer.outcome == .found)
         let rate = try #require(answer.rate)
         #expect(rate <= 1234 && rate >= 1234 * 0.95, "\(rate)")
         #expect(steps.suffix(3).allSatisfy { $0.stage == "confirm" && $0.intendedRate == rate })
-        #expect(answer.line.hasPrefix("capacity: \(CapacitySearch.number(rate)) ops/s"))
+        #expect(answer.line.hasPrefix("capacity: \(Units.grouped(rate)) ops/s"))
         #expect(answer.line.hasSuffix("at refresh.p99<20ms, confirmed 3/3"))
-        #expect(answer.exitCode == 0)
+        #expect(answer.verdict.exitCode == 0)
     }
 
     @Test("a failed confirmation steps down (half the precision) and confirms again")
@@ -135,7 +139,7 @@ struct CapacityDecisionTests {
         let (steps, answer) = await try Self.search().run(step: await Self.scripted { rate, _ in
             rate <= 1000 && !memory.firstRepeat(rate)
         })
-        #expect(answer.outcome == "found", "\(answer.line)")
+        #expect(answer.outcome == .found, "\(answer.line)")
         #expect(answer.stepDowns == 1, "\(answer.line)")
         #expect(answer.line.contains("confirmed 3/3 after 1 step down"))
         let failed = try #require(steps.first { $0.stage == "confirm" && $0.verdict == .fail })
@@ -148,27 +152,27 @@ struct CapacityDecisionTests {
     func neverRepeats() async throws {
         let memory = RateMemory()
         let (steps, answer) = await try Self.search().run(step: await Self.scripted { rate, _ in rate <= 1000 && memory.firstSeen(rate) })
-        #expect(answer.outcome == "inconclusive", "\(answer.line)")
-        #expect(answer.exitCode == 3)
+        #expect(answer.outcome == .inconclusive, "\(answer.line)")
+        #expect(answer.verdict.exitCode == 3)
         #expect(answer.stepDowns == 4)
         #expect(answer.line.contains("the answer did not repeat"), "\(answer.line)")
         let confirmations = steps.filter { $0.stage == "confirm" && $0.verdict == .fail }
         #expect(confirmations.count == 5)
         let first = try #require(confirmations.first?.intendedRate), last = try #require(confirmations.last?.intendedRate)
         #expect(first > last, "each step-down lowers the rate")
-        #expect(answer.line.contains("stepping down from \(CapacitySearch.rate(first)) to \(CapacitySearch.rate(last))"), "\(answer.line)")
+        #expect(answer.line.contains("stepping down from \(Units.opsRate(first)) to \(Units.opsRate(last))"), "\(answer.line)")
     }
 
     @Test("the start rate fails: none, exit 2; still passing at --max-rate: at least, exit 3")
     func bounds() async throws {
         let none = await try Self.search().run(step: await Self.scripted { _, _ in false })
-        #expect(none.answer.outcome == "none")
-        #expect(none.answer.exitCode == 2)
+        #expect(none.answer.outcome == .none)
+        #expect(none.answer.verdict.exitCode == 2)
         #expect(none.steps.count == 1)
         #expect(none.answer.line.contains("not even the start rate 100 ops/s passes"))
         let atLeast = await try Self.search(max: 1000).run(step: await Self.scripted { _, _ in true })
-        #expect(atLeast.answer.outcome == "at_least")
-        #expect(atLeast.answer.exitCode == 3)
+        #expect(atLeast.answer.outcome == .atLeast)
+        #expect(atLeast.answer.verdict.exitCode == 3)
         #expect(atLeast.steps.map(\.intendedRate) == [100, 200, 400, 800, 1000])
         #expect(atLeast.answer.line.hasPrefix("capacity: at least 1,000 ops/s"))
     }

@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TokenAuth
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 @Suite("Faults on demand and stability (unit)")
 struct FaultAndStabilityTests {

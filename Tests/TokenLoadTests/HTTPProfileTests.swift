@@ -2,6 +2,10 @@ import Foundation
 import NIOHTTP1
 import Testing
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 @Suite("HTTP profiles: pointers, credentials, encodings")
 struct HTTPProfileTests {

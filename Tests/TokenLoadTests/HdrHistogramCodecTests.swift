@@ -3,6 +3,10 @@ import Foundation
 import Testing
 import TokenAuth
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 @Suite("HdrHistogram V2 encoding and interval logs")
 struct HdrHistogramCodecTests {

@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TokenAuth
 import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 /// A **deliberately broken** store, the one mock in this suite: a dictionary behind a lock
 /// whose `rotate` skips the compare-and-swap, rotating whatever generation is presented, so
@@ -100,7 +104,7 @@ struct LoadDriverTests {
         }
         #expect(result.timeline.count == 5)
         for kind in HostileKind.allCases { #expect((result.hostile.byKind?[kind.rawValue]?.sent ?? 0) > 0, "\(kind) sent") }
-        #expect(result.verdict == "pass", "\(result.inconclusive ?? [])")
+        #expect(result.verdict == .pass, "\(result.inconclusive ?? [])")
     }
 
     @Test("the invariant checker catches a store that skips the compare-and-swap")
@@ -114,7 +118,7 @@ struct LoadDriverTests {
         let result = await LoadDriver(configuration: c, target: target).run()
         #expect(result.invariants.violations > 0)
         #expect((result.invariants.byKind["spent_token_accepted"] ?? 0) > 0)
-        #expect(result.verdict == "invariant_violation")
+        #expect(result.verdict == .invariantViolation)
     }
 
     @Test("the invariant checker catches a store that loses rotations")
@@ -128,7 +132,7 @@ struct LoadDriverTests {
         let target = try await InProcessTarget.make(c, store: LosesRotationsStore(), phases: nil)
         let result = await LoadDriver(configuration: c, target: target).run()
         #expect((result.invariants.byKind["current_token_rejected"] ?? 0) > 0)
-        #expect(result.verdict == "invariant_violation")
+        #expect(result.verdict == .invariantViolation)
     }
 
     @Test("families that reach their absolute end are not counted as violations")
@@ -209,6 +213,6 @@ struct LoadDriverTests {
         let slos = [try SLO(parsing: "access.throughput>1000000000"), try SLO(parsing: "access.error_rate<1%")]
         let result = await LoadDriver(configuration: c, target: NoOpTarget(expiresIn: 3600), slos: slos).run()
         #expect(result.slo.map(\.passed) == [false, true])
-        #expect(result.verdict == "slo_breach")
+        #expect(result.verdict == .sloBreach)
     }
 }

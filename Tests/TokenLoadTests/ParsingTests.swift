@@ -1,6 +1,10 @@
 import Testing
 import TokenAuth
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 @Suite("Flags, durations, SLOs, scheduling")
 struct ParsingTests {
@@ -28,7 +32,7 @@ struct ParsingTests {
     @Test(arguments: ["refresh.p99", "refresh<20ms", "nothing.p99<1ms", "refresh.p98<1ms", "refresh.p99<fast",
                       "refresh.error_rate<150%", "refresh.p99<20", ""])
     func badSLOs(_ text: String) {
-        #expect(throws: ConfigurationError.self) { try SLO(parsing: text) }
+        #expect(throws: SettingError.self) { try SLO(parsing: text) }
     }
 
     @Test func configurationRanges() {

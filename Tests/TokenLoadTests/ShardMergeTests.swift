@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 /// The venv's Python with the PyPI `hdrhistogram` package (`TOKENBENCH_THIRDPARTY_PYTHON`,
 /// made by script/bootstrap --test); required when `TOKENBENCH_REQUIRE_THIRDPARTY=1`.
@@ -92,7 +96,7 @@ struct ShardMergeTests {
         #expect(m.config.shard == nil)
         #expect(m.shard == nil)
         #expect(m.slo.first?.passed == true)
-        #expect(m.verdict == "pass", "\(m.inconclusive ?? []) / shards: \(ra.inconclusive ?? []) \(rb.inconclusive ?? [])")
+        #expect(m.verdict == .pass, "\(m.inconclusive ?? []) / shards: \(ra.inconclusive ?? []) \(rb.inconclusive ?? [])")
         // The timeline, second by second.
         for entry in m.timeline {
             let parts = [ra, rb].compactMap { r in r.timeline.first { $0.second == entry.second } }

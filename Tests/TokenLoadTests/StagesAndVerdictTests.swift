@@ -2,6 +2,10 @@ import Foundation
 import Testing
 import TokenAuth
 @testable import TokenLoad
+@testable import TokenResults
+@testable import TokenReport
+@testable import TokenHTTPClient
+@testable import TokenProbe
 
 @Suite("Ramping stages: parsing, the schedule's arithmetic, runs that follow it")
 struct StageTests {
@@ -99,11 +103,11 @@ struct VerdictTests {
     @Test("access tokens that outlive the run: no refresh happened, inconclusive, with the reason")
     func noRefresh() async throws {
         let r = try await noopRun { $0.accessTTL = 30 }
-        #expect(r.verdict == "inconclusive")
+        #expect(r.verdict == .inconclusive)
         #expect(r.inconclusive?.first?.hasPrefix("no refresh happened: access tokens live 30.0 s, so a refresh falls due after about 28.8 s") == true, "\(r.inconclusive ?? [])")
         // Sessions shorter than the refresh point claim no refresh.
         let short = try await noopRun { $0.accessTTL = 30; $0.sessionLength = 0.5; $0.logoutRatio = 0 }
-        #expect(short.verdict == "pass", "\(short.inconclusive ?? [])")
+        #expect(short.verdict == .pass, "\(short.inconclusive ?? [])")
     }
 
     func inProcessRun(_ adjust: (inout LoadConfiguration) -> Void) async throws -> RunResult {
@@ -121,7 +125,7 @@ struct VerdictTests {
     @Test("sessions that end within the run claim logouts; a hostile ratio claims its traffic")
     func claims() async throws {
         let r = try await inProcessRun { $0.accessTTL = 1; $0.refreshLead = 0.5; $0.refreshJitter = 0; $0.sessionLength = 1.5; $0.logoutRatio = 1 }
-        #expect(r.verdict == "pass", "\(r.inconclusive ?? [])")
+        #expect(r.verdict == .pass, "\(r.inconclusive ?? [])")
         #expect((r.operations["logout"]?.count ?? 0) > 0)
         // Sessions end within the run, but a logout ratio of 0.1 % gives none of them a logout.
         let unended = try await inProcessRun { $0.users = 1; $0.accessTTL = 1; $0.refreshLead = 0.5; $0.sessionLength = 1; $0.logoutRatio = 0.001 }
@@ -134,7 +138,7 @@ struct VerdictTests {
     @Test("a driver late beyond --max-lag is saturated: inconclusive")
     func saturated() async throws {
         let r = try await noopRun { $0.accessTTL = 3600; $0.sessionLength = 3600; $0.maxLag = 1e-9 }
-        #expect(r.verdict == "inconclusive")
+        #expect(r.verdict == .inconclusive)
         #expect(r.inconclusive?.contains { $0.hasPrefix("the driver was saturated: its scheduling lag p99 was") } == true, "\(r.inconclusive ?? [])")
         var c = LoadConfiguration()
         #expect(c.effectiveMaxLag == 1, "closed model: one think time (1 s), when longer than 100 ms")
@@ -145,19 +149,19 @@ struct VerdictTests {
     @Test("precedence: a violation beats inconclusive, inconclusive beats an SLO breach")
     func precedence() async throws {
         var r = try await noopRun({ $0.accessTTL = 30 }, slos: [try SLO(parsing: "access.throughput>1000000000")])
-        #expect(r.verdict == "inconclusive")
+        #expect(r.verdict == .inconclusive)
         r.invariants.violations = 1
-        #expect(LoadDriver<NoOpTarget>.verdict(r) == "invariant_violation")
+        #expect(r.judgedVerdict == .invariantViolation)
         r.invariants.violations = 0
         r.inconclusive = []
-        #expect(LoadDriver<NoOpTarget>.verdict(r) == "slo_breach")
+        #expect(r.judgedVerdict == .sloBreach)
     }
 
     @Test("an SLO over an operation with no samples fails and says so")
     func sloWithoutSamples() async throws {
         let r = try await noopRun({ $0.accessTTL = 3600; $0.sessionLength = 60 }, slos: [try SLO(parsing: "logout.p99<1s")])
         #expect(r.slo == [SLOResult(slo: "logout.p99<1s", observed: nil, passed: false, note: "no samples")])
-        #expect(r.verdict == "slo_breach", "\(r.inconclusive ?? [])")
+        #expect(r.verdict == .sloBreach, "\(r.inconclusive ?? [])")
         #expect(ConsoleReport.render(r).contains("slo logout.p99<1s: BREACH (no samples)"))
     }
 

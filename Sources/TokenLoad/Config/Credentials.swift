@@ -1,17 +1,18 @@
 import Foundation
 import SwiftCSV
 import TokenAuth
+import TokenResults
 
 /// The username and password of virtual user `n`: a pattern (`user{n}` / `pw-{n}`, the
 /// synthetic users of `tokenbench serve`) or the rows of a CSV file with the columns
 /// `username,password` (user `n` takes row `n mod rows`).
 public struct Credentials: Sendable, Hashable {
-    enum Source: Sendable, Hashable {
+    package enum Source: Sendable, Hashable {
         case pattern(username: [String], password: [String])
         case rows(usernames: [String], passwords: [String])
     }
 
-    let source: Source
+    package let source: Source
 
     /// Patterns in which `{n}` stands for the user number.
     public init(usernamePattern: String = "user{n}", passwordPattern: String = "pw-{n}") {

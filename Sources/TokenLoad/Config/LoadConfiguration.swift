@@ -1,5 +1,6 @@
 import Foundation
 import TokenAuth
+import TokenResults
 
 /// Everything a load run is told. Durations are in seconds; ratios in 0 ... 1.
 public struct LoadConfiguration: Sendable, Hashable, Codable {
@@ -240,15 +241,14 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     }
 
     /// The level over the run: users (closed) or arrivals per second (open).
-    var schedule: LoadSchedule {
+    package var schedule: LoadSchedule {
         if let stages { return LoadSchedule(stages: stages) }
         return LoadSchedule(constant: model == .open ? (rate ?? 0) : Double(users))
     }
 
     /// The bound on the driver's scheduling lag p99 above which a run is inconclusive, seconds.
     public var effectiveMaxLag: Double {
-        if let maxLag { return maxLag }
-        return model == .closed ? max(0.1, thinkTime) : 0.1
+        RunSettings.maxLagBound(maxLag: maxLag, closedModel: model == .closed, thinkTime: thinkTime)
     }
 
     /// The password algorithm these settings name.

@@ -1,4 +1,5 @@
 import TokenAuth
+import TokenResults
 
 /// One stage of a ramping load (`--stages '30s:100,2m:1000,30s:0'`, as k6's `stages`): over
 /// `duration` seconds the level moves linearly from the previous stage's target (0 before the
@@ -42,7 +43,7 @@ public struct LoadStage: Sendable, Hashable, Codable {
 /// The load level over a run, in seconds from its start: constant, or the piecewise-linear ramp
 /// of ``LoadStage``s. Answers the two questions the workers ask: is closed-model user `n` active
 /// now, and when is the `k`-th arrival of the open model due.
-struct LoadSchedule: Sendable {
+package struct LoadSchedule: Sendable {
     /// (start, duration, from, to) per segment.
     private let segments: [(start: Double, duration: Double, from: Double, to: Double)]
     /// Arrivals before each segment (open model): ∫ rate.
@@ -51,13 +52,13 @@ struct LoadSchedule: Sendable {
     private let constant: Double?
 
     /// A constant level for the whole run.
-    init(constant level: Double) {
+    package init(constant level: Double) {
         segments = []
         cumulative = []
         constant = level
     }
 
-    init(stages: [LoadStage]) {
+    package init(stages: [LoadStage]) {
         var segments: [(start: Double, duration: Double, from: Double, to: Double)] = []
         var cumulative: [Double] = []
         var start = 0.0, from = 0.0, total = 0.0
@@ -74,7 +75,7 @@ struct LoadSchedule: Sendable {
     }
 
     /// The level at `t` seconds: users or arrivals per second.
-    func level(at t: Double) -> Double {
+    package func level(at t: Double) -> Double {
         if let constant { return constant }
         for s in segments where t < s.start + s.duration {
             guard t >= s.start else { return s.from }
@@ -85,7 +86,7 @@ struct LoadSchedule: Sendable {
 
     /// Closed model: the first time ≥ `t` at which user `n` (0-based) is active, that is the
     /// level exceeds `n`; `nil` if never again.
-    func activation(of n: Int, after t: Double) -> Double? {
+    package func activation(of n: Int, after t: Double) -> Double? {
         let threshold = Double(n)
         if let constant { return constant > threshold ? t : nil }
         if level(at: t) > threshold { return t }
@@ -105,7 +106,7 @@ struct LoadSchedule: Sendable {
     /// Open model: when the arrival `k + ½` of the whole run falls (seconds from the start), so
     /// that user `n` of `N` takes arrivals `n, n + N, n + 2N, …`; `nil` past the last stage.
     /// For a constant rate `r` this is `(k + ½) / r`.
-    func arrival(_ k: Double) -> Double? {
+    package func arrival(_ k: Double) -> Double? {
         let x = k + 0.5
         if let constant { return constant > 0 ? x / constant : nil }
         for (i, s) in segments.enumerated() {

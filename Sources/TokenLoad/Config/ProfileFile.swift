@@ -1,4 +1,5 @@
 import Foundation
+import TokenResults
 
 /// An HTTP profile as data: a JSON file whose keys are the HTTP-target flags of `run` and
 /// `probe` without their dashes, like a scenario (``Scenario``), plus `base` (the built-in
@@ -25,7 +26,7 @@ public enum ProfileFile {
         "grace", "leeway", "access-ttl", "refresh-ttl",
     ]
 
-    static let rules = Scenario.Rules(
+    package static let rules = Scenario.Rules(
         kind: "profile", command: "HTTP-target", allowed: keys,
         refused: ["profile": "is not a profile key: name the built-in profile to start from with \"base\""],
         repeatable: ["header", "login-field", "refresh-field", "revoke-field"],

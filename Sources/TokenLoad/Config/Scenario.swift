@@ -1,4 +1,5 @@
 import Foundation
+import TokenResults
 
 /// A standard scenario: a JSON file whose keys are `tokenbench run` flags without their dashes
 /// and whose values are what the flag would be given, so a scenario reads like a command line:
@@ -43,7 +44,7 @@ public struct Scenario: Sendable, Hashable {
         try load(path: path, environment: environment, rules: .scenario)
     }
 
-    static func load(path: String, environment: [String: String], rules: Rules) throws(ScenarioError) -> Scenario {
+    package static func load(path: String, environment: [String: String], rules: Rules) throws(ScenarioError) -> Scenario {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let attributes else { throw ScenarioError(path: path, reason: "does not exist", kind: rules.kind) }
         guard attributes[.type] as? FileAttributeType == .typeRegular else {
@@ -67,7 +68,7 @@ public struct Scenario: Sendable, Hashable {
     }
 
     /// What a file of flags may hold: a scenario (`run` flags) or a profile (``ProfileFile``).
-    struct Rules: Sendable {
+    package struct Rules: Sendable {
         /// `scenario` or `profile`, for messages.
         var kind: String
         /// The command whose flags the keys are.
@@ -91,7 +92,7 @@ public struct Scenario: Sendable, Hashable {
 
     /// Parses a file of flags under `rules`.
     /// - Throws: ``ScenarioError`` naming the file and the problem.
-    static func parse(_ data: Data, name: String, path: String, environment: [String: String], rules: Rules) throws(ScenarioError) -> Scenario {
+    package static func parse(_ data: Data, name: String, path: String, environment: [String: String], rules: Rules) throws(ScenarioError) -> Scenario {
         func fail(_ reason: String) -> ScenarioError { ScenarioError(path: path, reason: reason, kind: rules.kind) }
         guard data.count <= 1 << 20 else { throw fail("is larger than 1 MiB") }
         // Foundation's decoder keeps one of two equal keys and accepts trailing commas: a file
@@ -148,7 +149,7 @@ public struct Scenario: Sendable, Hashable {
         return Scenario(name: name, description: description, arguments: arguments)
     }
 
-    static func isFlagName(_ key: String) -> Bool {
+    package static func isFlagName(_ key: String) -> Bool {
         guard let first = key.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), key.utf8.last != UInt8(ascii: "-") else {
             return false
         }
@@ -168,7 +169,7 @@ public struct Scenario: Sendable, Hashable {
     }
 
     /// Replaces every `${NAME}` by the environment variable `NAME`.
-    static func expand(_ text: String, key: String, path: String, kind: String = "scenario", environment: [String: String]) throws(ScenarioError) -> String {
+    package static func expand(_ text: String, key: String, path: String, kind: String = "scenario", environment: [String: String]) throws(ScenarioError) -> String {
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
@@ -206,14 +207,14 @@ public struct ScenarioError: Error, Sendable, Hashable, CustomStringConvertible 
 }
 
 /// One value of a scenario file.
-enum ScenarioValue: Decodable, Sendable, Hashable {
+package enum ScenarioValue: Decodable, Sendable, Hashable {
     case string(String)
     case bool(Bool)
     case integer(Int64)
     case number(Double)
     indirect case list([ScenarioValue])
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let bool = try? container.decode(Bool.self) {
             self = .bool(bool)

@@ -1,9 +1,10 @@
+import TokenResults
 /// The checks Foundation's JSON decoders skip, for files a person writes (scenarios, profiles):
 /// a key given twice in one object (Foundation keeps one of them, silently) and a trailing
 /// comma (Foundation accepts it). Syntax errors are left to the decoder, which names them.
-enum StrictJSON {
+package enum StrictJSON {
     /// The first such problem, as the end of a sentence (`names "grace" twice`), or `nil`.
-    static func problem(in data: some Collection<UInt8>) -> String? {
+    package static func problem(in data: some Collection<UInt8>) -> String? {
         var keys: [Set<String>?] = [] // one entry per open object (a Set) or array (nil)
         var expectKey = false
         var afterComma = false

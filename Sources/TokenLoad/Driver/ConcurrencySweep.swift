@@ -1,4 +1,5 @@
 import TokenAuth
+import TokenResults
 
 /// `--sweep-concurrency 1,2,4,…`: the same closed-model run at each concurrency level (number
 /// of virtual users), one after the other against the same target and store, recording store
@@ -30,7 +31,7 @@ public struct ConcurrencySweep<Target: LoadTarget>: Sendable {
     public func run(progress: @escaping @Sendable (_ level: Int, ProgressSnapshot) -> Void = { _, _ in }) async -> RunResult {
         var points: [ContentionPoint] = []
         var last: RunResult?
-        var verdicts: Set<String> = []
+        var verdicts: Set<Verdict> = []
         for level in levels {
             var c = configuration
             c.users = level
@@ -52,10 +53,7 @@ public struct ConcurrencySweep<Target: LoadTarget>: Sendable {
         if result.store == nil { result.store = StoreSummary(backend: store?.backend ?? "unknown", operations: [:], counters: nil) }
         result.store?.contention = points
         // The verdict covers every level: a violation or a breach at any level fails the sweep.
-        for verdict in ["invariant_violation", "inconclusive", "slo_breach"] where verdicts.contains(verdict) {
-            result.verdict = verdict
-            break
-        }
+        result.verdict = Verdict.combined(verdicts)
         return result
     }
 }

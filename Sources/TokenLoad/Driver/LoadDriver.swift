@@ -1,25 +1,7 @@
 import Foundation
 import TokenAuth
-
-/// A snapshot for the progress line, once a second.
-public struct ProgressSnapshot: Sendable {
-    /// Seconds since the start (warm-up included).
-    public var elapsed: Double
-    /// Total seconds (warm-up + duration).
-    public var total: Double
-    /// Whether the warm-up is still running.
-    public var warmingUp: Bool
-    /// Operations completed in the last second.
-    public var operationsPerSecond: Int
-    /// p99 of the last second, µs.
-    public var p99Us: Double
-    /// The latencies of the last second (to cover a longer interval, add them up).
-    public var interval: LatencyHistogram
-    /// Errors so far (measured).
-    public var errors: Int
-    /// Invariant violations so far.
-    public var violations: Int
-}
+import TokenResults
+import TokenHTTPClient
 
 /// Runs a load: splits the virtual users over worker tasks, ticks once a second for progress
 /// and the timeline, merges the workers' HDR histograms at the end.
@@ -139,7 +121,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         if let faults = c.faults, !faults.isEmpty {
             result.faults = FaultReport(windows: faults.map { FaultWindowReport($0, timeline: timeline) },
                                         injections: faultSchedule?.injections, audit: audit)
-            result.verdict = Self.verdict(result)
+            result.verdict = result.judgedVerdict
         }
         result.intervalLog = intervals.log
         if let baseline = ProcessMemory.baselineResidentBytes, let peak = intervals.peakResidentBytes {
@@ -151,17 +133,17 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         result.measureStartUnixS = (intervals.log.startTime * 1000).rounded() / 1000
         if let reason = abort.reason {
             result.aborted = RunAbortSummary(reason)
-            result.verdict = "unreachable"
+            result.verdict = .unreachable
         }
         if let store {
             let counters = statistics.map { $0.snapshot.subtracting(countersAtStart.value.withLock { $0 } ?? StoreStatistics.Snapshot()) }
             result.store = StoreSummary(backend: store.backend, operations: StoreSummary.operations(fromPhases: result.phases),
-                                        counters: counters)
+                                        counters: counters?.record)
         }
         return result
     }
 
-    func summarize(workers: [Worker<Target>], timeline: [TimelineEntry], environment: RunEnvironment) -> RunResult {
+    package func summarize(workers: [Worker<Target>], timeline: [TimelineEntry], environment: RunEnvironment) -> RunResult {
         let c = configuration
         let seconds = c.duration
         let http = target.operationsWaitOnIO
@@ -226,13 +208,13 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         }
         if lag.totalCount > 0 { encoded.schedulingLag = HdrHistogramCodec.encode(lag) }
         var result = RunResult(
-            config: c, environment: environment, measuredSeconds: seconds,
+            config: c.record, environment: environment, measuredSeconds: seconds,
             operations: operations, phases: phaseSummaries, schedulingLagUs: LatencySummary(lag),
             invariants: InvariantSummary(checked: checked, violations: violations, byKind: byKind, unjudged: unjudged,
                                          checkedByKind: Dictionary(uniqueKeysWithValues: InvariantKind.allCases.compactMap {
                                              checks[$0.index] > 0 ? ($0.rawValue, checks[$0.index]) : nil })),
             hostile: HostileSummary(attempts: mustRefuse.sent, rejected: mustRefuse.refused, byKind: hostileByKind),
-            timeline: timeline, slo: [], verdict: "pass")
+            timeline: timeline, slo: [], verdict: .pass)
         result.histograms = encoded
         if let shard = c.shard {
             let users = c.userNumbers
@@ -246,21 +228,12 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         result.inconclusive = reasons.map(\.text)
         result.inconclusiveKinds = reasons.map(\.kind)
         result.notes = notes(unjudged: unjudged)
-        result.verdict = Self.verdict(result)
+        result.verdict = result.judgedVerdict
         return result
     }
 
-    /// The verdict, by precedence: a broken invariant is a fact whatever else happened; a run
-    /// that could not judge cannot breach an SLO either.
-    static func verdict(_ r: RunResult) -> String {
-        if r.invariants.violations > 0 { return "invariant_violation" }
-        if !(r.inconclusive ?? []).isEmpty { return "inconclusive" }
-        if r.slo.contains(where: { !$0.passed }) { return "slo_breach" }
-        return "pass"
-    }
-
     /// Status keys as `result.json` writes them: `2xx` for any success, `no_answer`, or the code.
-    static func statusKeys(_ counts: [Int: Int]) -> [String: Int] {
+    package static func statusKeys(_ counts: [Int: Int]) -> [String: Int] {
         var out: [String: Int] = [:]
         for (status, n) in counts {
             out[status == 2 ? "2xx" : status == 0 ? "no_answer" : String(status), default: 0] += n
@@ -271,11 +244,11 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     /// Why the run cannot judge the target, if it cannot (DESIGN.md, verdict "inconclusive"):
     /// an operation its sessions imply never happened; an operation's error rate is over the
     /// budget; the driver itself could not keep the schedule.
-    func inconclusiveReasons(_ r: RunResult, attempted: [Int], hostileSent: [Int]) -> [(kind: InconclusiveKind, text: String)] {
+    package func inconclusiveReasons(_ r: RunResult, attempted: [Int], hostileSent: [Int]) -> [(kind: InconclusiveKind, text: String)] {
         let c = configuration
         var reasons: [(kind: InconclusiveKind, text: String)] = []
         let total = c.totalSeconds
-        func f(_ v: Double) -> String { ConsoleReport.fmt(v) }
+        func f(_ v: Double) -> String { Units.figure(v) }
         // What the sessions of this run imply: a login; resource calls unless a user thinks
         // longer than its session; a refresh when sessions outlive the refresh point; a logout
         // when sessions end within the run and the target can revoke.
@@ -338,7 +311,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     }
 
     /// What the run could not judge, and why: server settings that are unknown (HTTP).
-    func notes(unjudged: Int) -> [String] {
+    package func notes(unjudged: Int) -> [String] {
         let c = configuration
         guard c.http != nil else { return [] }
         var notes: [String] = []
@@ -355,6 +328,6 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
 }
 
 /// The store counters at the start of the measured window, set by a child task.
-final class SnapshotBox: Sendable {
-    let value = Locked<StoreStatistics.Snapshot?>(nil)
+package final class SnapshotBox: Sendable {
+    package let value = Locked<StoreStatistics.Snapshot?>(nil)
 }

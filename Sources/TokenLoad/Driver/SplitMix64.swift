@@ -1,3 +1,4 @@
+import TokenResults
 /// A small, fast, seedable generator: one per virtual user, so the same `--seed` gives every
 /// user the same sequence of decisions whatever the thread timing.
 public struct SplitMix64: RandomNumberGenerator, Sendable {

@@ -1,6 +1,8 @@
 import Foundation
 import NIOPosix
 import TokenAuth
+import TokenResults
+import TokenHTTPClient
 
 /// Measures one store operation alone, without the rest of the service: `C` concurrent
 /// clients (tasks), each on a family of its own, each issuing the operation back to back for
@@ -54,7 +56,7 @@ public struct StoreBenchmark<Store: RefreshTokenStore>: Sendable {
 
     /// A distinct digest per family and generation, without hashing (the benchmark measures
     /// the store, not SHA-256).
-    static func digest(_ id: FamilyID, _ generation: UInt64) -> TokenDigest {
+    package static func digest(_ id: FamilyID, _ generation: UInt64) -> TokenDigest {
         var bytes = id.bytes
         withUnsafeBytes(of: generation.bigEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: [UInt8](repeating: 0xA5, count: 8))

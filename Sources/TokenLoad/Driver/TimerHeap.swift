@@ -1,20 +1,21 @@
+import TokenResults
 /// A binary min-heap of (due time, user index): each worker's scheduler. Idle virtual users
 /// cost 16 bytes here and no thread; the worker sleeps until the earliest is due.
-struct TimerHeap {
+package struct TimerHeap {
     private var due: [UInt64] = []
     private var users: [Int32] = []
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         due.reserveCapacity(capacity)
         users.reserveCapacity(capacity)
     }
 
-    var isEmpty: Bool { due.isEmpty }
-    var count: Int { due.count }
+    package var isEmpty: Bool { due.isEmpty }
+    package var count: Int { due.count }
     /// The earliest due time, if any.
-    var nextDue: UInt64? { due.first }
+    package var nextDue: UInt64? { due.first }
 
-    mutating func push(_ time: UInt64, _ user: Int32) {
+    package mutating func push(_ time: UInt64, _ user: Int32) {
         due.append(time)
         users.append(user)
         var i = due.count - 1
@@ -28,7 +29,7 @@ struct TimerHeap {
     }
 
     /// Removes and returns the earliest entry.
-    mutating func pop() -> (due: UInt64, user: Int32)? {
+    package mutating func pop() -> (due: UInt64, user: Int32)? {
         guard let top = due.first else { return nil }
         let user = users[0]
         let last = due.count - 1

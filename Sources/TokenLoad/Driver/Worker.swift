@@ -1,6 +1,8 @@
 import TokenAuth
 import NIOCore
 import Synchronization
+import TokenResults
+import TokenHTTPClient
 
 /// One worker: owns a share of the virtual users, a timer heap that wakes them, and a
 /// recorder. For targets that answer without waiting (in-process, no-op) it runs as one task;
@@ -17,15 +19,15 @@ import Synchronization
 /// grace window unknown, only tokens two rotations old are replayed and a refused two-tab
 /// duplicate is not judged; with the leeway unknown, no expired access token is sent; with the
 /// refresh-token lifetime unknown, a refused current token is an error, not a violation.
-final class Worker<Target: LoadTarget>: @unchecked Sendable {
+package final class Worker<Target: LoadTarget>: @unchecked Sendable {
     // @unchecked: all mutable state is touched only by the task running `run()` (and its lanes,
     // which share one serial executor); the driver reads `recorder` after that task has
     // finished (its `live` part is locked).
-    let index: Int
-    let target: Target
-    let configuration: LoadConfiguration
-    let credentials: Credentials
-    let recorder: WorkerRecorder
+    package let index: Int
+    package let target: Target
+    package let configuration: LoadConfiguration
+    package let credentials: Credentials
+    package let recorder: WorkerRecorder
     private var users: [VirtualUser]
     private var heap: TimerHeap
     private let start: UInt64
@@ -43,7 +45,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     /// Each user's first due time (lane mode starts from these).
     private let firstDue: [UInt64]
 
-    init(index: Int, target: Target, configuration c: LoadConfiguration, credentials: Credentials, userNumbers: [Int32],
+    package init(index: Int, target: Target, configuration c: LoadConfiguration, credentials: Credentials, userNumbers: [Int32],
          start: UInt64, measureStart: UInt64, end: UInt64, abort: RunAbort) {
         self.index = index
         self.credentials = credentials
@@ -82,7 +84,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
         self.firstDue = firstDue
     }
 
-    func run() async {
+    package func run() async {
         if target.operationsWaitOnIO {
             // One serial executor per worker: its lanes share the users and the recorder.
             let executor = target.laneExecutor(worker: index) ?? SerialTaskExecutor(label: "tokenbench.worker.\(index)")
@@ -504,7 +506,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
     /// The audit after a fault run (``FamilyAudit``): each user whose family is surely alive
     /// refreshes once and uses the new access token once. Counted as invariant checks
     /// (`family_lost`, `family_corrupted`). Run after ``run()`` has returned.
-    func audit() async -> FamilyAudit {
+    package func audit() async -> FamilyAudit {
         var a = FamilyAudit()
         for slot in users.indices where users[slot].phase == .active {
             var u = users[slot]
@@ -550,7 +552,7 @@ final class Worker<Target: LoadTarget>: @unchecked Sendable {
 extension TargetOutcome {
     /// `nil` on success, else the error label recorded for it: the server's error code when it
     /// sent one, else the driver's classification.
-    var errorLabel: String? {
+    package var errorLabel: String? {
         switch self {
         case .ok: nil
         case .rejected(let kind, let detail): detail.code ?? kind.rawValue
@@ -561,15 +563,15 @@ extension TargetOutcome {
 
 /// Stops a run at once: the first reason wins (a wrong endpoint, which is the tool's
 /// configuration, not the server's fault).
-final class RunAbort: Sendable {
+package final class RunAbort: Sendable {
     private let flag = Atomic<Bool>(false)
     private let first = Locked<FailureDetail?>(nil)
 
-    func stop(because detail: FailureDetail) {
+    package func stop(because detail: FailureDetail) {
         first.withLock { if $0 == nil { $0 = detail } }
         flag.store(true, ordering: .releasing)
     }
 
-    var isSet: Bool { flag.load(ordering: .acquiring) }
-    var reason: FailureDetail? { first.withLock { $0 } }
+    package var isSet: Bool { flag.load(ordering: .acquiring) }
+    package var reason: FailureDetail? { first.withLock { $0 } }
 }

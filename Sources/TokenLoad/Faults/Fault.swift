@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TokenAuth
+import TokenResults
 
 /// A fault of a run (`--fault`), over a window of the measured time: seconds since the
 /// start of measurement (after the warm-up), the timeline's clock.
@@ -122,7 +123,7 @@ public final class FaultSchedule: Sendable {
 
     /// The injected faults active now.
     @inline(__always)
-    func active(now: UInt64 = monotonicNanoseconds()) -> (latency: Double, outage: Bool, errors: Double)? {
+    package func active(now: UInt64 = monotonicNanoseconds()) -> (latency: Double, outage: Bool, errors: Double)? {
         let o = origin.load(ordering: .acquiring)
         guard o != 0, now > o else { return nil }
         let t = Double(now - o) / 1e9
@@ -139,8 +140,15 @@ public final class FaultSchedule: Sendable {
         return any ? (latency, outage, errors) : nil
     }
 
-    func countInjection() { injected.add(1, ordering: .relaxed) }
+    package func countInjection() { injected.add(1, ordering: .relaxed) }
 
     /// Store calls changed so far.
     public var injections: Int { injected.load(ordering: .relaxed) }
+}
+
+extension FaultWindowReport {
+    /// The report of `fault` over a run's timeline.
+    package init(_ fault: Fault, timeline: [TimelineEntry]) {
+        self.init(fault: fault.description, from: fault.from, until: fault.until, timeline: timeline)
+    }
 }

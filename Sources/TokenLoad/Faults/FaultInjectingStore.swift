@@ -1,5 +1,6 @@
 import Foundation
 import TokenAuth
+import TokenResults
 
 /// A fault-injecting store wrapper (not a store, not a mock of one): passes every call to a
 /// real store, except while a ``Fault`` of its ``FaultSchedule`` is active, when it delays the
@@ -19,8 +20,8 @@ public struct FaultInjectingStore<Base: RefreshTokenStore>: RefreshTokenStore {
         self.schedule = schedule
     }
 
-    static var outage: StoreError { StoreError(.unavailable, "fault injected: store outage") }
-    static var lost: StoreError { StoreError(.unavailable, "fault injected: the store's answer was lost") }
+    package static var outage: StoreError { StoreError(.unavailable, "fault injected: store outage") }
+    package static var lost: StoreError { StoreError(.unavailable, "fault injected: the store's answer was lost") }
 
     /// Applies the active faults around `call`.
     @inline(__always)

@@ -1,20 +1,21 @@
 import Foundation
 import TokenAuth
+import TokenResults
 
 /// Ties the monotonic clock to the wall clock once, so that instants given in Unix seconds
 /// (`--start-at`) and instants measured on the monotonic clock convert both ways.
-struct WallClockAnchor {
-    let unix = Date().timeIntervalSince1970
-    let mono = monotonicNanoseconds()
+package struct WallClockAnchor {
+    package let unix = Date().timeIntervalSince1970
+    package let mono = monotonicNanoseconds()
 
     /// The monotonic instant (ns) of a Unix time (s); now for past instants.
-    func monotonic(unix t: Double) -> UInt64 {
+    package func monotonic(unix t: Double) -> UInt64 {
         let delta = t - unix
         return delta <= 0 ? mono : mono &+ UInt64(delta * 1e9)
     }
 
     /// The Unix time (s) of a monotonic instant (ns).
-    func unix(monotonic t: UInt64) -> Double {
+    package func unix(monotonic t: UInt64) -> Double {
         t >= mono ? unix + Double(t - mono) / 1e9 : unix - Double(mono - t) / 1e9
     }
 }
@@ -22,14 +23,14 @@ struct WallClockAnchor {
 /// The once-a-second collection of the workers' interval statistics: the progress line, the
 /// timeline of `result.json` and the intervals of `latency.hlog` (one per operation and
 /// in-process phase per measured second).
-struct IntervalCollector: Sendable {
-    let workers: [WorkerRecorder]
-    let phases: PhaseRecorder?
-    let start: UInt64
-    let measureStart: UInt64
-    let end: UInt64
-    let schedule: LoadSchedule?
-    let openModel: Bool
+package struct IntervalCollector: Sendable {
+    package let workers: [WorkerRecorder]
+    package let phases: PhaseRecorder?
+    package let start: UInt64
+    package let measureStart: UInt64
+    package let end: UInt64
+    package let schedule: LoadSchedule?
+    package let openModel: Bool
     /// The timeline's entries held in memory (after the spooled ones, if any).
     private var timelineInMemory: [TimelineEntry] = []
     /// Where the timeline's entries go instead, one JSON line each, for a long run.
@@ -55,7 +56,7 @@ struct IntervalCollector: Sendable {
     /// The in-process phases' histograms of that second, by `AuthPhase.allCases` index.
     private var phaseAccumulator = AuthPhase.allCases.map { _ in LatencyHistogram.latency() }
 
-    init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
+    package init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
          measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool, spool: Bool = false) {
         self.workers = workers
         self.phases = phases
@@ -73,7 +74,7 @@ struct IntervalCollector: Sendable {
 
     /// The whole timeline in order of seconds: the spooled entries and any kept in memory (an
     /// entry that could not be encoded). Reads the spool back: call it once, after the run.
-    func timeline() -> [TimelineEntry] {
+    package func timeline() -> [TimelineEntry] {
         guard let timelineSpool else { return timelineInMemory }
         let decoder = JSONDecoder()
         var entries: [TimelineEntry] = []
@@ -88,7 +89,7 @@ struct IntervalCollector: Sendable {
 
     /// Collects once a second until the end (the last interval is left to a final
     /// ``collect(at:final:progress:)`` after the workers finish) or until the run is stopped.
-    mutating func tick(abort: RunAbort, progress: @Sendable (ProgressSnapshot) -> Void) async {
+    package mutating func tick(abort: RunAbort, progress: @Sendable (ProgressSnapshot) -> Void) async {
         var next = start &+ 1_000_000_000
         while next < end {
             // Sleep in short slices, so that a stopped run ends within 100 ms.
@@ -107,7 +108,7 @@ struct IntervalCollector: Sendable {
     /// a timeline entry and log intervals if it overlaps the measured window, and a progress
     /// snapshot. The final one is labelled as ending at the run's end, or at `until` if the
     /// run stopped early.
-    mutating func collect(at until: UInt64, final: Bool, progress: @Sendable (ProgressSnapshot) -> Void) {
+    package mutating func collect(at until: UInt64, final: Bool, progress: @Sendable (ProgressSnapshot) -> Void) {
         let labelEnd = final ? min(until, end) : until
         // The accumulator lives across seconds: reset, not reallocated (see drainInterval).
         accumulator.reset()

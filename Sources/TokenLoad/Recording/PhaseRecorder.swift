@@ -1,12 +1,13 @@
 import Synchronization
 import TokenAuth
+import TokenResults
 
 /// Collects the in-process phase timings (`AuthInstrumentation`) into HDR histograms, one
 /// stripe per worker (picked through a task-local, so two workers never share a lock).
 public final class PhaseRecorder: AuthInstrumentation {
-    @TaskLocal static var stripe = 0
+    @TaskLocal package static var stripe = 0
 
-    final class Stripe: Sendable {
+    package final class Stripe: Sendable {
         /// The whole window's histograms, and the current second's (`latency.hlog`), by phase.
         let histograms = Locked<(total: [LatencyHistogram], interval: [LatencyHistogram])>(
             (AuthPhase.allCases.map { _ in .latency() }, AuthPhase.allCases.map { _ in .latency() }))
@@ -21,7 +22,7 @@ public final class PhaseRecorder: AuthInstrumentation {
     }
 
     /// Records only between these monotonic instants (ns): the measured window.
-    func window(from: UInt64, until: UInt64) {
+    package func window(from: UInt64, until: UInt64) {
         measureFrom.store(from, ordering: .relaxed)
         measureUntil.store(until, ordering: .relaxed)
     }
@@ -37,7 +38,7 @@ public final class PhaseRecorder: AuthInstrumentation {
     }
 
     /// Position of a phase in `AuthPhase.allCases`, without searching on the hot path.
-    static func ordinal(_ phase: AuthPhase) -> Int {
+    package static func ordinal(_ phase: AuthPhase) -> Int {
         switch phase {
         case .passwordHash: 0
         case .sign: 1
@@ -61,7 +62,7 @@ public final class PhaseRecorder: AuthInstrumentation {
     /// Takes and empties the current interval's histograms: by phase, those with samples.
     /// Adds each phase's interval histogram into `acc` (indexed as `AuthPhase.allCases`) and
     /// resets it in place: the once-a-second path, which allocates nothing.
-    func drainInterval(into acc: inout [LatencyHistogram]) {
+    package func drainInterval(into acc: inout [LatencyHistogram]) {
         for s in stripes {
             s.histograms.withLock { h in
                 for i in AuthPhase.allCases.indices where h.interval[i].totalCount > 0 {
@@ -73,7 +74,7 @@ public final class PhaseRecorder: AuthInstrumentation {
     }
 
     /// All stripes merged, by phase.
-    func merged() -> [AuthPhase: LatencyHistogram] {
+    package func merged() -> [AuthPhase: LatencyHistogram] {
         var out: [AuthPhase: LatencyHistogram] = [:]
         for (i, phase) in AuthPhase.allCases.enumerated() {
             var h = LatencyHistogram.latency()

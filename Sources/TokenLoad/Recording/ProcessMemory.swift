@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import TokenResults
 
 /// The allocator this process runs on, and its memory, sampled.
 ///
@@ -12,13 +13,13 @@ import Foundation
 /// `LD_PRELOAD` of jemalloc) is running.
 public enum ProcessMemory {
     /// `int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen)`.
-    typealias Mallctl = @convention(c) (UnsafePointer<CChar>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?,
+    package typealias Mallctl = @convention(c) (UnsafePointer<CChar>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?,
                                         UnsafeMutableRawPointer?, Int) -> Int32
 
     nonisolated(unsafe) private static let process = dlopen(nil, RTLD_NOW)
 
     /// jemalloc's `mallctl`, when the process runs on jemalloc.
-    static let mallctl: Mallctl? = {
+    package static let mallctl: Mallctl? = {
         guard let symbol = dlsym(process, "mallctl") else { return nil }
         return unsafeBitCast(symbol, to: Mallctl.self)
     }()
@@ -36,7 +37,7 @@ public enum ProcessMemory {
         return AllocatorEnvironment(name: "system", version: "unknown")
     }
 
-    static var jemallocVersion: String? {
+    package static var jemallocVersion: String? {
         guard let mallctl else { return nil }
         var pointer: UnsafePointer<CChar>? = nil
         var length = MemoryLayout<UnsafePointer<CChar>?>.size
@@ -97,58 +98,18 @@ public enum ProcessMemory {
     }
 }
 
-/// `environment.allocator` of `result.json`.
-public struct AllocatorEnvironment: Codable, Sendable, Hashable {
-    /// `glibc` or `jemalloc`.
-    public var name: String
-    /// `gnu_get_libc_version()`, or jemalloc's `version` (e.g. `5.3.0-0-g54eaed1d8b56…`).
-    public var version: String
-}
-
-/// `environment.crypto` of `result.json` (in-process targets: the core computes in this process).
-public struct CryptoEnvironment: Codable, Sendable, Hashable {
-    /// `boringssl` or `openssl` (`--crypto`).
-    public var backend: String
-    /// The library and its version, e.g. `OpenSSL 3.0.19 27 Jan 2026`.
-    public var library: String
-}
-
-/// The process's memory at one second of the timeline, bytes.
-public struct MemorySample: Codable, Sendable, Hashable {
-    /// Resident set size (`/proc/self/statm`).
-    public var residentBytes: Int
-    /// jemalloc only: `stats.allocated` (bytes the program holds), `stats.active` (in active
-    /// pages) and `stats.resident` (in pages jemalloc keeps resident).
-    public var allocatedBytes: Int?
-    public var activeBytes: Int?
-    public var allocatorResidentBytes: Int?
-
-    public init(residentBytes: Int) { self.residentBytes = residentBytes }
-
-    enum CodingKeys: String, CodingKey {
-        case residentBytes = "resident_bytes"
-        case allocatedBytes = "allocated_bytes"
-        case activeBytes = "active_bytes"
-        case allocatorResidentBytes = "allocator_resident_bytes"
+extension RunEnvironment {
+    /// Reads this machine and the allocator this process runs on (``ProcessMemory/allocator``).
+    public static func current(target: String) -> RunEnvironment {
+        current(target: target, allocator: ProcessMemory.allocator)
     }
 }
 
-/// `memory` of `result.json`: what the run added to the process.
-public struct MemorySummary: Codable, Sendable, Hashable {
-    /// Resident size before the target and the virtual users were built, bytes.
-    public var baselineResidentBytes: Int
-    /// Highest resident size sampled during the run (one sample a second), bytes.
-    public var peakResidentBytes: Int
-    /// (peak − baseline) / virtual users, bytes: a user's share of everything the run built
-    /// (its state and tokens; for the in-process target also the core's users and families).
-    public var bytesPerUser: Double
-    /// jemalloc only: the highest `stats.allocated`, bytes.
-    public var peakAllocatedBytes: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case baselineResidentBytes = "baseline_resident_bytes"
-        case peakResidentBytes = "peak_resident_bytes"
-        case bytesPerUser = "bytes_per_user"
-        case peakAllocatedBytes = "peak_allocated_bytes"
+extension RunAbortSummary {
+    /// The summary of the answer that stopped a run: the endpoint answered something that says
+    /// the profile names a path, method or body format it does not serve.
+    package init(_ detail: FailureDetail) {
+        self.init(endpoint: detail.endpoint, status: detail.status, code: detail.code,
+                  message: "\(detail.endpoint ?? "an endpoint") answered \(detail.summary): the profile names a path, method or body format the server does not serve")
     }
 }

@@ -1,46 +1,47 @@
 import TokenAuth
 import Histogram
 import Synchronization
+import TokenResults
 
 /// What one worker measured. Owned by its worker task (no lock on the hot path), except
 /// ``live``, which the progress loop reads once a second.
-final class WorkerRecorder: @unchecked Sendable {
+package final class WorkerRecorder: @unchecked Sendable {
     // @unchecked: every stored `var` is touched only by the owning worker's task, and read by
     // the driver only after that task has finished; `live` is behind a lock.
-    var operations: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
+    package var operations: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
     /// Errors by kind: the server's error code, else the driver's classification.
-    var errors: [[String: Int]] = Operation.allCases.map { _ in [:] }
+    package var errors: [[String: Int]] = Operation.allCases.map { _ in [:] }
     /// HTTP only: answers and errors by status (0: no answer, 2: any 2xx).
-    var responsesByStatus: [[Int: Int]] = Operation.allCases.map { _ in [:] }
-    var errorsByStatus: [[Int: Int]] = Operation.allCases.map { _ in [:] }
+    package var responsesByStatus: [[Int: Int]] = Operation.allCases.map { _ in [:] }
+    package var errorsByStatus: [[Int: Int]] = Operation.allCases.map { _ in [:] }
     /// Completed operations over the whole run, warm-up included: did the run exercise it at all.
-    var attempted = [Int](repeating: 0, count: Operation.allCases.count)
-    var lag: LatencyHistogram = .latency()
+    package var attempted = [Int](repeating: 0, count: Operation.allCases.count)
+    package var lag: LatencyHistogram = .latency()
     /// Per ``HostileKind``: requests sent, and of those refused by the target.
-    var hostileSent = [Int](repeating: 0, count: HostileKind.allCases.count)
-    var hostileRefused = [Int](repeating: 0, count: HostileKind.allCases.count)
-    var invariantsChecked = 0
+    package var hostileSent = [Int](repeating: 0, count: HostileKind.allCases.count)
+    package var hostileRefused = [Int](repeating: 0, count: HostileKind.allCases.count)
+    package var invariantsChecked = 0
     /// Answers the shadow model could not judge because a server setting is unknown.
-    var invariantsUnjudged = 0
-    var violations: [InvariantKind: Int] = [:]
+    package var invariantsUnjudged = 0
+    package var violations: [InvariantKind: Int] = [:]
     /// Checks by kind, passed or not, indexed by `InvariantKind.allCases` order.
-    var checksByKind = [Int](repeating: 0, count: InvariantKind.allCases.count)
+    package var checksByKind = [Int](repeating: 0, count: InvariantKind.allCases.count)
     /// Whether answers are counted by HTTP status.
-    let countsStatuses: Bool
+    package let countsStatuses: Bool
     /// Operations that start (and lags of operations due) before this monotonic time, ns, are
     /// warm-up: not recorded. Decided per operation, so lanes that interleave never see
     /// another lane's state.
-    let measureStart: UInt64
-    let live = Locked(IntervalStats())
+    package let measureStart: UInt64
+    package let live = Locked(IntervalStats())
     private let violationCount = Atomic<Int>(0)
 
     /// Open model: arrivals due in the measured window whose operation completed by its end
     /// (the achieved arrival rate's numerator).
-    var arrivalsServed = 0
+    package var arrivalsServed = 0
     /// The end of the run, monotonic ns.
-    let measureEnd: UInt64
+    package let measureEnd: UInt64
 
-    struct IntervalStats: ~Copyable {
+    package struct IntervalStats: ~Copyable {
         var histogram: LatencyHistogram = .interval()
         /// Per operation, 3 significant digits: `latency.hlog`'s intervals and the per-second
         /// latencies of the report (their sum is the whole run's histogram).
@@ -54,7 +55,7 @@ final class WorkerRecorder: @unchecked Sendable {
     /// One second of one worker, taken by the progress loop.
     /// One second's statistics of every worker, added up (``drainInterval(into:)``); the
     /// collector keeps one and resets it after each second.
-    struct Interval {
+    package struct Interval {
         var histogram: LatencyHistogram = .interval()
         var perOperation: [LatencyHistogram] = Operation.allCases.map { _ in .latency() }
         var counts = [Int](repeating: 0, count: Operation.allCases.count)
@@ -70,7 +71,7 @@ final class WorkerRecorder: @unchecked Sendable {
         }
     }
 
-    init(measureStart: UInt64, measureEnd: UInt64 = .max, countsStatuses: Bool = false) {
+    package init(measureStart: UInt64, measureEnd: UInt64 = .max, countsStatuses: Bool = false) {
         self.measureStart = measureStart
         self.measureEnd = measureEnd
         self.countsStatuses = countsStatuses
@@ -78,7 +79,7 @@ final class WorkerRecorder: @unchecked Sendable {
 
     /// Open model: an arrival due at `due` was served by an operation that completed at `done`.
     @inline(__always)
-    func arrivalServed(due: UInt64, done: UInt64) {
+    package func arrivalServed(due: UInt64, done: UInt64) {
         if due >= measureStart, done <= measureEnd { arrivalsServed += 1 }
     }
 
@@ -87,7 +88,7 @@ final class WorkerRecorder: @unchecked Sendable {
     /// failure, its error kind and HTTP status. Operations that started before ``measureStart``
     /// are warm-up.
     @inline(__always)
-    func record(_ op: Operation, from start: UInt64, to done: UInt64, error: String?, status: Int? = nil) {
+    package func record(_ op: Operation, from start: UInt64, to done: UInt64, error: String?, status: Int? = nil) {
         attempted[op.index] += 1
         guard start >= measureStart else { return }
         let latency = done &- start
@@ -111,20 +112,20 @@ final class WorkerRecorder: @unchecked Sendable {
 
     /// Records an operation's outcome: success, or its error label and status.
     @inline(__always)
-    func record<Value>(_ op: Operation, from start: UInt64, to done: UInt64, _ outcome: TargetOutcome<Value>) {
+    package func record<Value>(_ op: Operation, from start: UInt64, to done: UInt64, _ outcome: TargetOutcome<Value>) {
         record(op, from: start, to: done, error: outcome.errorLabel, status: outcome.detail?.status)
     }
 
     /// Records how late an operation started against its due time, monotonic ns.
     @inline(__always)
-    func recordLag(due: UInt64, now: UInt64) {
+    package func recordLag(due: UInt64, now: UInt64) {
         guard due >= measureStart else { return }
         _ = lag.record(max(1, now &- due))
     }
 
     /// Counts one hostile request of `kind`, and whether the target refused it.
     @inline(__always)
-    func hostile(_ kind: HostileKind, refused: Bool) {
+    package func hostile(_ kind: HostileKind, refused: Bool) {
         hostileSent[kind.index] += 1
         if refused { hostileRefused[kind.index] += 1 }
     }
@@ -132,7 +133,7 @@ final class WorkerRecorder: @unchecked Sendable {
     /// Counts one invariant check, and a violation if it failed. Counted during warm-up too:
     /// a violation fails the run whenever it happens.
     @inline(__always)
-    func check(_ holds: Bool, _ kind: InvariantKind) {
+    package func check(_ holds: Bool, _ kind: InvariantKind) {
         invariantsChecked += 1
         checksByKind[kind.index] += 1
         if !holds {
@@ -145,7 +146,7 @@ final class WorkerRecorder: @unchecked Sendable {
     /// progress loop each second). Nothing is copied or allocated: taking the histograms out
     /// and resetting the originals copied every one of them each second (about 2 MB per worker),
     /// which showed as a 3 MB swing of resident memory in the soak's timeline.
-    func drainInterval(into acc: inout Interval) {
+    package func drainInterval(into acc: inout Interval) {
         live.withLock { s in
             acc.histogram.add(s.histogram)
             s.histogram.reset()
@@ -169,5 +170,5 @@ final class WorkerRecorder: @unchecked Sendable {
     }
 
     /// Violations so far, readable from any task (for progress).
-    var violationsLive: Int { violationCount.load(ordering: .relaxed) }
+    package var violationsLive: Int { violationCount.load(ordering: .relaxed) }
 }

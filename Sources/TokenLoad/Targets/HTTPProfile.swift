@@ -1,3 +1,5 @@
+import TokenResults
+import TokenHTTPClient
 /// How to speak to an HTTP token endpoint: paths, request fields, where tokens are found in
 /// answers and where the refresh token travels. `native` is `tokenbench serve`'s API;
 /// `oauth2` is plain RFC 6749 (form posts to one token path, RFC 7009 revocation); any field

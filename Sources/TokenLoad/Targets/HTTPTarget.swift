@@ -5,6 +5,8 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Synchronization
+import TokenResults
+import TokenHTTPClient
 
 /// Any HTTP or HTTPS token endpoint, spoken to through an ``HTTPProfile`` over a keep-alive
 /// connection pool (``HTTP1Client``: SwiftNIO's HTTP/1.1 codecs, swift-nio-ssl for HTTPS).
@@ -49,32 +51,32 @@ public struct HTTPTarget: LoadTarget {
 
     public let baseURL: String
     /// `scheme://host[:port]` of each server's URL.
-    let origins: [String]
+    package let origins: [String]
     /// `scheme://host[:port]` of the first server (messages about the target as a whole).
-    var origin: String { origins[0] }
+    package var origin: String { origins[0] }
     public let profile: HTTPProfile
     /// Per server, one client per event loop; a worker's lanes run on their loop and use that
     /// loop's client of the server a request goes to.
-    let servers: [[HTTP1Client]]
+    package let servers: [[HTTP1Client]]
     /// Every client of every server.
-    var clients: [HTTP1Client] { servers.flatMap { $0 } }
+    package var clients: [HTTP1Client] { servers.flatMap { $0 } }
     /// Requests go to the servers in turn.
     private let nextServer = RoundRobin()
     /// A path prefix from the URL (empty for `http://host:port`).
-    let basePath: String
+    package let basePath: String
     /// `http` or `https`.
-    let scheme: String
+    package let scheme: String
     /// The resource's request target, made once (it is on every access).
-    let resourceURI: String
-    let accessPointer: JSONPointer
-    let refreshPointer: JSONPointer
-    let expiresPointer: JSONPointer
+    package let resourceURI: String
+    package let accessPointer: JSONPointer
+    package let refreshPointer: JSONPointer
+    package let expiresPointer: JSONPointer
     /// The access-token lifetime when an answer has no `expires_in`, seconds: the JWT's
     /// `exp − iat` or `--access-ttl`, as the preflight found (``Preflight``).
     public var defaultExpiresIn: Double
-    let basicAuthorization: String?
+    package let basicAuthorization: String?
     /// Whether each endpoint has answered with success in this run.
-    let succeeded: EndpointRecord
+    package let succeeded: EndpointRecord
 
     public var name: String { baseURL }
     /// How many servers requests are spread over (one per `--target` URL).
@@ -173,9 +175,9 @@ public struct HTTPTarget: LoadTarget {
     }
 
     /// Connection set-up over every client so far (TCP connect, TLS handshake, pool waits).
-    var connectionStatistics: ConnectionStatistics {
+    package var connectionStatistics: ConnectionStatistics {
         var total = ConnectionStatistics()
-        for c in clients { total.add(c.statistics.withLock { $0 }) }
+        for c in clients { total.add(c.statistics.withLockedValue { $0 }) }
         return total
     }
 
@@ -192,7 +194,7 @@ public struct HTTPTarget: LoadTarget {
         origin + basePath + (path(of: endpoint) ?? "")
     }
 
-    func path(of endpoint: Endpoint) -> String? {
+    package func path(of endpoint: Endpoint) -> String? {
         switch endpoint {
         case .login: profile.loginPath
         case .refresh: profile.refreshPath
@@ -202,10 +204,10 @@ public struct HTTPTarget: LoadTarget {
         }
     }
 
-    func method(of endpoint: Endpoint) -> String { endpoint == .resource ? "GET" : "POST" }
+    package func method(of endpoint: Endpoint) -> String { endpoint == .resource ? "GET" : "POST" }
 
     /// `refresh POST http://127.0.0.1:8000/api/token/refresh/`, at the first server or `server`.
-    func describe(_ endpoint: Endpoint, server: Int = 0) -> String {
+    package func describe(_ endpoint: Endpoint, server: Int = 0) -> String {
         "\(endpoint.name) \(method(of: endpoint)) \(origins[server] + basePath + (path(of: endpoint) ?? ""))"
     }
 
@@ -271,21 +273,21 @@ public struct HTTPTarget: LoadTarget {
 
     // MARK: Requests
 
-    struct Answer {
-        var status: Int
-        var headers: HTTPHeaders
-        var json: Any?
+    package struct Answer {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var json: Any?
         /// Which server answered (index into the target's URLs).
-        var server = 0
+        package var server = 0
         /// The RFC 6749 §5.2 `error` field, else a `code` field (djangorestframework-simplejwt).
-        var error: String? {
+        package var error: String? {
             guard let object = json as? [String: Any] else { return nil }
             return Self.code(object["error"]) ?? Self.code(object["code"])
         }
         /// `error_description`, else `detail`, else `message`, else the first field error of a
         /// validation answer (`{"refresh": ["This field is required."]}` → `refresh: This field
         /// is required.`): one line, at most 120 characters.
-        var message: String? {
+        package var message: String? {
             guard let object = json as? [String: Any] else { return nil }
             for key in ["error_description", "detail", "message"] {
                 if let text = object[key] as? String { return Self.oneLine(text) }
@@ -297,7 +299,7 @@ public struct HTTPTarget: LoadTarget {
             return nil
         }
 
-        static func code(_ value: Any?) -> String? {
+        package static func code(_ value: Any?) -> String? {
             guard let text = value as? String, !text.isEmpty, text.utf8.count <= 64,
                   text.utf8.allSatisfy({ c in
                       (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
@@ -307,20 +309,20 @@ public struct HTTPTarget: LoadTarget {
             return text
         }
 
-        static func oneLine(_ text: String) -> String {
+        package static func oneLine(_ text: String) -> String {
             let flat = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
             return flat.count > 120 ? String(flat.prefix(117)) + "..." : flat
         }
     }
 
     /// A request that got no answer: the kind (transport or tls) and a detail naming the cause.
-    struct SendFailure: Error {
+    package struct SendFailure: Error {
         var kind: ErrorKind
         var detail: FailureDetail
     }
 
     /// The refresh request for `refreshToken` without client authentication and body, and its fields.
-    func refreshRequest(_ refreshToken: String) -> (HTTPRequestSpec, [(String, String)]) {
+    package func refreshRequest(_ refreshToken: String) -> (HTTPRequestSpec, [(String, String)]) {
         var fields: [(String, String)] = []
         if let grant = profile.refreshGrantType { fields.append(("grant_type", grant)) }
         var request = HTTPRequestSpec(method: .POST, path: basePath + profile.refreshPath)
@@ -377,7 +379,7 @@ public struct HTTPTarget: LoadTarget {
         return Self.failure(answer.status, answer.error)
     }
 
-    func detail(_ answer: Answer, _ endpoint: Endpoint) -> FailureDetail {
+    package func detail(_ answer: Answer, _ endpoint: Endpoint) -> FailureDetail {
         var message = answer.message
         if (300..<400).contains(answer.status), let location = answer.headers["Location"].first {
             message = "redirected to \(Answer.oneLine(location))"
@@ -398,7 +400,7 @@ public struct HTTPTarget: LoadTarget {
     }
 
     /// The answer's `expires_in` (a number, or a string of digits), seconds, if it has one.
-    func expiresIn(_ answer: Answer) -> Double? {
+    package func expiresIn(_ answer: Answer) -> Double? {
         guard let json = answer.json else { return nil }
         let value = expiresPointer.resolve(in: json)
         if let number = value as? NSNumber {
@@ -409,11 +411,11 @@ public struct HTTPTarget: LoadTarget {
         return nil
     }
 
-    func addHeaders(_ headers: inout HTTPHeaders) {
+    package func addHeaders(_ headers: inout HTTPHeaders) {
         for h in profile.headers { headers.add(name: h.name, value: h.value) }
     }
 
-    func addClient(_ fields: inout [(String, String)], _ headers: inout HTTPHeaders) {
+    package func addClient(_ fields: inout [(String, String)], _ headers: inout HTTPHeaders) {
         if let basicAuthorization {
             headers.add(name: "Authorization", value: basicAuthorization)
         } else if let id = profile.clientID {
@@ -421,7 +423,7 @@ public struct HTTPTarget: LoadTarget {
         }
     }
 
-    func setBody(_ request: inout HTTPRequestSpec, _ fields: [(String, String)]) {
+    package func setBody(_ request: inout HTTPRequestSpec, _ fields: [(String, String)]) {
         switch profile.encoding {
         case .form:
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
@@ -440,7 +442,7 @@ public struct HTTPTarget: LoadTarget {
     /// - Parameter readJSON: parse a JSON body (token answers and errors; not needed for a
     ///   successful resource call).
     /// - Returns: the answer, or why none came (transport or TLS), naming the endpoint.
-    func send(_ request: HTTPRequestSpec, endpoint: Endpoint, readJSON: Bool = true) async -> Result<Answer, SendFailure> {
+    package func send(_ request: HTTPRequestSpec, endpoint: Endpoint, readJSON: Bool = true) async -> Result<Answer, SendFailure> {
         let answer: HTTPAnswer
         let server = pickServer()
         do {
@@ -458,13 +460,13 @@ public struct HTTPTarget: LoadTarget {
     }
 
     /// Sends a request and reads the answer, or `nil` when none came (the probe's raw requests).
-    func send(_ request: HTTPRequestSpec) async -> Answer? {
+    package func send(_ request: HTTPRequestSpec) async -> Answer? {
         try? await send(request, endpoint: .refresh).get()
     }
 
     // MARK: Classification
 
-    static func rejection(_ status: Int, _ error: String?, tokenEndpoint: Bool = false) -> RejectionKind {
+    package static func rejection(_ status: Int, _ error: String?, tokenEndpoint: Bool = false) -> RejectionKind {
         if status == 429 || error == "slow_down" { return .rateLimited }
         switch error {
         case "invalid_grant": return .invalidGrant
@@ -475,14 +477,14 @@ public struct HTTPTarget: LoadTarget {
         return .invalidRequest
     }
 
-    static func failure(_ status: Int, _ error: String?) -> ErrorKind {
+    package static func failure(_ status: Int, _ error: String?) -> ErrorKind {
         if status == 503 || error == "temporarily_unavailable" { return .storeUnavailable }
         if status >= 500 { return .serverError }
         return .badResponse
     }
 
     /// What kind of failure an error of the HTTP client is, in one line for messages.
-    static func transportFailure(_ error: any Error) -> (ErrorKind, String) {
+    package static func transportFailure(_ error: any Error) -> (ErrorKind, String) {
         if let ssl = error as? NIOSSLError {
             let text = String(describing: ssl)
             if text.contains("CERTIFICATE_VERIFY_FAILED") {
@@ -531,7 +533,7 @@ public struct HTTPTarget: LoadTarget {
     }
 
     /// The value of cookie `name` in the answer's `Set-Cookie` headers.
-    static func cookie(_ name: String, in headers: HTTPHeaders) -> String? {
+    package static func cookie(_ name: String, in headers: HTTPHeaders) -> String? {
         for header in headers["Set-Cookie"] {
             guard let pair = header.split(separator: ";", maxSplits: 1).first else { continue }
             let parts = pair.split(separator: "=", maxSplits: 1)
@@ -544,7 +546,7 @@ public struct HTTPTarget: LoadTarget {
 
     /// `application/x-www-form-urlencoded` escaping (WHATWG URL §5.2): unreserved characters
     /// as they are, space as `+`, the rest percent-encoded.
-    static func formEscape(_ s: String) -> String {
+    package static func formEscape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         let hex = Array("0123456789ABCDEF".utf8)
@@ -566,41 +568,31 @@ public struct HTTPTarget: LoadTarget {
 }
 
 /// The turn of the next server among several.
-final class RoundRobin: Sendable {
-    let next = Atomic<Int>(0)
+package final class RoundRobin: Sendable {
+    package let next = Atomic<Int>(0)
 }
 
 /// Whether each endpoint of a target has answered with success: a 404 from an endpoint that
 /// has worked is the server's answer, from one that never has it is a wrong path.
-final class EndpointRecord: Sendable {
+package final class EndpointRecord: Sendable {
     private let flags = Atomic<UInt8>(0)
 
-    func mark(_ endpoint: HTTPTarget.Endpoint) {
+    package func mark(_ endpoint: HTTPTarget.Endpoint) {
         let bit = UInt8(1) << UInt8(endpoint.rawValue)
         if flags.load(ordering: .relaxed) & bit == 0 { flags.bitwiseOr(bit, ordering: .relaxed) }
     }
 
-    func has(_ endpoint: HTTPTarget.Endpoint) -> Bool {
+    package func has(_ endpoint: HTTPTarget.Endpoint) -> Bool {
         flags.load(ordering: .relaxed) & (UInt8(1) << UInt8(endpoint.rawValue)) != 0
-    }
-}
-
-/// A bad HTTP-target setting: the flag and what it accepts.
-public struct HTTPTargetError: Error, Sendable, Hashable {
-    public var flag: String
-    public var accepted: String
-    init(_ flag: String, _ accepted: String) {
-        self.flag = flag
-        self.accepted = accepted
     }
 }
 
 /// Reads the claims of a compact JWS without verifying it (the driver is not the server): the
 /// access lifetime from `exp − iat` when a server sends no `expires_in` (RFC 9068 §2.2).
-enum JWSClaims {
+package enum JWSClaims {
     /// `exp − iat`, seconds, when `token` is a compact JWS whose payload has numeric `exp`
     /// and `iat` with `exp > iat`; otherwise `nil`.
-    static func lifetime(of token: String) -> Double? {
+    package static func lifetime(of token: String) -> Double? {
         guard let claims = payload(of: token),
               let exp = (claims["exp"] as? NSNumber)?.doubleValue, let iat = (claims["iat"] as? NSNumber)?.doubleValue,
               exp.isFinite, iat.isFinite, exp > iat else { return nil }
@@ -608,13 +600,13 @@ enum JWSClaims {
     }
 
     /// Whether `token` is a compact JWS (three base64url parts, a JSON header with `alg`).
-    static func isJWS(_ token: String) -> Bool {
+    package static func isJWS(_ token: String) -> Bool {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let header = decode(parts[0]) else { return false }
         return header["alg"] is String
     }
 
-    static func payload(of token: String) -> [String: Any]? {
+    package static func payload(of token: String) -> [String: Any]? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, isJWS(token) else { return nil }
         return decode(parts[1])

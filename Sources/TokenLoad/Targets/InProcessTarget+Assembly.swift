@@ -1,4 +1,5 @@
 import TokenAuth
+import TokenResults
 
 extension InProcessTarget where Store == MemoryRefreshTokenStore, Users == InMemoryUserDirectory {
     /// Assembles the core for an in-process run from the run's settings: memory store,

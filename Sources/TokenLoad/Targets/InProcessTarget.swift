@@ -1,4 +1,5 @@
 import TokenAuth
+import TokenResults
 
 /// The core called directly, no HTTP: `AuthService` over any store.
 public struct InProcessTarget<Store: RefreshTokenStore, Users: UserDirectory>: LoadTarget {
@@ -47,11 +48,11 @@ public struct InProcessTarget<Store: RefreshTokenStore, Users: UserDirectory>: L
         }
     }
 
-    static func tokens(_ pair: TokenPair) -> IssuedTokens {
+    package static func tokens(_ pair: TokenPair) -> IssuedTokens {
         IssuedTokens(accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresIn: Double(pair.expiresIn))
     }
 
-    static func outcome<T>(_ error: AuthError) -> TargetOutcome<T> {
+    package static func outcome<T>(_ error: AuthError) -> TargetOutcome<T> {
         switch error.code {
         case .invalidGrant: .rejected(.invalidGrant)
         case .invalidToken: .rejected(.invalidToken)

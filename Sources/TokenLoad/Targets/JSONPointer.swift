@@ -1,9 +1,10 @@
 import Foundation
+import TokenResults
 
 /// RFC 6901 JSON pointers, evaluated on `JSONSerialization` output: `/a/b/0`, with `~1` for
 /// `/` and `~0` for `~`; the empty pointer is the whole document.
 public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
-    let tokens: [String]
+    package let tokens: [String]
     public let description: String
 
     /// - Returns: `nil` unless `text` is empty or starts with `/`.

@@ -1,4 +1,6 @@
 import TokenAuth
+import TokenResults
+import TokenHTTPClient
 /// The tokens a login or a refresh hands back to a virtual user.
 public struct IssuedTokens: Sendable, Hashable {
     public var accessToken: String
@@ -138,7 +140,7 @@ extension LoadTarget {
 /// A target that answers at once without doing anything: measures the driver's own
 /// scheduling overhead (its ceiling in operations per second).
 public struct NoOpTarget: LoadTarget {
-    let tokens: IssuedTokens
+    package let tokens: IssuedTokens
     /// - Parameter expiresIn: the lifetime its access tokens claim, seconds, so that the
     ///   sessions refresh as against a real target.
     public init(expiresIn: Double = 3600) {

@@ -1,5 +1,6 @@
 import TokenAuth
 import Foundation
+import TokenResults
 
 /// A target of known capacity, for checking the tool itself (`--target simulated:8x10ms`): a
 /// simulated server with `concurrency` slots, each serving one operation at a time for exactly
@@ -15,8 +16,8 @@ public struct SimulatedTarget: LoadTarget {
     public let concurrency: Int
     /// How long each operation holds its slot, seconds.
     public let serviceTime: Double
-    let slots: Slots
-    let tokens: IssuedTokens
+    package let slots: Slots
+    package let tokens: IssuedTokens
 
     /// - Parameters:
     ///   - concurrency: slots, ≥ 1.
@@ -42,7 +43,7 @@ public struct SimulatedTarget: LoadTarget {
     /// The operations per second it can complete: `concurrency / serviceTime`.
     public var capacity: Double { Double(concurrency) / serviceTime }
 
-    public var name: String { "simulated:\(concurrency)x\(ConsoleReport.fmt(serviceTime * 1000))ms" }
+    public var name: String { "simulated:\(concurrency)x\(Units.figure(serviceTime * 1000))ms" }
     public var canRevoke: Bool { false }
     public var operationsWaitOnIO: Bool { true }
 
@@ -72,18 +73,18 @@ public struct SimulatedTarget: LoadTarget {
 
 /// The simulated server's slots in virtual time: when each is next free, monotonic ns, kept as
 /// a binary min-heap so that taking the slot free soonest costs O(log n).
-final class Slots: Sendable {
+package final class Slots: Sendable {
     private let free: Locked<[UInt64]>
     private let service: UInt64
 
-    init(_ count: Int, service: UInt64) {
+    package init(_ count: Int, service: UInt64) {
         free = Locked([UInt64](repeating: 0, count: count))
         self.service = service
     }
 
     /// Takes the slot free soonest for an operation arriving at `now`; returns when its answer is
     /// due (monotonic ns).
-    func schedule(now: UInt64) -> UInt64 {
+    package func schedule(now: UInt64) -> UInt64 {
         free.withLock { heap in
             let done = max(now, heap[0]) &+ service
             // Replace the root and sift it down.

@@ -1,0 +1,101 @@
+import TokenLoad
+import TokenResults
+import TokenHTTPClient
+/// One session through every endpoint a run or a probe will use, before it starts: a login, a
+/// resource call, a refresh and (when the profile can revoke) a revocation. A wrong path,
+/// field, client credential or certificate then fails at once with one line naming the
+/// endpoint, its method, URL and status and what the server said, instead of a run that
+/// measures only errors or blames the server for them. It also reads what the answers tell of
+/// the server: the access-token lifetime (`expires_in`, else the JWT's `exp − iat`) and, for a
+/// JWS refresh token, the refresh-token lifetime.
+public enum Preflight {
+    /// What the preflight learned of the server.
+    public struct Findings: Sendable, Hashable {
+        /// The access-token lifetime, seconds.
+        public var accessLifetime: Double
+        /// `expires_in`, `jwt` or `--access-ttl`.
+        public var accessLifetimeSource: String
+        /// The refresh token's `exp − iat` when it is a JWS, seconds.
+        public var refreshLifetime: Double?
+        /// Whether the access token is a compact JWS.
+        public var accessTokenIsJWS: Bool
+    }
+
+    /// Why the preflight failed: one line, and the exit code it means (69: the server refused
+    /// or is not there; 64: the tool's settings cannot work, e.g. a certificate that does not
+    /// verify, or a lifetime nobody gave).
+    public struct Failure: Error, Sendable, Hashable, CustomStringConvertible {
+        public var message: String
+        /// ``Verdict/unreachable`` (69) or ``Verdict/badInput`` (64).
+        public var verdict: Verdict
+        public var exitCode: Int32 { verdict.exitCode }
+        public var description: String { message }
+    }
+
+    /// Runs the preflight as user 0 of `credentials`.
+    /// - Parameters:
+    ///   - target: the server and its profile.
+    ///   - accessTTL: `--access-ttl` when given: the lifetime when answers have no `expires_in`
+    ///     and access tokens are not JWTs.
+    /// - Returns: the findings, or the failure.
+    public static func run(_ target: HTTPTarget, credentials: Credentials, accessTTL: Double?) async -> Result<Findings, Failure> {
+        var probe = target
+        probe.defaultExpiresIn = .nan // marks "no expires_in" in the answers below
+        let account = credentials.credentials(0)
+        let login: IssuedTokens
+        switch await probe.login(username: account.username, password: account.password) {
+        case .ok(let tokens): login = tokens
+        case let other:
+            return .failure(failure(.login, other, target, hint: "check the login path, fields and grant type, the client (--client-id, --client-secret) and the accounts (the login of '\(account.username)')"))
+        }
+        switch await probe.access(accessToken: login.accessToken) {
+        case .ok: break
+        case let other:
+            return .failure(failure(.resource, other, target, hint: "check --resource-path: it must answer 2xx to GET with the access token as Bearer"))
+        }
+        let refreshed: IssuedTokens
+        switch await probe.refresh(refreshToken: login.refreshToken) {
+        case .ok(let tokens): refreshed = tokens
+        case let other:
+            return .failure(failure(.refresh, other, target, hint: "check the refresh path, --refresh-token-field, --refresh-grant-type and --refresh-token-in"))
+        }
+        if target.canRevoke {
+            switch await probe.logout(refreshToken: refreshed.refreshToken) {
+            case .ok: break
+            case let other:
+                return .failure(failure(.revoke, other, target, hint: "check --revoke-path and --revoke-token-field, or give --revoke-path none if the server has no revocation"))
+            }
+        }
+        let lifetime: Double
+        let source: String
+        if !login.expiresIn.isNaN {
+            (lifetime, source) = (login.expiresIn, "expires_in")
+        } else if let jwt = JWSClaims.lifetime(of: login.accessToken) {
+            (lifetime, source) = (jwt, "jwt")
+        } else if let accessTTL {
+            (lifetime, source) = (accessTTL, "--access-ttl")
+        } else {
+            return .failure(Failure(
+                message: "the server's token answers have no expires_in (at \(target.profile.expiresInPointer)) and its access tokens are not JWTs with exp and iat: give --access-ttl, the access-token lifetime",
+                verdict: .badInput))
+        }
+        return .success(Findings(accessLifetime: lifetime, accessLifetimeSource: source,
+                                 refreshLifetime: JWSClaims.lifetime(of: login.refreshToken),
+                                 accessTokenIsJWS: JWSClaims.isJWS(login.accessToken)))
+    }
+
+    package static func failure<Value>(_ endpoint: HTTPTarget.Endpoint, _ outcome: TargetOutcome<Value>, _ target: HTTPTarget, hint: String) -> Failure {
+        let detail = outcome.detail ?? FailureDetail()
+        let name = detail.endpoint ?? target.describe(endpoint)
+        switch outcome {
+        case .failed(.tls, _):
+            return Failure(message: "\(name): \(detail.message ?? "TLS handshake failed")", verdict: .badInput)
+        case .failed(.transport, _):
+            return Failure(message: "\(name): \(detail.summary): is the server running at \(target.baseURL)?", verdict: .unreachable)
+        case .failed(.wrongEndpoint, _):
+            return Failure(message: "\(name) answered \(detail.summary): the server does not serve this path, method or body format (\(endpoint.pathFlag), --body-format)", verdict: .unreachable)
+        default:
+            return Failure(message: "\(name) answered \(detail.summary): \(hint)", verdict: .unreachable)
+        }
+    }
+}
