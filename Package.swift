@@ -370,3 +370,10 @@ if fuzzMode == "1" || fuzzMode == "full" {
         linkerSettings: linkerSettings
     ))
 }
+
+// Warnings are errors in every target of ours (swift-nio's CI does the same): a release or
+// test build that prints a warning from our code fails, so none accumulates. Dependencies
+// keep their own settings.
+for target in package.targets where target.type != .system && target.type != .plugin && target.type != .binary {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.treatAllWarnings(as: .error)]
+}

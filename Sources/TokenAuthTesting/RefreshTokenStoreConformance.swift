@@ -343,7 +343,7 @@ public struct RefreshTokenStoreConformance<Store: RefreshTokenStore>: Sendable {
             var futureNbf = verified
             futureNbf.nbf = now + skew
             for claims in [futureIat, futureNbf] {
-                let token = try await h.service.keys.sign(claims)
+                let token = try h.service.keys.sign(claims)
                 let error = await authError { () async throws(AuthError) in try await h.service.authenticate(accessToken: token) }
                 if accepted {
                     #expect(error == nil, "skew \(skew) s accepted")

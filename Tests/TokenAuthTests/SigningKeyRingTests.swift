@@ -18,7 +18,7 @@ struct SigningKeyRingTests {
     func signAndVerify(_ algorithm: AccessTokenAlgorithm) async throws {
         let key = try await SigningKey.generate(algorithm, kid: "k-\(algorithm)")
         let ring = SigningKeyRing(current: key, retirementPeriod: 90)
-        let token = try await ring.sign(claims(now))
+        let token = try ring.sign(claims(now))
         let header = try JSONSerialization.jsonObject(with: Data(base64URL: String(token.split(separator: ".")[0]))) as? [String: String]
         #expect(header == ["alg": algorithm.rawValue, "kid": "k-\(algorithm)", "typ": "at+jwt"])
         #expect(try await ring.verify(token, now: now, policy: policy) == claims(now))
@@ -28,7 +28,7 @@ struct SigningKeyRingTests {
           arguments: [AccessTokenAlgorithm.es256, .eddsa, .rs256])
     func jwksVerifies(_ algorithm: AccessTokenAlgorithm) async throws {
         let ring = SigningKeyRing(current: try await SigningKey.generate(algorithm), retirementPeriod: 90)
-        let token = try await ring.sign(claims(now))
+        let token = try ring.sign(claims(now))
         let json = String(decoding: try ring.jwksJSON(at: now), as: UTF8.self)
         let verifier = JWTKeyCollection()
         try await verifier.add(jwksJSON: json)
@@ -45,15 +45,15 @@ struct SigningKeyRingTests {
     @Test("a retired key verifies for its retirement period, then its kid is unknown")
     func rotation() async throws {
         let ring = SigningKeyRing(current: try await SigningKey.generate(.eddsa, kid: "old"), retirementPeriod: 90)
-        let old = try await ring.sign(claims(now))
+        let old = try ring.sign(claims(now))
         ring.rotate(to: try await SigningKey.generate(.es256, kid: "new"), at: now)
-        let fresh = try await ring.sign(claims(now))
+        let fresh = try ring.sign(claims(now))
         #expect(fresh.hasPrefix(String(old.prefix(3))) == false || ring.currentKey.kid == "new")
         #expect(try await ring.verify(old, now: now.addingTimeInterval(60), policy: policy).sub == "alice")
         #expect(ring.jwks(at: now).keys.count == 2)
         let later = now.addingTimeInterval(91)
         let expiredClaims = claims(later)
-        let stillNew = try await ring.sign(expiredClaims)
+        let stillNew = try ring.sign(expiredClaims)
         #expect(try await ring.verify(stillNew, now: later, policy: policy).sub == "alice")
         await #expect(throws: AuthError(.invalidToken, .unknownKey)) { try await ring.verify(old, now: later, policy: policy) }
         #expect(ring.jwks(at: later).keys.count == 1)
@@ -63,7 +63,7 @@ struct SigningKeyRingTests {
     func strictness() async throws {
         let key = try await SigningKey.generate(.hs256, kid: "k")
         let ring = SigningKeyRing(current: key, retirementPeriod: 90)
-        let token = try await ring.sign(claims(now))
+        let token = try ring.sign(claims(now))
         await #expect(throws: AuthError(.invalidToken, .wrongIssuer)) {
             try await ring.verify(token, now: now, policy: AccessTokenPolicy(issuer: "other", audience: "aud", leeway: 30))
         }
@@ -77,7 +77,7 @@ struct SigningKeyRingTests {
         await #expect(throws: AuthError(.invalidToken, .malformedToken)) { try await ring.verify(crit, now: now, policy: policy) }
         var tampered = claims(now, sub: "admin")
         tampered.sub = "admin"
-        let otherPayload = String(try await ring.sign(tampered).split(separator: ".")[1])
+        let otherPayload = String(try ring.sign(tampered).split(separator: ".")[1])
         let swapped = "\(parts[0]).\(otherPayload).\(parts[2])"
         await #expect(throws: AuthError(.invalidToken, .badSignature)) { try await ring.verify(swapped, now: now, policy: policy) }
     }
@@ -85,7 +85,7 @@ struct SigningKeyRingTests {
     @Test("a signature spelled with non-zero trailing bits is refused", arguments: AccessTokenAlgorithm.allCases)
     func canonicalSignature(_ algorithm: AccessTokenAlgorithm) async throws {
         let ring = SigningKeyRing(current: try await SigningKey.generate(algorithm), retirementPeriod: 90)
-        let token = try await ring.sign(claims(now))
+        let token = try ring.sign(claims(now))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         var chars = Array(token)
         let last = chars.count - 1
@@ -112,7 +112,7 @@ struct SigningKeyRingTests {
           arguments: ["plain", "quo\"te", "back\\slash", "new\nline\ttab\r", "\u{1}\u{1f}", "ünïcødé 🔑", "</script>"])
     func claimsEscaping(_ sub: String) async throws {
         let ring = SigningKeyRing(current: try await SigningKey.generate(.hs256), retirementPeriod: 90)
-        let token = try await ring.sign(claims(now, sub: sub))
+        let token = try ring.sign(claims(now, sub: sub))
         #expect(try await ring.verify(token, now: now, policy: policy).sub == sub)
     }
 }

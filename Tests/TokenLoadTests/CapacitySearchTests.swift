@@ -120,7 +120,7 @@ struct CapacityDecisionTests {
 
     @Test("double, bisect to the precision, confirm N times: the answer is the last pass, within 5 % of the truth")
     func bisects() async throws {
-        let (steps, answer) = await try Self.search().run(step: await Self.scripted { rate, _ in rate <= 1234 })
+        let (steps, answer) = try await Self.search().run(step: await Self.scripted { rate, _ in rate <= 1234 })
         #expect(steps.map(\.intendedRate).prefix(6) == [100, 200, 400, 800, 1600, 1200])
         #expect(answer.outcome == .found)
         let rate = try #require(answer.rate)
@@ -136,7 +136,7 @@ struct CapacityDecisionTests {
         // Passes up to 1000, except the first step at a rate tried before: the first
         // confirmation of the bisected answer.
         let memory = RateMemory()
-        let (steps, answer) = await try Self.search().run(step: await Self.scripted { rate, _ in
+        let (steps, answer) = try await Self.search().run(step: await Self.scripted { rate, _ in
             rate <= 1000 && !memory.firstRepeat(rate)
         })
         #expect(answer.outcome == .found, "\(answer.line)")
@@ -151,7 +151,7 @@ struct CapacityDecisionTests {
     @Test("an answer that never repeats: after 4 step-downs the search ends inconclusive (exit 3), not 'none'")
     func neverRepeats() async throws {
         let memory = RateMemory()
-        let (steps, answer) = await try Self.search().run(step: await Self.scripted { rate, _ in rate <= 1000 && memory.firstSeen(rate) })
+        let (steps, answer) = try await Self.search().run(step: await Self.scripted { rate, _ in rate <= 1000 && memory.firstSeen(rate) })
         #expect(answer.outcome == .inconclusive, "\(answer.line)")
         #expect(answer.verdict.exitCode == 3)
         #expect(answer.stepDowns == 4)
@@ -165,12 +165,12 @@ struct CapacityDecisionTests {
 
     @Test("the start rate fails: none, exit 2; still passing at --max-rate: at least, exit 3")
     func bounds() async throws {
-        let none = await try Self.search().run(step: await Self.scripted { _, _ in false })
+        let none = try await Self.search().run(step: await Self.scripted { _, _ in false })
         #expect(none.answer.outcome == .none)
         #expect(none.answer.verdict.exitCode == 2)
         #expect(none.steps.count == 1)
         #expect(none.answer.line.contains("not even the start rate 100 ops/s passes"))
-        let atLeast = await try Self.search(max: 1000).run(step: await Self.scripted { _, _ in true })
+        let atLeast = try await Self.search(max: 1000).run(step: await Self.scripted { _, _ in true })
         #expect(atLeast.answer.outcome == .atLeast)
         #expect(atLeast.answer.verdict.exitCode == 3)
         #expect(atLeast.steps.map(\.intendedRate) == [100, 200, 400, 800, 1000])

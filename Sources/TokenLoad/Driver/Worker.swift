@@ -406,7 +406,6 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
     /// window (> 0) both must succeed with the same successor; without one (0) the duplicate
     /// is reuse and may be refused; unknown, a refusal is not judged.
     private func twoTabs(_ current: String, _ u: inout VirtualUser, base: UInt64) async {
-        let c = configuration
         let sent = monotonicNanoseconds()
         // Two servers of a several-server target take one tab each (any two in turn).
         let node = Int(truncatingIfNeeded: sent >> 10 & 0xffff)

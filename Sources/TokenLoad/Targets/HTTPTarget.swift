@@ -134,7 +134,6 @@ public struct HTTPTarget: LoadTarget {
         guard let refresh = JSONPointer(profile.refreshTokenPointer) else { throw HTTPTargetError("--refresh-token-pointer", "an RFC 6901 JSON pointer such as /refresh_token") }
         guard let expires = JSONPointer(profile.expiresInPointer) else { throw HTTPTargetError("--expires-in-pointer", "an RFC 6901 JSON pointer such as /expires_in") }
         try profile.validate()
-        var tlsContext: (context: NIOSSLContext, serverHostname: String?)? = nil
         let context = scheme == "https" ? try tls.makeContext() : nil
         self.scheme = scheme
         baseURL = urls.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }.joined(separator: ",")
