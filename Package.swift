@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "TokenAuthOpenSSL", targets: ["TokenAuthOpenSSL"]),
         .library(name: "TokenResults", targets: ["TokenResults"]),
         .library(name: "TokenReport", targets: ["TokenReport"]),
+        .library(name: "TokenPool", targets: ["TokenPool"]),
         .library(name: "TokenHTTPClient", targets: ["TokenHTTPClient"]),
         .library(name: "TokenLoad", targets: ["TokenLoad"]),
         .library(name: "TokenProbe", targets: ["TokenProbe"]),
@@ -97,11 +98,21 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
+        // One connection pool (a pure state machine in a thin locked shell) and one event-loop
+        // task executor: shared by the stores and the driver's HTTP client. No TokenAuth.
+        .target(
+            name: "TokenPool",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // Durable stores: one target each, so a user links only the backend it uses.
         .target(
             name: "TokenAuthSQLite",
             dependencies: [
                 "TokenAuth",
+                "TokenPool",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -112,7 +123,9 @@ let package = Package(
             name: "TokenAuthPostgres",
             dependencies: [
                 "TokenAuth",
+                "TokenPool",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,13 +135,14 @@ let package = Package(
             name: "TokenAuthRedis",
             dependencies: [
                 "TokenAuth",
+                "TokenPool",
                 "CHiredis",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The HTTP server: the native API of DESIGN.md on Hummingbird 2.
+        // The HTTP server: the native API of docs/serve.md on Hummingbird 2.
         .target(
             name: "TokenAuthServer",
             dependencies: [
@@ -165,6 +179,7 @@ let package = Package(
             name: "TokenHTTPClient",
             dependencies: [
                 "TokenResults",
+                "TokenPool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -179,6 +194,7 @@ let package = Package(
             name: "TokenLoad",
             dependencies: [
                 "TokenAuth",
+                "TokenPool",
                 "TokenResults",
                 "TokenHTTPClient",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -234,7 +250,7 @@ let package = Package(
             dependencies: ["TokenBenchCLI"]
         ),
         // `tokenbench-jemalloc`: the same CLI linked with Debian's jemalloc (libjemalloc-dev),
-        // which then serves every allocation of the process (README, "Allocators").
+        // which then serves every allocation of the process (docs/crypto-and-allocators.md, "Allocators").
         .executableTarget(
             name: "tokenbench-jemalloc",
             dependencies: ["TokenBenchCLI"],
@@ -246,6 +262,10 @@ let package = Package(
                 "TokenLoad", "TokenResults", "TokenReport", "TokenHTTPClient", "TokenProbe", "TokenAuth",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "TokenPoolTests",
+            dependencies: ["TokenPool", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .testTarget(
             name: "TokenResultsTests",
@@ -331,7 +351,7 @@ let package = Package(
     ]
 )
 
-// The libFuzzer targets (Tests/Fuzz, issue 16), built by script/fuzz; a plain build has none
+// The libFuzzer targets (Tests/Fuzz; docs/fuzzing-and-sanitizers.md), built by script/fuzz; a plain build has none
 // (libFuzzer supplies their `main`, a plain link would fail).
 // - TOKENBENCH_FUZZ=1 (CI's smoke): only TokenBench's own modules are compiled with
 //   `-sanitize=fuzzer,address`, in the usual .build: the dependencies already built there
@@ -341,7 +361,8 @@ let package = Package(
 //   be instrumented too, and libFuzzer's `main` clashes with theirs.
 let fuzzMode = Context.environment["TOKENBENCH_FUZZ"]
 let ourModules: Set<String> = [
-    "TokenAuth", "TokenAuthServer", "TokenResults", "TokenReport", "TokenHTTPClient", "TokenLoad", "TokenProbe", "TokenBenchCLI",
+    "TokenAuth", "TokenAuthServer", "TokenResults", "TokenReport", "TokenPool", "TokenHTTPClient", "TokenLoad", "TokenProbe",
+    "TokenBenchCLI",
 ]
 if fuzzMode == "1" || fuzzMode == "full" {
     var swiftSettings: [SwiftSetting] = []

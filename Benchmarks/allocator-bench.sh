@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# glibc's malloc against jemalloc, side by side in one run (issue 15): the same release build
+# glibc's malloc against jemalloc, side by side in one run: the same release build
 # linked twice, `tokenbench` (glibc) and `tokenbench-jemalloc` (Debian's libjemalloc-dev).
 #   1. the server under load: `serve` on each allocator in turn, driven by the same
 #      `tokenbench run` (refreshes only, 64 users, HS256, memory store); refresh rate, p99 and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Faults on demand on every store (issue 16, part 4): the README's fault run (an outage, 10 %
+# Faults on demand on every store: the fault run of docs/faults-and-soak.md (an outage, 10 %
 # errors, 5 ms of latency, each in its own window, injected by the fault-injecting store
 # wrapper) on each store given, then one line per window: operations, errors, false "valid"
 # answers, the pre-fault p99 and the recovery time; and the family audit after the run.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# serve's HTTP overhead, measured side by side in one run (issue 15):
+# serve's HTTP overhead, measured side by side in one run:
 #   1. wrk against serve's GET /healthz and against a bare Hummingbird 2 app's (Benchmarks/BareHummingbird),
 #      alternated ROUNDS times: the ratio is what serve's router, middleware and server set-up cost;
 #   2. the driver (tokenbench run) against serve: refreshes only (HS256, memory store), beside

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The merge's speed target (issue 14): merging 64 shard results of 10-minute runs takes under
+# The merge's speed target: merging 64 shard results of 10-minute runs takes under
 # 10 s and memory proportional to one result, with a release build.
 #
 # Usage (from the repository root):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A soak (issue 16, part 5): the README's soak command on one store and one allocator, then a
+# A soak: the soak command of docs/faults-and-soak.md on one store and one allocator, then a
 # summary of result.json's `stability` and the resident curve (and jemalloc's live heap,
 # `stats.allocated`, with tokenbench-jemalloc) at chosen seconds. Run two side by side to
 # compare allocators or stores on the same machine at the same time.
@@ -43,7 +43,7 @@ binary="${3:-tokenbench}"
 out="${4:-results/soak-$(date +%Y%m%d-%H%M%S)}"
 [ -x ".build/release/$binary" ] || { echo "soak.sh: .build/release/$binary not found (swift build -c release --product $binary)" >&2; exit 64; }
 
-# The soak of the README: 500 users, 5-s access tokens, 60-s sessions, 120-s families, 5 %
+# The soak of docs/faults-and-soak.md: 500 users, 5-s access tokens, 60-s sessions, 120-s families, 5 %
 # replayed refresh tokens; a minute of warm-up before measuring.
 set +e
 ".build/release/$binary" run --store "$store" --users 500 --duration "$duration" --warmup 60s --access-ttl 5s \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Store rotate throughput beside each server's own benchmark tool, same server, same client
-# count, in one run (issue 5's speed targets):
+# count, in one run:
 #   Redis:      tokenbench store-bench --store redis://…  vs  redis-benchmark -t set -c C
 #   PostgreSQL: tokenbench store-bench --store postgres://… vs pgbench -c C (one-row UPDATE)
 #   SQLite:     tokenbench store-bench --store sqlite:FILE (WAL), target ≥ 5,000 rotations/s

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import ServiceLifecycle
 import TokenAuth
 
 /// A ``RefreshTokenStore`` in PostgreSQL (vapor/postgres-nio `PostgresClient` and its pool).
@@ -22,14 +23,13 @@ import TokenAuth
 ///   are retried (at most 5 times) and counted.
 /// - Every operation has a deadline (`operationTimeout`, default 2 s): a server that is down
 ///   or not answering gives ``StoreError/Code/unavailable``, never a hang and never a "valid".
-public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatisticsReporting, Sendable {
+public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatisticsReporting, Service, Sendable {
     public let statistics = StoreStatistics()
-    /// The client, run by the store until ``close()``.
+    /// The client; ``run()`` runs it.
     public let client: PostgresClient
     private let table: String
     private let schema: String
     private let operationTimeout: Double
-    private let runner: Task<Void, Never>?
 
     /// Connection settings read from a `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` URL.
     public struct Endpoint: Sendable, Hashable {
@@ -51,8 +51,10 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
         }
     }
 
-    /// Connects to the server of `url`, creates or migrates the schema, and runs the client in a
-    /// task of the store's own until ``close()``.
+    /// A store on the server of `url`, with a client of its own (no I/O yet): run it as a
+    /// `Service` (``run()``, in the application's `ServiceGroup`), then ``prepare()`` it; or use
+    /// ``withStore(url:schema:maxConnections:operationTimeout:_:)``, which does both for the
+    /// length of a body.
     /// - Parameters:
     ///   - url: `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
     ///   - schema: PostgreSQL schema holding the table (default `tokenbench`; letters, digits, `_`).
@@ -61,15 +63,10 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
     ///     A rotation that commits after its deadline is reported unavailable: keep the
     ///     service's grace window longer than this deadline plus the client's retry delay, so
     ///     that the retry is a grace replay and not a reuse.
-    /// - Throws: ``StoreError`` `.unavailable` if the URL is malformed or the server cannot be
-    ///   reached within the deadline.
-    public static func connect(_ url: String, schema: String = "tokenbench", maxConnections: Int = 16,
-                               operationTimeout: Double = 2) async throws(StoreError) -> PostgresRefreshTokenStore {
+    /// - Throws: ``StoreError`` `.unavailable` if the URL, schema or timeout is malformed.
+    public convenience init(url: String, schema: String = "tokenbench", maxConnections: Int = 16,
+                            operationTimeout: Double = 2) throws(StoreError) {
         let endpoint = try Endpoint(url: url)
-        try Self.checkSchema(schema)
-        guard operationTimeout > 0, operationTimeout <= 3600 else {
-            throw StoreError(.unavailable, "postgres: operation timeout must be more than 0 s and at most 1 h")
-        }
         var configuration = PostgresClient.Configuration(
             host: endpoint.host, port: endpoint.port, username: endpoint.username, password: endpoint.password,
             database: endpoint.database, tls: .disable)
@@ -79,26 +76,60 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
         // at the next lease; a cancelled `Task.sleep` keeps its task and Dispatch timer until
         // its deadline (swiftlang/swift#60441), so at 2,500 operations/s the pinned timers held
         // about 64 KB per operation/s: 135 MB in a soak, rising and falling with the rate
-        // (jemalloc heap profile, README "Soak"). Every connection is a minimum connection
-        // (opened at start, never idled out) and keep-alive is off: a connection the server
-        // dropped fails its next operation within the deadline (unavailable, fail closed) and
-        // the pool replaces it.
+        // (jemalloc heap profile, docs/faults-and-soak.md, "Soak"). Every connection is a
+        // minimum connection (opened at start, never idled out) and keep-alive is off: a
+        // connection the server dropped fails its next operation within the deadline
+        // (unavailable, fail closed) and the pool replaces it.
         configuration.options.minimumConnections = max(1, maxConnections)
         configuration.options.keepAliveBehavior = nil
-        configuration.options.connectTimeout = .seconds(max(1, Int64(operationTimeout.rounded(.up))))
+        configuration.options.connectTimeout = .seconds(max(1, Int64(min(3600, max(0, operationTimeout)).rounded(.up))))
         // Prepared statements name the table without its schema (see PreparedStatements.swift).
         configuration.options.additionalStartupParameters = [("search_path", schema)]
-        let client = PostgresClient(configuration: configuration)
-        let runner = Task { await client.run() }
-        do {
-            let store = PostgresRefreshTokenStore(client: client, schema: schema, operationTimeout: operationTimeout, runner: runner)
-            // Reachable within one operation's deadline, or fail now; then migrate.
-            _ = try await store.run("connect") { client in try await client.query("SELECT 1", logger: Self.noLog) }
-            try await store.migrate()
-            return store
-        } catch {
-            runner.cancel()
-            throw error
+        try self.init(client: PostgresClient(configuration: configuration), schema: schema, operationTimeout: operationTimeout)
+    }
+
+    /// A store on a client the caller runs (its `ServiceGroup` runs `client`, not this store).
+    /// - Throws: ``StoreError`` `.unavailable` if the schema or timeout is malformed.
+    public init(client: PostgresClient, schema: String = "tokenbench", operationTimeout: Double = 2) throws(StoreError) {
+        try Self.checkSchema(schema)
+        guard operationTimeout > 0, operationTimeout <= 3600 else {
+            throw StoreError(.unavailable, "postgres: operation timeout must be more than 0 s and at most 1 h")
+        }
+        self.client = client
+        self.schema = schema
+        self.table = "\(schema).refresh_families"
+        self.operationTimeout = operationTimeout
+    }
+
+    /// Runs the store's client until graceful shutdown or cancellation (a `Service` of
+    /// swift-service-lifecycle, as `PostgresClient` is). Operations wait until it runs.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Checks that the server answers within one operation's deadline, then creates or migrates
+    /// the schema. Needs ``run()`` running.
+    /// - Throws: ``StoreError`` `.unavailable` if the server cannot be reached within the deadline.
+    public func prepare() async throws(StoreError) {
+        _ = try await run("connect") { client in try await client.query("SELECT 1", logger: Self.noLog) }
+        try await migrate()
+    }
+
+    /// Runs `body` with a prepared store whose client runs in a child task for as long as `body`
+    /// does (structured concurrency, for callers without a `ServiceGroup`: a command, a test).
+    /// - Parameters: as ``init(url:schema:maxConnections:operationTimeout:)``.
+    /// - Throws: ``StoreError`` `.unavailable` when the store cannot be made or reached; what
+    ///   `body` throws.
+    public static func withStore<R: Sendable>(
+        url: String, schema: String = "tokenbench", maxConnections: Int = 16, operationTimeout: Double = 2,
+        _ body: (PostgresRefreshTokenStore) async throws -> R
+    ) async throws -> R {
+        let store = try PostgresRefreshTokenStore(url: url, schema: schema, maxConnections: maxConnections, operationTimeout: operationTimeout)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            try await store.prepare()
+            return try await body(store)
         }
     }
 
@@ -108,20 +139,6 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
               schema.count <= 48 else {
             throw StoreError(.unavailable, "postgres schema: expected lower-case letters, digits and _ (got '\(schema)')")
         }
-    }
-
-    private init(client: PostgresClient, schema: String, operationTimeout: Double, runner: Task<Void, Never>?) {
-        self.client = client
-        self.schema = schema
-        self.table = "\(schema).refresh_families"
-        self.operationTimeout = operationTimeout
-        self.runner = runner
-    }
-
-    /// Stops the client the store runs (no-op for a caller's client).
-    public func close() async {
-        runner?.cancel()
-        await runner?.value
     }
 
     // MARK: Schema

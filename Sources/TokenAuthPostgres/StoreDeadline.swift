@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import TokenAuth
+import TokenPool
 
 /// Runs a store operation with a deadline, so that a server that stopped answering gives
 /// ``StoreError/Code/unavailable`` after `seconds` instead of a request that hangs (fail
@@ -18,7 +19,7 @@ func withStoreDeadline<R: Sendable>(
         once.arm(continuation)
         // On an event loop (postgres-nio's I/O threads), the operation stays on it: no hop to
         // the cooperative pool and back.
-        let executor = MultiThreadedEventLoopGroup.currentEventLoop.map(LoopExecutor.init)
+        let executor = MultiThreadedEventLoopGroup.currentEventLoop.map(EventLoopTaskExecutor.init)
         let work = Task(executorPreference: executor) {
             do { once.resume(.success(try await body())) } catch { once.resume(.failure(error)) }
         }
@@ -62,16 +63,5 @@ private final class ResumeOnce<R: Sendable>: Sendable {
         action?()
         c.resume(with: result)
         return true
-    }
-}
-
-/// Runs jobs on one event loop (a `TaskExecutor` for `Task(executorPreference:)`).
-private final class LoopExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: holds only the event loop, which is thread-safe.
-    let loop: any EventLoop
-    init(_ loop: any EventLoop) { self.loop = loop }
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

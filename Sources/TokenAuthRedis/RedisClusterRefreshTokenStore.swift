@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import TokenAuth
+import TokenPool
 
 /// A ``RefreshTokenStore`` on a Redis Cluster (`redis+cluster://HOST:PORT[,HOST:PORT…]`), with
 /// the records, scripts and rules of ``RedisRefreshTokenStore``.
@@ -202,7 +203,7 @@ public final class RedisClusterRefreshTokenStore: RefreshTokenStore, StoreStatis
 
     /// Closes every connection.
     public func close() async {
-        for pool in state.withLock({ Array($0.pools.values) }) { for c in pool.all { c.disconnect() } }
+        for pool in state.withLock({ Array($0.pools.values) }) { for c in pool.initial { c.disconnect() } }
     }
 
     // MARK: Keys and slots
@@ -311,7 +312,7 @@ public final class RedisClusterRefreshTokenStore: RefreshTokenStore, StoreStatis
     public func deleteAll() async throws(StoreError) -> Int {
         var deleted = 0
         for node in state.withLock({ $0.slots.nodes }) {
-            let reply = try await pool(for: node).withConnection { c throws(StoreError) in
+            let reply = try await pool(for: node).withConnection(failure: { StoreError(.unavailable, "redis: \($0)") }) { c throws(StoreError) in
                 try await c.command([Array("KEYS".utf8), Array("\(prefix)*".utf8)])
             }
             guard case .array(let keys) = reply else { throw StoreError(.unavailable, "redis cluster \(node): KEYS refused") }
@@ -353,7 +354,7 @@ public final class RedisClusterRefreshTokenStore: RefreshTokenStore, StoreStatis
                 let reply: RedisReply
                 do throws(StoreError) {
                     reply = try await attempt { arguments throws(StoreError) in
-                        try await pool.withConnection { c throws(StoreError) in
+                        try await pool.withConnection(failure: { StoreError(.unavailable, "redis: \($0)") }) { c throws(StoreError) in
                             if ask {
                                 guard case .status = try await c.command([Self.askingCommand]) else {
                                     throw StoreError(.unavailable, "redis cluster \(target): ASKING refused")
@@ -439,7 +440,7 @@ public final class RedisClusterRefreshTokenStore: RefreshTokenStore, StoreStatis
                     defer { connection.disconnect() }
                     reply = try await connection.command(Self.clusterSlotsCommand)
                 } else {
-                    reply = try await pool(for: node).withConnection { c throws(StoreError) in try await c.command(Self.clusterSlotsCommand) }
+                    reply = try await pool(for: node).withConnection(failure: { StoreError(.unavailable, "redis: \($0)") }) { c throws(StoreError) in try await c.command(Self.clusterSlotsCommand) }
                 }
                 if case .error(let message) = reply { throw StoreError(.unavailable, "\(node): \(message.prefix(80))") }
                 let map = try ClusterSlots(clusterSlotsReply: reply, queried: node)
@@ -461,7 +462,7 @@ public final class RedisClusterRefreshTokenStore: RefreshTokenStore, StoreStatis
             let pool = ConnectionPool((0..<connectionsPerNode).map { i in
                 RedisConnection(host: node.host, port: node.port, database: 0, timeout: operationTimeout,
                                 statistics: statistics, group: loops[i % loops.count])
-            }, statistics: statistics)
+            }, onWait: statistics.countPoolWait)
             s.pools[node] = pool
             return pool
         }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import TokenAuth
+import TokenPool
 
 /// A ``RefreshTokenStore`` in Redis, through Debian's libhiredis.
 ///
@@ -82,7 +83,7 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
             return ConnectionPool((0..<share).map { _ in
                 RedisConnection(host: endpoint.host, port: endpoint.port, database: endpoint.database, timeout: operationTimeout,
                                 statistics: statistics, group: used[i])
-            }, statistics: statistics)
+            }, onWait: statistics.countPoolWait)
         }
         let index = Dictionary(uniqueKeysWithValues: used.enumerated().map { (ObjectIdentifier($1 as AnyObject), $0) })
         let store = RedisRefreshTokenStore(statistics: statistics, pools: pools, poolIndex: index, prefix: prefix)
@@ -105,7 +106,7 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
 
     /// Closes the connections.
     public func close() async {
-        for pool in pools { for c in pool.all { c.disconnect() } }
+        for pool in pools { for c in pool.initial { c.disconnect() } }
     }
 
     // MARK: Keys
@@ -184,7 +185,7 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
     /// is `.unavailable` unless the caller handles error replies itself (`EVALSHA`'s `NOSCRIPT`).
     private func call(_ arguments: [[UInt8]], errorsAsReplies: Bool = false) async throws(StoreError) -> RedisReply {
         do throws(StoreError) {
-            let reply = try await pool().withConnection { connection throws(StoreError) in try await connection.command(arguments) }
+            let reply = try await pool().withConnection(failure: { StoreError(.unavailable, "redis: \($0)") }) { connection throws(StoreError) in try await connection.command(arguments) }
             if !errorsAsReplies, case .error(let message) = reply {
                 throw StoreError(.unavailable, "redis: \(message.prefix(80))")
             }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SQLiteNIO
 import TokenAuth
+import TokenPool
 
 /// A ``RefreshTokenStore`` in an embedded SQLite database (vapor/sqlite-nio), in a file or in
 /// memory.
@@ -44,8 +45,8 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
                  statistics: StoreStatistics) {
         self.statistics = statistics
         self.all = connections
-        self.writer = ConnectionPool([connections[0]], statistics: statistics)
-        self.readers = ConnectionPool(connections.count > 1 ? Array(connections.dropFirst()) : [connections[0]], statistics: statistics)
+        self.writer = ConnectionPool([connections[0]], onWait: statistics.countPoolWait)
+        self.readers = ConnectionPool(connections.count > 1 ? Array(connections.dropFirst()) : [connections[0]], onWait: statistics.countPoolWait)
         self.threadPool = threadPool
         self.maxBusyRetries = maxBusyRetries
     }
@@ -222,7 +223,7 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
         var attempt = 0
         while true {
             do {
-                return try await pool.withConnection { c in try await c.query(sql, binds) }
+                return try await pool.withConnection(failure: { $0 }) { c in try await c.query(sql, binds) }
             } catch let error as SQLiteError where Self.isBusy(error) {
                 statistics.countBusy()
                 guard attempt < maxBusyRetries else {

@@ -26,7 +26,7 @@ public struct ServerConfiguration: Sendable {
     public init() {}
 }
 
-/// The native HTTP API of DESIGN.md over an ``AuthService``, on Hummingbird 2:
+/// The native HTTP API of docs/serve.md over an ``AuthService``, on Hummingbird 2:
 ///
 /// | route | answer |
 /// |---|---|

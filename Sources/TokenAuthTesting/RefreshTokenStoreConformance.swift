@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import TokenAuth
 
-/// The cases of `shared/cases/refresh-token-cases.md` that apply to the core, runnable against
+/// The cases of `docs/cases.md` that apply to the core, runnable against
 /// any ``RefreshTokenStore``. Each backend's test target runs every case:
 ///
 /// ```swift

@@ -179,14 +179,8 @@ struct CapacityCommand: AsyncParsableCommand {
                     return try await over(target, judgesDriverLag: false, phases: phases, store: (backend, statistics))
                 }
                 if try storeOptions.spec() == .memory { return try await inProcess(MemoryRefreshTokenStore(), "memory", nil) }
-                let opened = try await storeOptions.open()
-                do {
-                    let out = try await inProcess(opened.store, opened.backend, opened.statistics)
-                    await opened.close()
-                    return out
-                } catch {
-                    await opened.close()
-                    throw error
+                return try await storeOptions.withOpened { opened in
+                    try await inProcess(opened.store, opened.backend, opened.statistics)
                 }
             }
         } catch let aborted as StepAborted {

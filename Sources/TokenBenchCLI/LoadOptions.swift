@@ -45,7 +45,7 @@ struct LoadOptions: ParsableArguments {
     var expiredAccessRatio: Double = 0
     @Option(name: .customLong("forged-access-ratio"), help: "Share of resource calls with a forged access token.")
     var forgedAccessRatio: Double = 0
-    @Option(help: ArgumentHelp("A fault over a window of the measured time, repeatable: store-latency=5ms@10s..20s, store-outage@10s..15s, store-errors=10%@10s..20s (injected into the in-process core's store by a fault-injecting wrapper, every store), or external@10s..15s (you stop the real store of an HTTP server in that window; README, 'Faults'). The result reports per window the errors, false \"valid\" answers and the recovery time, and audits every live family after the run.", valueName: "fault"))
+    @Option(help: ArgumentHelp("A fault over a window of the measured time, repeatable: store-latency=5ms@10s..20s, store-outage@10s..15s, store-errors=10%@10s..20s (injected into the in-process core's store by a fault-injecting wrapper, every store), or external@10s..15s (you stop the real store of an HTTP server in that window; docs/faults-and-soak.md). The result reports per window the errors, false \"valid\" answers and the recovery time, and audits every live family after the run.", valueName: "fault"))
     var fault: [String] = []
     @Option(help: "Worker tasks (default: one per core).")
     var workers: Int?

@@ -267,15 +267,10 @@ struct RunCommand: AsyncParsableCommand {
                 result = try await runInProcess(configuration, store: MemoryRefreshTokenStore(), backend: "memory",
                                                 statistics: nil, slos: slos, startAt: startAt, progress: progress)
             } else {
-                let opened = try await storeOptions.open()
-                do {
-                    result = try await runInProcess(configuration, store: opened.store, backend: opened.backend,
-                                                    statistics: opened.statistics, slos: slos, startAt: startAt, progress: progress)
-                } catch {
-                    await opened.close()
-                    throw error
+                result = try await storeOptions.withOpened { opened in
+                    try await runInProcess(configuration, store: opened.store, backend: opened.backend,
+                                           statistics: opened.statistics, slos: slos, startAt: startAt, progress: progress)
                 }
-                await opened.close()
             }
         }
         return result

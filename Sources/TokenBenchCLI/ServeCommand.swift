@@ -15,7 +15,7 @@ import TokenProbe
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the native HTTP API (DESIGN.md) over the auth core, with seeded synthetic users.",
+        abstract: "Serve the native HTTP API (docs/serve.md) over the auth core, with seeded synthetic users.",
         discussion: """
             Users user0 … user{N-1} log in with password pw-{n}. SIGTERM or SIGINT stops the \
             server gracefully (in-flight requests finish).
@@ -110,30 +110,25 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data(
                 "tokenbench serve: warning: without --keys and --refresh-secret-file this server's tokens are its own: other servers on the same store refuse them\n".utf8))
         }
-        let opened = try await storeOptions.open()
-        let service = try await AuthService.synthetic(
-            configuration: c.authConfiguration, store: opened.store, syntheticUsers: c.users,
-            algorithm: c.algorithm, password: c.passwordAlgorithm, logger: Logger(label: "tokenauth.audit"),
-            keys: ring, refreshTokens: codec, crypto: crypto)
-        var server = ServerConfiguration()
-        server.host = host
-        server.port = port
-        server.maxBodyBytes = maxBody
-        server.adminSecret = adminSecret
-        let host = server.host
-        let tls = try tlsConfiguration()
-        let scheme = tls == nil ? "http" : "https"
-        let app = try TokenServer(service: service, configuration: server, registry: registry, tls: tls).application { port in
-            // One line on stdout, flushed, so scripts can wait for it and read the port.
-            FileHandle.standardOutput.write(Data(
-                "tokenbench serve: listening on \(scheme)://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue), crypto: \(crypto.name))\n".utf8))
-        }
-        do {
+        try await storeOptions.withOpened { opened in
+            let service = try await AuthService.synthetic(
+                configuration: c.authConfiguration, store: opened.store, syntheticUsers: c.users,
+                algorithm: c.algorithm, password: c.passwordAlgorithm, logger: Logger(label: "tokenauth.audit"),
+                keys: ring, refreshTokens: codec, crypto: crypto)
+            var server = ServerConfiguration()
+            server.host = host
+            server.port = port
+            server.maxBodyBytes = maxBody
+            server.adminSecret = adminSecret
+            let host = server.host
+            let tls = try tlsConfiguration()
+            let scheme = tls == nil ? "http" : "https"
+            let app = try TokenServer(service: service, configuration: server, registry: registry, tls: tls).application { port in
+                // One line on stdout, flushed, so scripts can wait for it and read the port.
+                FileHandle.standardOutput.write(Data(
+                    "tokenbench serve: listening on \(scheme)://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue), crypto: \(crypto.name))\n".utf8))
+            }
             try await app.runService()
-        } catch {
-            await opened.close()
-            throw error
         }
-        await opened.close()
     }
 }

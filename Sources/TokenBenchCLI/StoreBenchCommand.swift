@@ -50,27 +50,28 @@ struct StoreBenchCommand: AsyncParsableCommand {
         let op = StoreBenchmark<AnyRefreshTokenStore>.Operation(rawValue: operation)!
         let seconds = try Flags.seconds(duration, "--duration")
         let warm = try Flags.seconds(warmup, "--warmup")
-        let opened = try await storeOptions.open()
-        // Network stores: clients on the event loops their connections use (as redis-benchmark
-        // and pgbench run clients on their I/O threads). SQLite: on the cooperative pool.
-        let bench = StoreBenchmark(store: opened.store, statistics: opened.statistics,
-                                   clientsOnEventLoops: opened.backend == "redis" || opened.backend == "postgres",
-                                   codec: crypto.map { RefreshTokenCodec(random: SystemRandomSource(), crypto: $0.backend) })
-        var results: [StoreBenchmark<AnyRefreshTokenStore>.Result] = []
-        if !json {
-            print("store \(opened.backend), operation \(op.rawValue)\(crypto.map { " with token crypto (\($0.backend.library))" } ?? ""), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-            print("clients      ops/s    errors       p50       p99     p99.9   (latency µs)  retries  busy  pool_waits")
-        }
-        for level in try levels() {
-            let r = await bench.run(op, concurrency: level, seconds: seconds, warmup: warm)
-            results.append(r)
+        let results = try await storeOptions.withOpened { opened in
+            // Network stores: clients on the event loops their connections use (as redis-benchmark
+            // and pgbench run clients on their I/O threads). SQLite: on the cooperative pool.
+            let bench = StoreBenchmark(store: opened.store, statistics: opened.statistics,
+                                       clientsOnEventLoops: opened.backend == "redis" || opened.backend == "postgres",
+                                       codec: crypto.map { RefreshTokenCodec(random: SystemRandomSource(), crypto: $0.backend) })
+            var results: [StoreBenchmark<AnyRefreshTokenStore>.Result] = []
             if !json {
-                let c = r.counters
-                print(String(format: "%7d %10.0f %9d %9.1f %9.1f %9.1f %8d %5d %11d", r.concurrency, r.throughputPerS, r.errors,
-                             r.latencyUs.p50, r.latencyUs.p99, r.latencyUs.p999, c?.retries ?? 0, c?.busy ?? 0, c?.poolWaits ?? 0))
+                print("store \(opened.backend), operation \(op.rawValue)\(crypto.map { " with token crypto (\($0.backend.library))" } ?? ""), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+                print("clients      ops/s    errors       p50       p99     p99.9   (latency µs)  retries  busy  pool_waits")
             }
+            for level in try levels() {
+                let r = await bench.run(op, concurrency: level, seconds: seconds, warmup: warm)
+                results.append(r)
+                if !json {
+                    let c = r.counters
+                    print(String(format: "%7d %10.0f %9d %9.1f %9.1f %9.1f %8d %5d %11d", r.concurrency, r.throughputPerS, r.errors,
+                                 r.latencyUs.p50, r.latencyUs.p99, r.latencyUs.p999, c?.retries ?? 0, c?.busy ?? 0, c?.poolWaits ?? 0))
+                }
+            }
+            return results
         }
-        await opened.close()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

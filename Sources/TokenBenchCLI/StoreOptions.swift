@@ -1,4 +1,5 @@
 import ArgumentParser
+import TokenResults
 import Foundation
 import TokenAuth
 import TokenAuthPostgres
@@ -71,9 +72,9 @@ struct OpenedStore {
         case .sqlite(let location):
             let s = try await SQLiteRefreshTokenStore.open(location, connections: connections ?? 4)
             return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "sqlite", close: { await s.close() })
-        case .postgres(let url):
-            let s = try await PostgresRefreshTokenStore.connect(url, maxConnections: connections ?? 16)
-            return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "postgres", close: { await s.close() })
+        case .postgres:
+            // PostgreSQL runs as the store's service for the length of a body (withOpened).
+            throw StoreError(.unavailable, "postgres: open it with StoreOptions.withOpened")
         case .redis(let url):
             let s = try await RedisRefreshTokenStore.connect(url, connections: connections ?? 8)
             return OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "redis", close: { await s.close() })
@@ -106,14 +107,49 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store, or exits 69 (EX_UNAVAILABLE) with one line saying why.
-    func open() async throws -> OpenedStore {
+    /// Runs `body` with the store open, then closes it; or exits 69 (EX_UNAVAILABLE) with one
+    /// line saying why the store cannot be opened. PostgreSQL's client runs as the store's
+    /// `Service` in a child task for as long as `body` does.
+    /// - Throws: `ExitCode(69)`, or what `body` throws.
+    func withOpened<R: Sendable>(_ body: (OpenedStore) async throws -> R) async throws -> R {
         let spec = try spec()
-        do throws(StoreError) {
-            return try await OpenedStore.open(spec, connections: storeConnections)
-        } catch {
+        func unavailable(_ error: StoreError) -> ExitCode {
             FileHandle.standardError.write(Data("tokenbench: cannot open the \(spec.backend) store: \(error.detail)\n".utf8))
-            throw ExitCode(69)
+            return ExitCode(Verdict.unreachable.exitCode)
+        }
+        if case .postgres(let url) = spec {
+            do {
+                return try await PostgresRefreshTokenStore.withStore(url: url, maxConnections: storeConnections ?? 16) { s in
+                    do {
+                        return try await body(OpenedStore(store: AnyRefreshTokenStore(s), statistics: s.statistics, backend: "postgres", close: {}))
+                    } catch {
+                        throw StoreBodyError(error: error)
+                    }
+                }
+            } catch let wrapped as StoreBodyError {
+                throw wrapped.error
+            } catch let error as StoreError {
+                throw unavailable(error)
+            }
+        }
+        let opened: OpenedStore
+        do throws(StoreError) {
+            opened = try await OpenedStore.open(spec, connections: storeConnections)
+        } catch {
+            throw unavailable(error)
+        }
+        do {
+            let out = try await body(opened)
+            await opened.close()
+            return out
+        } catch {
+            await opened.close()
+            throw error
         }
     }
+}
+
+/// An error of a `withOpened` body, told apart from the store's own on the way out.
+private struct StoreBodyError: Error {
+    var error: any Error
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 
 /// The entry point of the `tokenbench` and `tokenbench-jemalloc` executables (one command
-/// line, two allocators: README, "Allocators").
+/// line, two allocators: docs/crypto-and-allocators.md, "Allocators").
 public enum TokenBenchMain {
     /// Parses `CommandLine.arguments`, runs the command, exits with its code.
     public static func main() async {

@@ -7,7 +7,7 @@ import TokenLoad
 import TokenResults
 import TokenHTTPClient
 
-/// Runs every case of `../shared/cases/refresh-token-cases.md` that has an HTTP face against a
+/// Runs every case of `docs/cases.md` that has an HTTP face against a
 /// server, through an ``HTTPProfile``: reuse detection, family revocation, grace window,
 /// token confusion, `alg: none`, key confusion, logout, error shapes and bad input. A server
 /// that lacks a feature shows as failing or not applicable for that case; the probe never
@@ -105,11 +105,6 @@ public struct Probe: Sendable {
 
     private func isGrantRejection<T>(_ outcome: TargetOutcome<T>) -> Bool {
         if case .rejected(.invalidGrant, _) = outcome { return true }
-        return false
-    }
-
-    private func isRefusal<T>(_ outcome: TargetOutcome<T>) -> Bool {
-        if case .rejected(let kind, _) = outcome { return kind != .rateLimited }
         return false
     }
 
@@ -216,9 +211,7 @@ public struct Probe: Sendable {
         let account = credentials.credentials(8)
         guard let first = await login(8) else { return noLogin("U1", title) }
         func admin(_ action: String) async -> Int? {
-            var form = URLComponents()
-            form.queryItems = [URLQueryItem(name: "username", value: account.username)]
-            let body = ByteBuffer(string: form.percentEncodedQuery ?? "")
+            let body = ByteBuffer(string: FormURLEncoding.body([("username", account.username)]))
             return await raw(.POST, "/admin/users/\(action)", headers: [
                 ("Authorization", "Bearer \(secret)"), ("Content-Type", "application/x-www-form-urlencoded"),
             ], body: body)?.status
@@ -232,7 +225,7 @@ public struct Probe: Sendable {
         let enabled = await admin("enable")
         let afterEnable = await refresh(first.refreshToken)
         let relogin = await login(8)
-        let ok = isGrantRejection(whileDisabled) && isRefusal(afterEnable) && enabled.map { (200..<300).contains($0) } == true && relogin != nil
+        let ok = isGrantRejection(whileDisabled) && afterEnable.isRefusal && enabled.map { (200..<300).contains($0) } == true && relogin != nil
         return result("U1", title, ok, "refresh while disabled: \(Self.describe(whileDisabled)); enabled again (\(enabled.map(String.init) ?? "no answer")): "
             + "the old session \(Self.describe(afterEnable)), a new login \(relogin != nil ? "200" : "refused")")
     }
@@ -340,12 +333,9 @@ public struct Probe: Sendable {
         return result("T2", title, isGrantRejection(outcome), "refresh with the access token: \(Self.describe(outcome))")
     }
 
-    /// Splits a compact JWS, or `nil`.
+    /// Splits a compact JWS (``JWSClaims/split(_:)``), or `nil`.
     private func parts(_ jws: String) -> (header: [String: Any], payload: Substring, signature: Substring)? {
-        let p = jws.split(separator: ".", omittingEmptySubsequences: false)
-        guard p.count == 3, let bytes = try? Base64.decode(string: String(p[0]), options: [.base64UrlAlphabet, .omitPaddingCharacter]),
-              let header = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
-        return (header, p[1], p[2])
+        JWSClaims.split(jws)
     }
 
     private func encodeHeader(_ header: [String: Any]) -> String {

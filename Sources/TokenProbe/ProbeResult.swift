@@ -1,7 +1,7 @@
 import TokenLoad
 import TokenResults
 import TokenHTTPClient
-/// The verdict on one case of `../shared/cases/refresh-token-cases.md` against a server.
+/// The verdict on one case of `docs/cases.md` against a server.
 public struct ProbeResult: Sendable, Hashable, Codable {
     public enum Verdict: String, Sendable, Hashable, Codable {
         case pass

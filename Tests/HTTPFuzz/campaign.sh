@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The hostile-HTTP campaign against one store (issue 16, part 2), the long form of
+# The hostile-HTTP campaign against one store, the long form of
 # HostileHTTPTests: starts `tokenbench serve` on STORE, measures the driver's normal rate,
 # logs in ten sentinel sessions, sends N random and mutated requests (hostile_http.py), then
 # checks that nothing changed (the store-changing event counters; with PostgreSQL, the rows

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Hostile HTTP/1.1 against `tokenbench serve` (issue 16, part 2). Python's standard library only.
+"""Hostile HTTP/1.1 against `tokenbench serve`. Python's standard library only.
 
 Sends random and mutated requests over raw sockets: bodies (form, JSON, bit flips, insertions,
 truncation), headers (duplicated or bad Content-Length, chunked framing with bad sizes and

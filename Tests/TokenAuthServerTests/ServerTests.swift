@@ -7,7 +7,7 @@ import TokenAuth
 import TokenAuthServer
 import TokenAuthTesting
 
-@Suite("HTTP API (DESIGN.md), on loopback")
+@Suite("HTTP API (docs/serve.md), on loopback")
 struct ServerTests {
     static func service(grace: Double = 10, checkSession: Bool = true) async throws
         -> AuthService<MemoryRefreshTokenStore, InMemoryUserDirectory>

@@ -49,8 +49,8 @@ struct PostgresOutageTests {
     @Test("server stopped: refresh, session check and login throw temporarily_unavailable within the deadline; recovery after restart")
     func stoppedAndRestarted() async throws {
         let url = try #require(StoreServers.postgresURL)
-        let store = try await PostgresRefreshTokenStore.connect(url, schema: StoreServers.uniqueName("x2"), maxConnections: 4,
-                                                                operationTimeout: 1)
+        let running = try await RunningPostgres(url, schema: StoreServers.uniqueName("x2"), maxConnections: 4, operationTimeout: 1)
+        let store = running.store
         var configuration = AuthConfiguration()
         configuration.checkSessionOnAccess = true
         let service = try await AuthService.synthetic(configuration: configuration, store: store, syntheticUsers: 4,
@@ -85,7 +85,7 @@ struct PostgresOutageTests {
         #expect(try await service.authenticate(accessToken: pairAfter.accessToken).sub == "user0")
         #expect(store.statistics.snapshot.unavailable >= 3)
         try await store.dropSchema()
-        await store.close()
+        await running.stop()
     }
 }
 }

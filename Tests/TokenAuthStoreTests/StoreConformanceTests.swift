@@ -6,7 +6,7 @@ import TokenAuthRedis
 import TokenAuthSQLite
 import TokenAuthTesting
 
-/// The shared conformance suite (`shared/cases/refresh-token-cases.md`), unchanged, against
+/// The shared conformance suite (`docs/cases.md`), unchanged, against
 /// every durable store; afterwards every family the case left must be well-formed.
 @Suite("SQLite store conformance")
 struct SQLiteConformanceTests {
@@ -49,16 +49,16 @@ struct PostgresConformanceTests {
     @Test(arguments: RefreshTokenCase.allCases)
     func conformance(_ c: RefreshTokenCase) async throws {
         let url = try #require(StoreServers.postgresURL)
-        let made = Locked<[PostgresRefreshTokenStore]>([])
+        let made = Locked<[RunningPostgres]>([])
         try await RefreshTokenStoreConformance {
-            let store = try await PostgresRefreshTokenStore.connect(url, schema: StoreServers.uniqueName("tb"), maxConnections: 8)
-            made.withLock { $0.append(store) }
-            return store
+            let running = try await RunningPostgres(url, schema: StoreServers.uniqueName("tb"), maxConnections: 8)
+            made.withLock { $0.append(running) }
+            return running.store
         }.run(c)
-        for store in made.withLock({ $0 }) {
-            expectWellFormed(try await store.allFamilies())
-            try await store.dropSchema()
-            await store.close()
+        for running in made.withLock({ $0 }) {
+            expectWellFormed(try await running.store.allFamilies())
+            try await running.store.dropSchema()
+            await running.stop()
         }
     }
 }

@@ -50,7 +50,7 @@ struct StoreOutageTests {
         let started = Date()
         await #expect(throws: StoreError.self) { _ = try await RedisRefreshTokenStore.connect("redis://127.0.0.1:\(port)/0", operationTimeout: 1) }
         await #expect(throws: StoreError.self) {
-            _ = try await PostgresRefreshTokenStore.connect("postgres://postgres@127.0.0.1:\(port)/none", operationTimeout: 1)
+            try await PostgresRefreshTokenStore.withStore(url: "postgres://postgres@127.0.0.1:\(port)/none", operationTimeout: 1) { _ in }
         }
         #expect(Date().timeIntervalSince(started) < 10, "both fail within their deadlines")
         let sqlite = await #expect(throws: StoreError.self) {

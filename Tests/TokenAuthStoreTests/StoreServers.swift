@@ -54,3 +54,27 @@ func expectWellFormed(_ families: [RefreshFamily], sourceLocation: SourceLocatio
         #expect(f.issuedAt >= f.createdAt && f.expiresAt > f.createdAt, sourceLocation: sourceLocation)
     }
 }
+
+/// A PostgreSQL store run as an application runs it: its `Service` in a task of the test's own
+/// (a `ServiceGroup`'s place), then prepared. ``stop()`` ends the client.
+final class RunningPostgres: Sendable {
+    let store: PostgresRefreshTokenStore
+    private let task: Task<Void, Never>
+
+    init(_ url: String, schema: String, maxConnections: Int = 16, operationTimeout: Double = 2) async throws {
+        let store = try PostgresRefreshTokenStore(url: url, schema: schema, maxConnections: maxConnections, operationTimeout: operationTimeout)
+        self.store = store
+        task = Task { await store.run() }
+        do {
+            try await store.prepare()
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    func stop() async {
+        task.cancel()
+        await task.value
+    }
+}

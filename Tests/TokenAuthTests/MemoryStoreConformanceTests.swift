@@ -2,7 +2,7 @@ import Testing
 import TokenAuth
 import TokenAuthTesting
 
-/// The shared conformance suite (shared/cases/refresh-token-cases.md) against the memory store.
+/// The shared conformance suite (`docs/cases.md`) against the memory store.
 /// The cases assert their own expectations; afterwards every family left in every store the
 /// case used must be well-formed.
 @Suite("Memory store conformance")

@@ -2,7 +2,7 @@ import Testing
 import TokenAuth
 import TokenAuthTesting
 
-/// The six steps of the seed's flow (DESIGN.md, "The flow").
+/// The six steps of the seed's flow (docs/design.md, "The flow").
 @Suite("Seed flow")
 struct SeedFlowTests {
     @Test("1 log in: valid credentials give an access token and a refresh token")

@@ -54,8 +54,8 @@ struct HTTPProfileTests {
         #expect(HTTPProfile.RefreshTokenTransport("cookie:") == nil)
         #expect(HTTPProfile.RefreshTokenTransport("header") == nil)
 
-        #expect(HTTPTarget.formEscape("a b&c=d/é~") == "a+b%26c%3Dd%2F%C3%A9%7E")
-        #expect(HTTPTarget.formEscape("AZaz09-._*") == "AZaz09-._*")
+        #expect(FormURLEncoding.escape("a b&c=d/é~") == "a+b%26c%3Dd%2F%C3%A9%7E")
+        #expect(FormURLEncoding.escape("AZaz09-._*") == "AZaz09-._*")
 
         let headers: HTTPHeadersForTest = [("Set-Cookie", "sid=1; Path=/"), ("Set-Cookie", "rt=abc.def==; HttpOnly; Secure")]
         #expect(HTTPTarget.cookie("rt", in: headers.nio) == "abc.def==")

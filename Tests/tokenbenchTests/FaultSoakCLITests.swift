@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// `run --fault` on every store, and a short soak: what `.ci/run` checks of issue 16's faults
-/// and soak (the 30-minute soaks are README commands, not tests).
+/// `run --fault` on every store, and a short soak: what `.ci/run` checks of faults
+/// and soak (the 30-minute soaks are commands in docs/faults-and-soak.md, not tests).
 @Suite("Faults on demand and the short soak", .serialized)
 struct FaultSoakCLITests {
     let cli = CLITests()

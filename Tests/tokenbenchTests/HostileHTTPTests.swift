@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TokenAuthTesting
 
-/// `serve` under hostile HTTP (issue 16, part 2): Tests/HTTPFuzz/hostile_http.py sends random
+/// `serve` under hostile HTTP: Tests/HTTPFuzz/hostile_http.py sends random
 /// and mutated requests over raw sockets (framing, headers, methods, paths, pipelining,
 /// truncated bodies, slow senders) to a real `tokenbench serve` on loopback, on the memory store
 /// and on PostgreSQL. Every token it sends is invalid by construction and no login is right,

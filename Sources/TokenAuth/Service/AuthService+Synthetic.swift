@@ -5,7 +5,7 @@ import Foundation
 
 extension AuthService where Users == InMemoryUserDirectory {
     /// Assembles a service for load runs and demos: synthetic users `user0 … user{N-1}` with
-    /// password `pw-{n}` (DESIGN.md), their hashes made up front on every core so that a first
+    /// password `pw-{n}` (docs/design.md), their hashes made up front on every core so that a first
     /// login measures one hash, and by default a fresh signing key and a fresh refresh-token
     /// secret (tokens die with the process).
     /// - Parameters:

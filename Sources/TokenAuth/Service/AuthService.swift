@@ -82,7 +82,7 @@ public struct AuthService<Store: RefreshTokenStore, Users: UserDirectory>: Senda
 // MARK: - Login
 
 extension AuthService {
-    /// Logs a user in (DESIGN step 1): checks the password and opens a new session.
+    /// Logs a user in (docs/design.md, "The flow", step 1): checks the password and opens a new session.
     ///
     /// An unknown user costs one hash, like a wrong password. Over-long passwords are refused
     /// before hashing (never truncated).
@@ -162,7 +162,7 @@ extension AuthService {
 // MARK: - Protected resources
 
 extension AuthService {
-    /// Verifies an access token for a protected resource (DESIGN steps 2 and 3).
+    /// Verifies an access token for a protected resource (docs/design.md, "The flow", steps 2 and 3).
     ///
     /// Strict: see ``SigningKeyRing/verify(_:now:policy:)``. With
     /// ``AuthConfiguration/checkSessionOnAccess`` the session must also be live in the store.
@@ -192,7 +192,7 @@ extension AuthService {
 // MARK: - Refresh
 
 extension AuthService {
-    /// Refreshes (DESIGN steps 4–6): spends the presented refresh token and returns the
+    /// Refreshes (docs/design.md, "The flow", steps 4–6): spends the presented refresh token and returns the
     /// successor pair, in one atomic compare-and-swap of the store (RFC 9700 §4.14.2).
     ///
     /// - The current token rotates: a new access token and refresh token.

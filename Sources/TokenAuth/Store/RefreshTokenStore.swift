@@ -9,7 +9,7 @@ import Foundation
 /// ``StoreError``; they never answer "valid" when they could not look.
 ///
 /// Conformance: `TokenAuthTesting.RefreshTokenStoreConformance` runs the shared cases
-/// (`shared/cases/refresh-token-cases.md`) against any store.
+/// (`docs/cases.md`) against any store.
 public protocol RefreshTokenStore: Sendable {
     /// Inserts a new family (login).
     /// - Throws: ``StoreError`` (`.unavailable`, `.conflict` if the id exists).

@@ -184,7 +184,7 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         if let accessTTL { try need(accessTTL.isFinite && accessTTL >= 1 && accessTTL <= 86_400, "--access-ttl", "a duration of 1s ... 24h") }
         if let refreshTTL { try need(refreshTTL.isFinite && refreshTTL >= 1 && refreshTTL <= 400 * 86_400, "--refresh-ttl", "a duration of 1s ... 400 days (9600h)") }
         if let grace { try need(grace.isFinite && grace >= 0 && grace <= 300, "--grace", "a duration of 0 ... 300s") }
-        // The server's leeway (HTTP) is whatever it is; ours is at most 60 s (DESIGN.md).
+        // The server's leeway (HTTP) is whatever it is; ours is at most 60 s (docs/design.md).
         if let leeway { try need(leeway.isFinite && leeway >= 0 && leeway <= (http ? 3600 : 60), "--leeway", http ? "a duration of 0 ... 1h" : "a duration of 0 ... 60s") }
         try need(refreshLead.isFinite && refreshLead >= 0 && refreshLead < (accessTTL ?? .infinity), "--refresh-lead", "a duration ≥ 0 and below the access-token lifetime (--access-ttl)")
         try need(refreshJitter.isFinite && refreshJitter >= 0 && refreshJitter <= (accessTTL ?? .infinity), "--refresh-jitter", "a duration of 0 ... the access-token lifetime (--access-ttl)")
@@ -199,7 +199,7 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         }
         for f in faults ?? [] {
             try need(f.until <= duration, "--fault", "a window within the measured time (\(f) ends after --duration \(DurationValue.text(duration)))")
-            try need(!f.isInjected || !http, "--fault", "external@FROM..UNTIL for an HTTP target (\(f) is injected into the in-process core's store; stop the real store yourself: README, 'Faults')")
+            try need(!f.isInjected || !http, "--fault", "external@FROM..UNTIL for an HTTP target (\(f) is injected into the in-process core's store; stop the real store yourself: docs/faults-and-soak.md)")
         }
         try need(thinkTime.isFinite && thinkTime >= 0 && thinkTime <= 3600, "--think-time", "a duration of 0 ... 1h")
         try need(sessionLength.isFinite && sessionLength > 0 && sessionLength <= 7 * 86_400, "--session-length", "a duration of 0 ... 7 days (168h)")

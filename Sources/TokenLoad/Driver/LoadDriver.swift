@@ -241,7 +241,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         return out
     }
 
-    /// Why the run cannot judge the target, if it cannot (DESIGN.md, verdict "inconclusive"):
+    /// Why the run cannot judge the target, if it cannot (docs/verdicts.md, "inconclusive"):
     /// an operation its sessions imply never happened; an operation's error rate is over the
     /// budget; the driver itself could not keep the schedule.
     package func inconclusiveReasons(_ r: RunResult, attempted: [Int], hostileSent: [Int]) -> [(kind: InconclusiveKind, text: String)] {

@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 import TokenAuth
 import TokenResults
+import TokenPool
 import TokenHTTPClient
 
 /// Measures one store operation alone, without the rest of the service: `C` concurrent

@@ -2,6 +2,7 @@ import TokenAuth
 import NIOCore
 import Synchronization
 import TokenResults
+import TokenPool
 import TokenHTTPClient
 
 /// One worker: owns a share of the virtual users, a timer heap that wakes them, and a
@@ -431,7 +432,7 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
             note(fb)
             if fa.succeeded && fb.succeeded {
                 recorder.check(false, .concurrentRefreshForked)
-            } else if fa.succeeded || fb.succeeded || isRefusal(fa) || isRefusal(fb) {
+            } else if fa.succeeded || fb.succeeded || fa.isRefusal || fb.isRefusal {
                 recorder.check(true, .concurrentRefreshForked)
             }
             u.endSession() // the family's state after the siblings' refreshes is the server's choice
@@ -464,11 +465,6 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
             recorder.record(.refresh, from: base, to: done, error: d.code ?? kind.rawValue, status: d.status)
             u.endSession() // whether the failed one rotated or counted as reuse is unknown
         }
-    }
-
-    private func isRefusal<Value>(_ outcome: TargetOutcome<Value>) -> Bool {
-        if case .rejected(let kind, _) = outcome { return kind != .rateLimited }
-        return false
     }
 
     private func endSession(_ u: inout VirtualUser, base: UInt64) async {

@@ -6,7 +6,7 @@ import TokenResults
 
 /// The allocator this process runs on, and its memory, sampled.
 ///
-/// The allocator is chosen when `tokenbench` is built (README, "Allocators"): the
+/// The allocator is chosen when `tokenbench` is built (docs/crypto-and-allocators.md, "Allocators"): the
 /// `tokenbench` product uses glibc's malloc, `tokenbench-jemalloc` is linked with Debian's
 /// jemalloc (`libjemalloc-dev`). It is detected, not configured: jemalloc exports `mallctl`,
 /// glibc does not, so the same code reads the right statistics whichever binary (or an
@@ -95,21 +95,5 @@ public enum ProcessMemory {
     /// and the virtual users, so that memory per user counts what they added.
     public static func markBaseline() {
         baselineResidentBytes = residentBytes()
-    }
-}
-
-extension RunEnvironment {
-    /// Reads this machine and the allocator this process runs on (``ProcessMemory/allocator``).
-    public static func current(target: String) -> RunEnvironment {
-        current(target: target, allocator: ProcessMemory.allocator)
-    }
-}
-
-extension RunAbortSummary {
-    /// The summary of the answer that stopped a run: the endpoint answered something that says
-    /// the profile names a path, method or body format it does not serve.
-    package init(_ detail: FailureDetail) {
-        self.init(endpoint: detail.endpoint, status: detail.status, code: detail.code,
-                  message: "\(detail.endpoint ?? "an endpoint") answered \(detail.summary): the profile names a path, method or body format the server does not serve")
     }
 }

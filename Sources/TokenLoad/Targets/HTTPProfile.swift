@@ -112,7 +112,7 @@ public struct HTTPProfile: Sendable, Hashable {
         self.name = name
     }
 
-    /// `tokenbench serve`'s native API (DESIGN.md).
+    /// `tokenbench serve`'s native API (docs/serve.md).
     public static let native = HTTPProfile(name: "native")
 
     /// Plain OAuth 2.0: RFC 6749 form posts to `/oauth/token`, RFC 7009 revocation at

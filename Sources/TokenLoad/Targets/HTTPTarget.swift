@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import Synchronization
 import TokenResults
+import TokenPool
 import TokenHTTPClient
 
 /// Any HTTP or HTTPS token endpoint, spoken to through an ``HTTPProfile`` over a keep-alive
@@ -147,7 +148,7 @@ public struct HTTPTarget: LoadTarget {
         self.defaultExpiresIn = defaultExpiresIn
         succeeded = EndpointRecord()
         if let id = profile.clientID, let secret = profile.clientSecret {
-            basicAuthorization = "Basic " + Data("\(Self.formEscape(id)):\(Self.formEscape(secret))".utf8).base64EncodedString()
+            basicAuthorization = "Basic " + Data("\(FormURLEncoding.escape(id)):\(FormURLEncoding.escape(secret))".utf8).base64EncodedString()
         } else {
             basicAuthorization = nil
         }
@@ -426,7 +427,7 @@ public struct HTTPTarget: LoadTarget {
         switch profile.encoding {
         case .form:
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-            let body = fields.map { "\(Self.formEscape($0.0))=\(Self.formEscape($0.1))" }.joined(separator: "&")
+            let body = FormURLEncoding.body(fields)
             request.body = ByteBuffer(string: body)
         case .json:
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -484,22 +485,7 @@ public struct HTTPTarget: LoadTarget {
 
     /// What kind of failure an error of the HTTP client is, in one line for messages.
     package static func transportFailure(_ error: any Error) -> (ErrorKind, String) {
-        if let ssl = error as? NIOSSLError {
-            let text = String(describing: ssl)
-            if text.contains("CERTIFICATE_VERIFY_FAILED") {
-                return (.tls, "TLS: the server's certificate is not trusted (give --cacert with the CA that signed it, or --insecure)")
-            }
-            if text.contains("WRONG_VERSION_NUMBER") || text.contains("UNEXPECTED_RECORD") {
-                return (.tls, "TLS handshake failed: the server does not speak TLS on this port (use http://?)")
-            }
-            return (.tls, "TLS handshake failed (\(text.prefix(160)))")
-        }
-        if let extra = error as? NIOSSLExtraError {
-            if extra == .failedToValidateHostname || extra == .serverHostnameImpossibleToMatch {
-                return (.tls, "TLS: the server's certificate does not name the host of the URL")
-            }
-            return (.tls, "TLS handshake failed (\(extra))")
-        }
+        if let tls = TLSFailure(error) { return (.tls, tls.message) }
         if let client = error as? HTTP1ClientError {
             switch client {
             case .timedOut: return (.transport, "no answer within --http-timeout")
@@ -543,78 +529,4 @@ public struct HTTPTarget: LoadTarget {
         return nil
     }
 
-    /// `application/x-www-form-urlencoded` escaping (WHATWG URL §5.2): unreserved characters
-    /// as they are, space as `+`, the rest percent-encoded.
-    package static func formEscape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        let hex = Array("0123456789ABCDEF".utf8)
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "*"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            case UInt8(ascii: " "):
-                out.append("+")
-            default:
-                out.append("%")
-                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b >> 4)]))
-                out.unicodeScalars.append(Unicode.Scalar(hex[Int(b & 0x0F)]))
-            }
-        }
-        return out
-    }
-}
-
-/// The turn of the next server among several.
-package final class RoundRobin: Sendable {
-    package let next = Atomic<Int>(0)
-}
-
-/// Whether each endpoint of a target has answered with success: a 404 from an endpoint that
-/// has worked is the server's answer, from one that never has it is a wrong path.
-package final class EndpointRecord: Sendable {
-    private let flags = Atomic<UInt8>(0)
-
-    package func mark(_ endpoint: HTTPTarget.Endpoint) {
-        let bit = UInt8(1) << UInt8(endpoint.rawValue)
-        if flags.load(ordering: .relaxed) & bit == 0 { flags.bitwiseOr(bit, ordering: .relaxed) }
-    }
-
-    package func has(_ endpoint: HTTPTarget.Endpoint) -> Bool {
-        flags.load(ordering: .relaxed) & (UInt8(1) << UInt8(endpoint.rawValue)) != 0
-    }
-}
-
-/// Reads the claims of a compact JWS without verifying it (the driver is not the server): the
-/// access lifetime from `exp − iat` when a server sends no `expires_in` (RFC 9068 §2.2).
-package enum JWSClaims {
-    /// `exp − iat`, seconds, when `token` is a compact JWS whose payload has numeric `exp`
-    /// and `iat` with `exp > iat`; otherwise `nil`.
-    package static func lifetime(of token: String) -> Double? {
-        guard let claims = payload(of: token),
-              let exp = (claims["exp"] as? NSNumber)?.doubleValue, let iat = (claims["iat"] as? NSNumber)?.doubleValue,
-              exp.isFinite, iat.isFinite, exp > iat else { return nil }
-        return exp - iat
-    }
-
-    /// Whether `token` is a compact JWS (three base64url parts, a JSON header with `alg`).
-    package static func isJWS(_ token: String) -> Bool {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let header = decode(parts[0]) else { return false }
-        return header["alg"] is String
-    }
-
-    package static func payload(of token: String) -> [String: Any]? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, isJWS(token) else { return nil }
-        return decode(parts[1])
-    }
-
-    private static func decode(_ part: Substring) -> [String: Any]? {
-        guard part.utf8.count <= 16_384,
-              let bytes = try? Base64.decode(string: String(part), options: [.base64UrlAlphabet, .omitPaddingCharacter]),
-              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
-        return object
-    }
 }

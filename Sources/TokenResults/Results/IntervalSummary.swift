@@ -15,7 +15,7 @@ public struct IntervalSummary: Codable, Sendable, Hashable {
         let errors = errorsByKind.values.reduce(0, +)
         self.errors = errors
         self.errorsByKind = errors == 0 ? nil : errorsByKind
-        func us(_ v: UInt64) -> Double { (Double(v) / 1000).rounded(toPlaces: 1) }
+        func us(_ v: UInt64) -> Double { Units.microseconds(nanoseconds: v, places: 1) }
         p50Us = count == 0 ? 0 : us(h.valueAtPercentile(50))
         p99Us = count == 0 ? 0 : us(h.valueAtPercentile(99))
         maxUs = count == 0 ? 0 : us(h.max)
@@ -28,7 +28,7 @@ public struct IntervalSummary: Codable, Sendable, Hashable {
         let errors = errorsByKind.values.reduce(0, +)
         self.errors = errors
         self.errorsByKind = errors == 0 ? nil : errorsByKind
-        func us(_ v: UInt64) -> Double { (Double(v) / 1000).rounded(toPlaces: 1) }
+        func us(_ v: UInt64) -> Double { Units.microseconds(nanoseconds: v, places: 1) }
         p50Us = count == 0 ? 0 : us(d.valueAtPercentile(50))
         p99Us = count == 0 ? 0 : us(d.valueAtPercentile(99))
         maxUs = count == 0 ? 0 : us(d.maxValue)

@@ -11,7 +11,7 @@ public enum Operation: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// The kinds of invariant the shadow model checks (DESIGN.md, "Correctness under load").
+/// The kinds of invariant the shadow model checks (docs/verdicts.md, "Invariants").
 public enum InvariantKind: String, CaseIterable, Sendable, Codable {
     /// A spent refresh token was accepted outside the grace window.
     case spentTokenAccepted = "spent_token_accepted"

@@ -25,7 +25,7 @@ public struct PercentilePoint: Codable, Sendable, Hashable {
         guard h.totalCount > 0 else { return [] }
         return levels.map { p in
             let ns = p >= 100 ? h.max : p <= 0 ? h.min : h.valueAtPercentile(p)
-            return PercentilePoint(p: p, us: (Double(ns) / 1000).rounded(toPlaces: 3))
+            return PercentilePoint(p: p, us: Units.microseconds(nanoseconds: ns))
         }
     }
 }

@@ -1,4 +1,4 @@
-// libFuzzer targets for every parser of untrusted input (issue 16). One binary, the target
+// libFuzzer targets for every parser of untrusted input. One binary, the target
 // chosen by TOKENBENCH_FUZZ_TARGET; built and run by script/fuzz with
 // `swift build --sanitize=fuzzer --sanitize=address` (Package.swift adds this target only when
 // TOKENBENCH_FUZZ=1). Each target feeds the input to a parser and, where a second reading
