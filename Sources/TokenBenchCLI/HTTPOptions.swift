@@ -50,6 +50,8 @@ struct HTTPOptions: ParsableArguments {
     var expiresInPointer: String?
     @Option(name: .customLong("refresh-token-in"), help: "Where the refresh token travels: body, bearer or cookie:NAME.")
     var refreshTokenIn: String?
+    @Option(help: "Whether the server rotates refresh tokens: auto (read from its answers; a refresh answer without a refresh token keeps the presented one, RFC 6749 §6), always, or never.")
+    var rotation: String?
     @Option(name: .customLong("client-id"), help: "client_id sent with token requests.")
     var clientID: String?
     @Option(name: .customLong("client-secret"), help: "With --client-id: HTTP Basic client authentication (never recorded in results).")
@@ -128,6 +130,12 @@ struct HTTPOptions: ParsableArguments {
                 throw ValidationError("--refresh-token-in: expected body, bearer or cookie:NAME (got '\(refreshTokenIn)')")
             }
             p.refreshTokenIn = t
+        }
+        if let rotation {
+            guard let r = HTTPProfile.Rotation(rawValue: rotation) else {
+                throw ValidationError("--rotation: expected auto, always or never (got '\(rotation)')")
+            }
+            p.rotation = r
         }
         p.clientID = clientID
         if clientSecret != nil && clientID == nil { throw ValidationError("--client-secret: needs --client-id") }

@@ -37,7 +37,14 @@ extension HTTPOptions {
         } else {
             description.refreshLifetimeSource = "unknown"
         }
+        description.rotation = findings.rotates ? "rotates" : "keeps"
         configuration.http = description
+        if !findings.rotates, configuration.replayRatio > 0 {
+            await target.shutdown()
+            FileHandle.standardError.write(Data(
+                "tokenbench: --replay-ratio: the server keeps its refresh tokens (its refresh answer in the preflight kept the token, RFC 6749 §6): no token is ever spent, so there is nothing to replay\n".utf8))
+            throw ExitCode(Verdict.badInput.exitCode)
+        }
         if configuration.refreshLead >= findings.accessLifetime {
             await target.shutdown()
             FileHandle.standardError.write(Data(

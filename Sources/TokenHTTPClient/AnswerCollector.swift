@@ -91,6 +91,12 @@ package final class AnswerCollector: ChannelDuplexHandler {
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
+            // An answer with no request pending (a server that sent two answers to one request)
+            // must not complete the next request sent on this connection: close it.
+            guard pending != nil else {
+                context.close(promise: nil)
+                return
+            }
             head = h
         case .body(var part):
             if body == nil {

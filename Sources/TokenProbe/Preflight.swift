@@ -19,6 +19,9 @@ public enum Preflight {
         public var refreshLifetime: Double?
         /// Whether the access token is a compact JWS.
         public var accessTokenIsJWS: Bool
+        /// Whether the refresh answer carried a new refresh token (a rotation) rather than none
+        /// or the same one (the server keeps its tokens, RFC 6749 §6).
+        public var rotates: Bool = true
     }
 
     /// Why the preflight failed: one line, and the exit code it means (69: the server refused
@@ -39,7 +42,7 @@ public enum Preflight {
     ///     and access tokens are not JWTs.
     /// - Returns: the findings, or the failure.
     public static func run(_ target: HTTPTarget, credentials: Credentials, accessTTL: Double?) async -> Result<Findings, Failure> {
-        var probe = target
+        var probe = target.readingRotationAsIs
         probe.defaultExpiresIn = .nan // marks "no expires_in" in the answers below
         let account = credentials.credentials(0)
         let login: IssuedTokens
@@ -58,6 +61,18 @@ public enum Preflight {
         case .ok(let tokens): refreshed = tokens
         case let other:
             return .failure(failure(.refresh, other, target, hint: "check the refresh path, --refresh-token-field, --refresh-grant-type and --refresh-token-in"))
+        }
+        let rotates = refreshed.refreshToken != login.refreshToken
+        switch (target.profile.rotation, rotates) {
+        case (.always, false):
+            return .failure(Failure(
+                message: "--rotation always, but the server kept its refresh token: its refresh answer had \(refreshed.refreshToken.isEmpty ? "none" : "the same one") at \(target.profile.refreshTokenPointer) (give --rotation auto to judge a server that keeps its tokens)",
+                verdict: .badInput))
+        case (.never, true):
+            return .failure(Failure(
+                message: "--rotation never, but the server rotated: its refresh answer carried a new refresh token at \(target.profile.refreshTokenPointer) (give --rotation auto)",
+                verdict: .badInput))
+        default: break
         }
         if target.canRevoke {
             switch await probe.logout(refreshToken: refreshed.refreshToken) {
@@ -81,7 +96,7 @@ public enum Preflight {
         }
         return .success(Findings(accessLifetime: lifetime, accessLifetimeSource: source,
                                  refreshLifetime: JWSClaims.lifetime(of: login.refreshToken),
-                                 accessTokenIsJWS: JWSClaims.isJWS(login.accessToken)))
+                                 accessTokenIsJWS: JWSClaims.isJWS(login.accessToken), rotates: rotates))
     }
 
     package static func failure<Value>(_ endpoint: HTTPTarget.Endpoint, _ outcome: TargetOutcome<Value>, _ target: HTTPTarget, hint: String) -> Failure {

@@ -47,21 +47,58 @@ public struct Probe: Sendable {
     /// Runs every case, in order; slow ones (C3 waits for the grace window to pass) last.
     public func run(progress: @Sendable (String) -> Void = { _ in }) async -> [ProbeResult] {
         var results: [ProbeResult] = []
+        progress("R1")
+        let rotation = await r1()
+        results.append(rotation.result)
+        // A server that keeps its refresh tokens spends none: there is no reuse to detect, and
+        // the reuse cases are not applicable (R1 says whether that is allowed).
+        func reuse(_ id: String, _ title: String, _ run: @escaping () async -> ProbeResult) -> (String, () async -> ProbeResult) {
+            guard rotation.rotates == false else { return (id, run) }
+            return (id, { notApplicable(id, title, "the server keeps its refresh tokens (R1): no token is spent, so there is no reuse to detect") })
+        }
         let cases: [(String, () async -> ProbeResult)] = [
-            ("T6", t6), ("C1", c1), ("C2", c2), ("C4", c4), ("C5", c5), ("C6", c6),
+            ("T6", t6), reuse("C1", "10 concurrent refreshes of one token", c1), reuse("C2", "lost response: retry inside grace", c2),
+            reuse("C4", "older token inside grace is reuse", c4), reuse("C5", "revocation wins over the grace window", c5), ("C6", c6),
             ("T1", t1), ("T2", t2), ("T3", t3), ("T4", t4), ("T5", t5), ("T7", t7),
             ("E1", e1),
             ("E2", { notApplicable("E2", "iat / nbf in the future, with leeway", "needs tokens signed with a chosen iat/nbf: the in-process suite covers it") }),
             ("E3", { notApplicable("E3", "family past its absolute lifetime", "needs the family lifetime to pass: the in-process suite covers it") }),
             ("S1", s1), ("S2", s2), ("S3", s3), ("X1", x1),
             ("X2", { notApplicable("X2", "store unreachable → 503", "needs a store outage: the store fault tests cover it") }),
-            ("X4", x4), ("U1", u1), ("C3", c3),
+            ("X4", x4), ("U1", u1), reuse("C3", "retry after grace + 1 s revokes the family", c3),
         ]
         for (id, run) in cases {
             progress(id)
             results.append(await run())
         }
         return results
+    }
+
+    // MARK: Rotation
+
+    /// R1: does a refresh answer carry a new refresh token? RFC 6749 §6 leaves it to the server;
+    /// RFC 9700 §4.14.2 (and OAuth 2.1) require a public client's refresh tokens to rotate or be
+    /// sender-constrained. Three refreshes in a row, so that a server that rotates only
+    /// sometimes is reported with the evidence. `rotates` is `nil` when the set-up failed.
+    package func r1() async -> (result: ProbeResult, rotates: Bool?) {
+        let title = "rotates refresh tokens (RFC 9700 §4.14.2)"
+        guard let tokens = await login(3) else { return (noLogin("R1", title), nil) }
+        var current = tokens.refreshToken
+        var seen: [Bool] = []
+        for _ in 0..<3 {
+            guard case .ok(let next) = await refresh(current) else { break }
+            seen.append(next.refreshToken != current)
+            current = next.refreshToken
+        }
+        guard !seen.isEmpty else { return (noLogin("R1", title), nil) }
+        let rotated = seen.filter { $0 }.count
+        if rotated == seen.count {
+            return (result("R1", title, true, "\(rotated) of \(seen.count) refreshes issued a new refresh token"), true)
+        }
+        if rotated == 0 {
+            return (result("R1", title, false, "\(seen.count) of \(seen.count) refreshes kept the presented refresh token (a public client's must rotate or be sender-constrained)"), false)
+        }
+        return (result("R1", title, false, "rotates only sometimes: \(rotated) of \(seen.count) refreshes issued a new refresh token"), true)
     }
 
     // MARK: Helpers
@@ -103,9 +140,20 @@ public struct Probe: Sendable {
         return inner.isEmpty ? kind : "\(kind) (\(inner.joined(separator: " ")))"
     }
 
-    private func isGrantRejection<T>(_ outcome: TargetOutcome<T>) -> Bool {
-        if case .rejected(.invalidGrant, _) = outcome { return true }
-        return false
+    /// Refused is refused (docs/design.md, "Other people's servers"): a security case is judged
+    /// by whether the server accepted (2xx) or refused (any 4xx but 429) the request, whatever
+    /// the status; how it refused (RFC 6749 §5.2, RFC 6750 §3) is judged by the conformance
+    /// cases X1, X5 and X6.
+    private func isRefusal<T>(_ outcome: TargetOutcome<T>) -> Bool { outcome.isRefusal }
+
+    /// ``isRefusal(_:)`` for a raw answer: a status of 400 … 499 but 429.
+    package static func refused(_ status: Int) -> Bool { (400..<500).contains(status) && status != 429 }
+
+    /// A raw answer's status and the server's message, for evidence: `422 "Not enough segments"`.
+    private static func evidence(_ answer: HTTPTarget.Answer?) -> String {
+        guard let answer else { return "no answer" }
+        if let message = answer.message { return "\(answer.status) \"\(message)\"" }
+        return String(answer.status)
     }
 
     /// A request of the probe's own, with the profile's extra headers.
@@ -225,7 +273,7 @@ public struct Probe: Sendable {
         let enabled = await admin("enable")
         let afterEnable = await refresh(first.refreshToken)
         let relogin = await login(8)
-        let ok = isGrantRejection(whileDisabled) && afterEnable.isRefusal && enabled.map { (200..<300).contains($0) } == true && relogin != nil
+        let ok = isRefusal(whileDisabled) && afterEnable.isRefusal && enabled.map { (200..<300).contains($0) } == true && relogin != nil
         return result("U1", title, ok, "refresh while disabled: \(Self.describe(whileDisabled)); enabled again (\(enabled.map(String.init) ?? "no answer")): "
             + "the old session \(Self.describe(afterEnable)), a new login \(relogin != nil ? "200" : "refused")")
     }
@@ -254,7 +302,7 @@ public struct Probe: Sendable {
         try? await Task.sleep(nanoseconds: UInt64((grace + 1) * 1e9))
         let retry = await refresh(first.refreshToken)
         let after = await refresh(second.refreshToken)
-        return result("C3", title, isGrantRejection(retry) && isGrantRejection(after),
+        return result("C3", title, isRefusal(retry) && isRefusal(after),
                       "replay after \(grace + 1) s: \(Self.describe(retry)); then the newest token: \(Self.describe(after))")
     }
 
@@ -264,7 +312,7 @@ public struct Probe: Sendable {
               case .ok(let r3) = await refresh(r2.refreshToken) else { return noLogin("C4", title) }
         let replay = await refresh(r1.refreshToken)
         let newest = await refresh(r3.refreshToken)
-        return result("C4", title, isGrantRejection(replay) && isGrantRejection(newest),
+        return result("C4", title, isRefusal(replay) && isRefusal(newest),
                       "R1 after R1→R2→R3: \(Self.describe(replay)); then R3: \(Self.describe(newest))")
     }
 
@@ -276,7 +324,7 @@ public struct Probe: Sendable {
         try? await Task.sleep(nanoseconds: 200_000_000)
         let newest = await refresh(r3.refreshToken)
         let previous = await refresh(r2.refreshToken)
-        return result("C5", title, isGrantRejection(newest) && isGrantRejection(previous),
+        return result("C5", title, isRefusal(newest) && isRefusal(previous),
                       "after a replay, R3 0.2 s later: \(Self.describe(newest)); R2 (inside grace): \(Self.describe(previous))")
     }
 
@@ -322,15 +370,14 @@ public struct Probe: Sendable {
         let title = "refresh token as Bearer at the resource"
         guard let tokens = await login(0) else { return noLogin("T1", title) }
         let answer = await resource(tokens.refreshToken)
-        let status = answer?.status ?? 0
-        return result("T1", title, status == 401, "GET \(target.profile.resourcePath) with the refresh token: \(status)")
+        return result("T1", title, Self.refused(answer?.status ?? 0), "GET \(target.profile.resourcePath) with the refresh token: \(Self.evidence(answer))")
     }
 
     package func t2() async -> ProbeResult {
         let title = "access token as refresh token"
         guard let tokens = await login(0) else { return noLogin("T2", title) }
         let outcome = await refresh(tokens.accessToken)
-        return result("T2", title, isGrantRejection(outcome), "refresh with the access token: \(Self.describe(outcome))")
+        return result("T2", title, isRefusal(outcome), "refresh with the access token: \(Self.describe(outcome))")
     }
 
     /// Splits a compact JWS (``JWSClaims/split(_:)``), or `nil`.
@@ -352,8 +399,8 @@ public struct Probe: Sendable {
         let unsigned = encodeHeader(header) + "." + jws.payload
         let stripped = await resource(unsigned + ".")
         let kept = await resource(unsigned + "." + jws.signature)
-        let a = stripped?.status ?? 0, b = kept?.status ?? 0
-        return result("T3", title, a == 401 && b == 401, "alg none, stripped: \(a); alg none, signature kept: \(b)")
+        return result("T3", title, Self.refused(stripped?.status ?? 0) && Self.refused(kept?.status ?? 0),
+                      "alg none, stripped: \(Self.evidence(stripped)); alg none, signature kept: \(Self.evidence(kept))")
     }
 
     package func t4() async -> ProbeResult {
@@ -378,7 +425,7 @@ public struct Probe: Sendable {
             let signature = Base64.encodeToString(bytes: Array(mac), options: [.base64UrlAlphabet, .omitPaddingCharacter])
             statuses.append(await resource(input + "." + signature)?.status ?? 0)
         }
-        return result("T4", title, statuses.allSatisfy { $0 == 401 }, "HS256 with the RSA key as secret (2 spellings): \(statuses)")
+        return result("T4", title, statuses.allSatisfy(Self.refused), "HS256 with the RSA key as secret (2 spellings): \(statuses)")
     }
 
     package func t5() async -> ProbeResult {
@@ -418,10 +465,7 @@ public struct Probe: Sendable {
         var ok = true
         for (name, value) in inputs {
             let outcome = await refresh(value)
-            switch outcome {
-            case .rejected(.invalidGrant, _), .rejected(.invalidRequest, _): break
-            default: ok = false
-            }
+            if !outcome.isRefusal { ok = false }
             notes.append("\(name): \(Self.describe(outcome))")
         }
         let original = await refresh(t)
@@ -438,12 +482,12 @@ public struct Probe: Sendable {
         // `exp` is whole seconds and may lie up to 1 s after now + expires_in: wait 2 s past.
         let wait = tokens.expiresIn + leeway + 2
         guard wait <= maxWait else {
-            return notApplicable("E1", title, "access tokens live \(Int(tokens.expiresIn)) s + leeway \(Int(leeway)) s, longer than --max-wait \(Int(maxWait)) s")
+            return notApplicable("E1", title, "access tokens live \(Units.figure(tokens.expiresIn)) s + leeway \(Units.figure(leeway)) s, longer than --max-wait \(Units.figure(maxWait)) s")
         }
         let fresh = await resource(tokens.accessToken)?.status ?? 0
         try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         let expired = await resource(tokens.accessToken)?.status ?? 0
-        return result("E1", title, fresh == 200 && expired == 401,
+        return result("E1", title, (200..<300).contains(fresh) && Self.refused(expired),
                       "fresh: \(fresh); \(wait) s later (expires_in + leeway + 2 s): \(expired)")
     }
 
@@ -455,7 +499,7 @@ public struct Probe: Sendable {
         guard let tokens = await login(8) else { return noLogin("S1", title) }
         let logout = await target.logout(refreshToken: tokens.refreshToken)
         let after = await refresh(tokens.refreshToken)
-        return result("S1", title, { if case .ok = logout { return true }; return false }() && isGrantRejection(after),
+        return result("S1", title, { if case .ok = logout { return true }; return false }() && isRefusal(after),
                       "revoke (no access token): \(Self.describe(logout)); refresh then: \(Self.describe(after))")
     }
 
@@ -467,7 +511,7 @@ public struct Probe: Sendable {
         guard sessions.count == 3 else { return noLogin("S2", title) }
         let answer = await raw(.POST, path, headers: [("Authorization", "Bearer \(sessions[0].accessToken)")])
         var refused = 0
-        for s in sessions where isGrantRejection(await refresh(s.refreshToken)) { refused += 1 }
+        for s in sessions where isRefusal(await refresh(s.refreshToken)) { refused += 1 }
         let status = answer?.status ?? 0
         return result("S2", title, (200..<300).contains(status) && refused == 3,
                       "POST \(path): \(status); \(refused) of 3 sessions' refresh tokens refused")
@@ -480,7 +524,7 @@ public struct Probe: Sendable {
         guard let tokens = await login(0) else { return noLogin("S3", title) }
         let first = await target.logout(refreshToken: tokens.refreshToken)
         let again = await target.logout(refreshToken: tokens.refreshToken)
-        let revoked = isGrantRejection(await refresh(tokens.refreshToken))
+        let revoked = isRefusal(await refresh(tokens.refreshToken))
         let ok = { if case .ok = unknown, case .ok = first, case .ok = again { return revoked }; return false }()
         return result("S3", title, ok, "unknown token: \(Self.describe(unknown)); first revoke: \(Self.describe(first)); already revoked: \(Self.describe(again))")
     }

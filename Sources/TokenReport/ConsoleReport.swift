@@ -37,11 +37,7 @@ public enum ConsoleReport {
             if let wait = c.poolWaitUs { line += "; \(c.poolWaits) waits for a pooled connection, p99 \(Units.figure(wait.p99)) µs" }
             lines.append(line)
         }
-        var hostile = "hostile requests: \(r.hostile.attempts) sent, \(r.hostile.rejected) refused"
-        if let byKind = r.hostile.byKind, !byKind.isEmpty {
-            hostile += " (" + byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.sent) sent, \($0.value.refused) refused" }.joined(separator: "; ") + ")"
-        }
-        lines.append(hostile)
+        for (label, text) in HostileText.lines(r.hostile) { lines.append("\(label): \(text)") }
         let kinds = r.invariants.byKind.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ")
         let unjudged = (r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : ""
         lines.append("invariants: \(r.invariants.checked) checked, \(r.invariants.violations) violated\(unjudged)" + (kinds.isEmpty ? "" : " (\(kinds))"))

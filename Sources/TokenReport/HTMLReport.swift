@@ -169,11 +169,7 @@ public enum HTMLReport {
         var rows = [["invariants", "\(r.invariants.checked) checked, \(r.invariants.violations) violated" + (kinds.isEmpty ? "" : " (\(kinds))")
             + ((r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : "")
             + ((r.invariants.checkedByKind ?? [:]).isEmpty ? "" : "; checked: " + r.invariants.checkedByKind!.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))]]
-        var hostile = "\(r.hostile.attempts) sent, \(r.hostile.rejected) refused"
-        if let byKind = r.hostile.byKind, !byKind.isEmpty {
-            hostile += " (" + byKind.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.sent) sent, \($0.value.refused) refused" }.joined(separator: "; ") + ")"
-        }
-        rows.append(["hostile requests", hostile])
+        for (label, text) in HostileText.lines(r.hostile) { rows.append([label, text]) }
         if let rate = r.config.rate, r.config.model == "open" {
             rows.append(["arrival rate", "intended \(num(rate))/s, achieved \(r.achievedRatePerS.map(num) ?? "-")/s"])
         }

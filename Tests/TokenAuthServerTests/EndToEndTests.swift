@@ -87,7 +87,7 @@ struct EndToEndTests {
                 "\(results.first { $0.id == "U1" }?.evidence ?? "no U1")")
         #expect(results.first { $0.id == "T5" }?.evidence.contains("unknown kid answered 401") == true)
         #expect(Set(results.filter { $0.verdict == .pass }.map(\.id)) ==
-                ["C1", "C2", "C3", "C4", "C5", "C6", "T1", "T2", "T3", "T6", "T7", "E1", "S1", "S2", "S3", "X1", "X4", "U1"])
+                ["R1", "C1", "C2", "C3", "C4", "C5", "C6", "T1", "T2", "T3", "T6", "T7", "E1", "S1", "S2", "S3", "X1", "X4", "U1"])
     }
 
     @Test("probe: RS256 server refuses HS256 tokens keyed with its public key (T4)")
@@ -121,7 +121,7 @@ struct EndToEndTests {
         let nowhere = try HTTPTarget(url: "http://127.0.0.1:9", profile: .native, connections: 1, timeout: 1)
         let results = await Probe(target: nowhere, credentials: Credentials(), grace: 0).run()
         await nowhere.shutdown()
-        #expect(results.count == 23, "every case, U1 included")
+        #expect(results.count == 24, "every case, U1 and R1 included")
         #expect(!results.contains { $0.verdict == .pass })
     }
 

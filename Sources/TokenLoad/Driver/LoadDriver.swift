@@ -183,6 +183,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         var checks = [Int](repeating: 0, count: InvariantKind.allCases.count)
         var sent = [Int](repeating: 0, count: HostileKind.allCases.count)
         var refused = sent
+        var accepted = sent
+        var refusedBy = [[String: Int]](repeating: [:], count: HostileKind.allCases.count)
+        var unjudgedBy = refusedBy
         for w in workers {
             lag.add(w.recorder.lag)
             checked += w.recorder.invariantsChecked
@@ -193,13 +196,21 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             for i in sent.indices {
                 sent[i] += w.recorder.hostileSent[i]
                 refused[i] += w.recorder.hostileRefused[i]
+                accepted[i] += w.recorder.hostileAccepted[i]
+                refusedBy[i].merge(w.recorder.hostileRefusedBy[i], uniquingKeysWith: +)
+                unjudgedBy[i].merge(w.recorder.hostileUnjudgedBy[i], uniquingKeysWith: +)
             }
         }
         let violations = byKind.values.reduce(0, +)
         var hostileByKind: [String: HostileCount] = [:]
+        var hostileRefusedBy: HostileBreakdown = [:], hostileUnjudgedBy: HostileBreakdown = [:]
         var mustRefuse = (sent: 0, refused: 0)
         for kind in HostileKind.allCases where sent[kind.index] > 0 {
-            hostileByKind[kind.rawValue] = HostileCount(sent: sent[kind.index], refused: refused[kind.index])
+            let i = kind.index
+            hostileByKind[kind.rawValue] = HostileCount(sent: sent[i], refused: refused[i], accepted: accepted[i],
+                                                        unjudged: sent[i] - refused[i] - accepted[i])
+            if !refusedBy[i].isEmpty { hostileRefusedBy[kind.rawValue] = refusedBy[i] }
+            if !unjudgedBy[i].isEmpty { hostileUnjudgedBy[kind.rawValue] = unjudgedBy[i] }
             // Two-tab refreshes are benign: they are counted by kind, not among those to refuse.
             if kind != .concurrentRefresh {
                 mustRefuse.sent += sent[kind.index]
@@ -213,7 +224,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             invariants: InvariantSummary(checked: checked, violations: violations, byKind: byKind, unjudged: unjudged,
                                          checkedByKind: Dictionary(uniqueKeysWithValues: InvariantKind.allCases.compactMap {
                                              checks[$0.index] > 0 ? ($0.rawValue, checks[$0.index]) : nil })),
-            hostile: HostileSummary(attempts: mustRefuse.sent, rejected: mustRefuse.refused, byKind: hostileByKind),
+            hostile: HostileSummary(attempts: mustRefuse.sent, rejected: mustRefuse.refused, byKind: hostileByKind,
+                                    refusedBy: hostileRefusedBy.isEmpty ? nil : hostileRefusedBy,
+                                    unjudgedBy: hostileUnjudgedBy.isEmpty ? nil : hostileUnjudgedBy),
             timeline: timeline, slo: [], verdict: .pass)
         result.histograms = encoded
         if let shard = c.shard {
@@ -274,6 +287,12 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             (.forgedAccess, c.forgedAccessRatio, "--forged-access-ratio is set, but no forged access token was sent"),
         ]
         for (kind, ratio, reason) in hostile where ratio > 0 && hostileSent[kind.index] == 0 { reasons.append((.notExercised, reason)) }
+        // Sent but never judged: every answer of a kind was a 429, a 5xx or no answer.
+        for kind in HostileKind.allCases {
+            guard let count = r.hostile.byKind?[kind.rawValue], count.sent > 0, count.unjudged == count.sent else { continue }
+            let causes = (r.hostile.unjudgedBy?[kind.rawValue] ?? [:]).sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+            reasons.append((.notExercised, "\(kind.rawValue): all \(count.sent) answers were unjudged (\(causes)): the target never judged one"))
+        }
         // Errors over the budget, unless an explicit error-rate SLO judges that operation.
         let judgedBySLO = Set(slos.filter { $0.metric == .errorRate }.map(\.operation))
         // A fault run expects errors in its windows (and the 2 s the recovery may take): the
@@ -322,7 +341,10 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         if c.refreshTTL == nil {
             notes.append("the server's refresh-token lifetime is unknown (--refresh-ttl): a refused current refresh token counts as an error, not a violation")
         }
-        if unjudged > 0 { notes.append("\(unjudged) answers could not be judged for want of these settings") }
+        if c.http?.rotation == "keeps" {
+            notes.append("the server keeps its refresh tokens (RFC 6749 §6; seen by the preflight): a refresh renews the access token, the refresh token lives until logout or its lifetime; rotation and reuse invariants do not apply, and its refreshes count as unjudged")
+        }
+        if unjudged > 0 { notes.append("\(unjudged) answers could not be judged for want of these settings, or were renewals of a refresh token the server keeps") }
         return notes
     }
 }

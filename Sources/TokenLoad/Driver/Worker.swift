@@ -307,15 +307,12 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
     private func hostileAccess(_ token: String, _ kind: InvariantKind, _ hostile: HostileKind) async {
         let outcome = await target.access(accessToken: token)
         note(outcome)
-        switch outcome {
-        case .ok:
-            recorder.hostile(hostile, refused: false)
-            recorder.check(false, kind)
-        case .rejected(.rateLimited, _), .failed:
-            recorder.hostile(hostile, refused: false) // no verdict: the target did not judge the token
-        case .rejected:
-            recorder.hostile(hostile, refused: true)
-            recorder.check(true, kind)
+        let answer = HostileAnswer(outcome)
+        recorder.hostile(hostile, answer)
+        switch answer {
+        case .accepted: recorder.check(false, kind)
+        case .refused: recorder.check(true, kind)
+        case .unjudged: break // no verdict: the target did not judge the token
         }
     }
 
@@ -371,22 +368,22 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
         switch outcome {
         case .ok:
             // One failure, counted once: the replay itself was accepted.
-            recorder.hostile(.replay, refused: false)
+            recorder.hostile(.replay, .accepted)
             recorder.check(false, .spentTokenAccepted)
             u.endSession()
             return
         case .rejected(.rateLimited, _):
-            recorder.hostile(.replay, refused: false)
+            recorder.hostile(.replay, HostileAnswer(outcome))
             return // no verdict (a 429 says nothing about the token); the user tries again later
         case .failed:
             // No verdict, and the family's state is unknown: the server may have detected the
             // reuse and revoked the family, then lost its answer (a store error after the
             // commit). Its current token can no longer be judged: log in again.
-            recorder.hostile(.replay, refused: false)
+            recorder.hostile(.replay, HostileAnswer(outcome))
             u.endSession()
             return
         case .rejected:
-            recorder.hostile(.replay, refused: true)
+            recorder.hostile(.replay, HostileAnswer(outcome))
             recorder.check(true, .spentTokenAccepted)
         }
         let start = monotonicNanoseconds()
@@ -416,7 +413,11 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
         let done = monotonicNanoseconds()
         note(a)
         note(b)
-        recorder.hostile(.concurrentRefresh, refused: !(a.succeeded && b.succeeded))
+        // The pair is accepted when both tabs succeed, refused when one was refused, and
+        // unjudged when neither was refused and one got no verdict (429, 5xx, no answer).
+        let answers = [HostileAnswer(a), HostileAnswer(b)]
+        let pair = answers.first(where: \.isRefused) ?? answers.first(where: \.isUnjudged) ?? .accepted
+        recorder.hostile(.concurrentRefresh, pair)
         switch (a, b) {
         case (.ok(let ta), .ok(let tb)) where ta.refreshToken == tb.refreshToken:
             recorder.check(true, .concurrentRefreshForked)
@@ -484,15 +485,12 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
             // After the logout was acknowledged, the refresh token must be dead.
             let after = await target.refresh(refreshToken: token)
             note(after)
-            switch after {
-            case .ok:
-                recorder.hostile(.postLogoutRefresh, refused: false)
-                recorder.check(false, .mintedAfterRevocation)
-            case .rejected(.rateLimited, _), .failed:
-                recorder.hostile(.postLogoutRefresh, refused: false) // no verdict
-            case .rejected:
-                recorder.hostile(.postLogoutRefresh, refused: true)
-                recorder.check(true, .mintedAfterRevocation)
+            let answer = HostileAnswer(after)
+            recorder.hostile(.postLogoutRefresh, answer)
+            switch answer {
+            case .accepted: recorder.check(false, .mintedAfterRevocation)
+            case .refused: recorder.check(true, .mintedAfterRevocation)
+            case .unjudged: break // no verdict
             }
         }
         u.endSession()

@@ -20,6 +20,10 @@ package final class WorkerRecorder: @unchecked Sendable {
     /// Per ``HostileKind``: requests sent, and of those refused by the target.
     package var hostileSent = [Int](repeating: 0, count: HostileKind.allCases.count)
     package var hostileRefused = [Int](repeating: 0, count: HostileKind.allCases.count)
+    package var hostileAccepted = [Int](repeating: 0, count: HostileKind.allCases.count)
+    /// Per kind: refusals by status, unjudged answers by status or cause.
+    package var hostileRefusedBy = [[String: Int]](repeating: [:], count: HostileKind.allCases.count)
+    package var hostileUnjudgedBy = [[String: Int]](repeating: [:], count: HostileKind.allCases.count)
     package var invariantsChecked = 0
     /// Answers the shadow model could not judge because a server setting is unknown.
     package var invariantsUnjudged = 0
@@ -123,11 +127,19 @@ package final class WorkerRecorder: @unchecked Sendable {
         _ = lag.record(max(1, now &- due))
     }
 
-    /// Counts one hostile request of `kind`, and whether the target refused it.
-    @inline(__always)
-    package func hostile(_ kind: HostileKind, refused: Bool) {
-        hostileSent[kind.index] += 1
-        if refused { hostileRefused[kind.index] += 1 }
+    /// Counts one hostile request of `kind` and how the target answered it.
+    package func hostile(_ kind: HostileKind, _ answer: HostileAnswer) {
+        let i = kind.index
+        hostileSent[i] += 1
+        switch answer {
+        case .refused(let by):
+            hostileRefused[i] += 1
+            hostileRefusedBy[i][by, default: 0] += 1
+        case .accepted:
+            hostileAccepted[i] += 1
+        case .unjudged(let by):
+            hostileUnjudgedBy[i][by, default: 0] += 1
+        }
     }
 
     /// Counts one invariant check, and a violation if it failed. Counted during warm-up too:

@@ -97,6 +97,21 @@ public struct HTTPProfile: Sendable, Hashable {
     /// none, the lifetime is the JWT's `exp − iat` if the access token is a JWS, else `--access-ttl`.
     public var expiresInPointer = "/expires_in"
     public var refreshTokenIn: RefreshTokenTransport = .body
+    /// Whether the server rotates refresh tokens: its own choice (RFC 6749 §6: it MAY issue a new
+    /// one), so `auto` by default, read from its answers. A refresh answer without a refresh
+    /// token means the server kept the presented one.
+    public var rotation: Rotation = .auto
+
+    /// What is known of the server's rotation (`--rotation`, profile key `rotation`).
+    public enum Rotation: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Read from the answers: a new refresh token is a rotation; none, or the same one, is not.
+        case auto
+        /// The server always rotates: a refresh answer without a refresh token is a bad answer,
+        /// and a server that keeps its tokens is refused by the preflight.
+        case always
+        /// The server never rotates: one that does is refused by the preflight.
+        case never
+    }
     /// `client_id` sent with token requests (public clients, RFC 6749 §2.3.1 without secret).
     public var clientID: String? = nil
     /// With ``clientID``: HTTP Basic client authentication (RFC 6749 §2.3.1).
@@ -192,6 +207,10 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
     public var refreshTokenPointer: String
     public var expiresInPointer: String
     public var refreshTokenIn: String
+    /// `--rotation` as given (`auto`, `always`, `never`).
+    public var rotationExpected: String?
+    /// What the preflight saw: `rotates` (a new refresh token) or `keeps` (none, or the same).
+    public var rotation: String?
     public var clientID: String?
     /// `basic` (HTTP Basic with a secret), `body` (`client_id` in the body) or `none`.
     public var clientAuthentication: String
@@ -231,6 +250,8 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         case refreshTokenPointer = "refresh_token_pointer"
         case expiresInPointer = "expires_in_pointer"
         case refreshTokenIn = "refresh_token_in"
+        case rotationExpected = "rotation_expected"
+        case rotation
         case clientID = "client_id"
         case clientAuthentication = "client_authentication"
         case loginFields = "login_fields"
@@ -264,6 +285,7 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         refreshTokenPointer = p.refreshTokenPointer
         expiresInPointer = p.expiresInPointer
         refreshTokenIn = p.refreshTokenIn.text
+        rotationExpected = p.rotation == .auto ? nil : p.rotation.rawValue
         clientID = p.clientID
         clientAuthentication = p.clientID == nil ? "none" : (p.clientSecret == nil ? "body" : "basic")
         headers = p.headers.map(\.name)

@@ -14,7 +14,8 @@ import TokenHTTPClient
 ///
 /// Answers are classified per RFC 6749 §5.2 / RFC 6750 §3: 200 → ok; 400 with
 /// `invalid_grant` → rejected (invalid grant); 400 otherwise → rejected (invalid request);
-/// 401 → rejected (invalid token at the resource, invalid grant at the token endpoint);
+/// 401 → rejected (invalid token at the resource, invalid grant at the token endpoint); any
+/// other 4xx → rejected (refused is refused: 403, 404 after a success, 422 …);
 /// 429 → rejected (rate limited); 503 → failed (store unavailable); other 5xx → failed
 /// (server error); a connection failure or timeout → failed (transport); a failed TLS
 /// handshake → failed (tls); a 200 without the tokens the profile names → failed (bad
@@ -55,7 +56,15 @@ public struct HTTPTarget: LoadTarget {
     package let origins: [String]
     /// `scheme://host[:port]` of the first server (messages about the target as a whole).
     package var origin: String { origins[0] }
-    public let profile: HTTPProfile
+    public private(set) var profile: HTTPProfile
+
+    /// This target reading refresh answers with rotation `auto`: the preflight sees what the
+    /// server does before it holds the server to `--rotation`.
+    package var readingRotationAsIs: HTTPTarget {
+        var copy = self
+        copy.profile.rotation = .auto
+        return copy
+    }
     /// Per server, one client per event loop; a worker's lanes run on their loop and use that
     /// loop's client of the server a request goes to.
     package let servers: [[HTTP1Client]]
@@ -226,7 +235,7 @@ public struct HTTPTarget: LoadTarget {
         var (request, fields) = refreshRequest(refreshToken)
         addClient(&fields, &request.headers)
         setBody(&request, fields)
-        return await tokenAnswer(.refresh, await send(request, endpoint: .refresh))
+        return await tokenAnswer(.refresh, await send(request, endpoint: .refresh), presented: refreshToken)
     }
 
     public func access(accessToken: String) async -> TargetOutcome<Void> {
@@ -242,8 +251,12 @@ public struct HTTPTarget: LoadTarget {
         case 200..<300:
             succeeded.mark(.resource)
             return .ok(())
-        case 401, 403: return .rejected(.invalidToken, detail(answer, .resource))
         case 429: return .rejected(.rateLimited, detail(answer, .resource))
+        case let s where wrongEndpoint(s, .resource): return .failed(.wrongEndpoint, detail(answer, .resource))
+        // Refused is refused: any 4xx but 429 (401 and 403 as RFC 6750 §3 says, 400 or 422
+        // from servers that are not OAuth resource servers); whether the refusal has RFC 6750's
+        // shape is judged apart (probe case S4).
+        case 400..<500: return .rejected(.invalidToken, detail(answer, .resource))
         default: return .failed(failure(answer, .resource), detail(answer, .resource))
         }
     }
@@ -284,13 +297,19 @@ public struct HTTPTarget: LoadTarget {
             guard let object = json as? [String: Any] else { return nil }
             return Self.code(object["error"]) ?? Self.code(object["code"])
         }
-        /// `error_description`, else `detail`, else `message`, else the first field error of a
+        /// `error_description`, else `detail`, `message` or `msg`, else FastAPI's first
+        /// validation error, else the first field error of a
         /// validation answer (`{"refresh": ["This field is required."]}` → `refresh: This field
         /// is required.`): one line, at most 120 characters.
         package var message: String? {
             guard let object = json as? [String: Any] else { return nil }
-            for key in ["error_description", "detail", "message"] {
+            // RFC 6749 §5.2, Django REST framework and FastAPI (`detail`), Flask-JWT-Extended (`msg`).
+            for key in ["error_description", "detail", "message", "msg"] {
                 if let text = object[key] as? String { return Self.oneLine(text) }
+            }
+            // FastAPI's validation errors: `{"detail": [{"loc": […], "msg": "…"}]}`.
+            if let list = object["detail"] as? [Any], let first = list.first as? [String: Any], let text = first["msg"] as? String {
+                return Self.oneLine(text)
             }
             for key in object.keys.sorted() {
                 if let list = object[key] as? [Any], let text = list.first as? String { return Self.oneLine("\(key): \(text)") }
@@ -345,7 +364,9 @@ public struct HTTPTarget: LoadTarget {
         return await tokenAnswer(endpoint, await send(request, endpoint: endpoint))
     }
 
-    private func tokenAnswer(_ endpoint: Endpoint, _ sent: Result<Answer, SendFailure>) async -> TargetOutcome<IssuedTokens> {
+    /// - Parameter presented: the refresh token a refresh presented: the one the server keeps
+    ///   when its answer has none (RFC 6749 §6).
+    private func tokenAnswer(_ endpoint: Endpoint, _ sent: Result<Answer, SendFailure>, presented: String? = nil) async -> TargetOutcome<IssuedTokens> {
         let answer: Answer
         switch sent {
         case .success(let a): answer = a
@@ -353,10 +374,19 @@ public struct HTTPTarget: LoadTarget {
         }
         switch answer.status {
         case 200:
-            guard let tokens = tokens(from: answer) else {
+            if let problem = implausible(answer) {
                 var d = detail(answer, endpoint)
+                d.message = problem
+                return .failed(.badResponse, d)
+            }
+            guard let tokens = tokens(from: answer, presented: presented) else {
+                var d = detail(answer, endpoint)
+                let keys = ((answer.json as? [String: Any])?.keys.filter { $0.count <= 40 }.sorted().prefix(12)).map { Array($0) } ?? []
                 d.message = "the answer lacks the access token at \(profile.accessTokenPointer) or the refresh token at "
                     + (profile.refreshTokenIn == .body || profile.refreshTokenIn == .bearer ? profile.refreshTokenPointer : profile.refreshTokenIn.text)
+                    + (presented != nil && profile.rotation == .always ? " (--rotation always)" : "")
+                    + "; its keys: " + (keys.isEmpty ? "none (not a JSON object)" : keys.joined(separator: ", "))
+                    + " (set --access-token-pointer, --refresh-token-pointer)"
                 return .failed(.badResponse, d)
             }
             succeeded.mark(endpoint)
@@ -387,16 +417,51 @@ public struct HTTPTarget: LoadTarget {
         return FailureDetail(status: answer.status, code: answer.error, message: message, endpoint: describe(endpoint, server: answer.server))
     }
 
-    private func tokens(from answer: Answer) -> IssuedTokens? {
+    /// The tokens of a 200 answer, or `nil` when the access token is missing, or the refresh
+    /// token is missing from a login answer (or from a refresh answer under `--rotation always`).
+    private func tokens(from answer: Answer, presented: String?) -> IssuedTokens? {
         guard let json = answer.json, let access = accessPointer.resolve(in: json) as? String, !access.isEmpty else { return nil }
         let refresh: String?
         switch profile.refreshTokenIn {
         case .body, .bearer: refresh = refreshPointer.resolve(in: json) as? String
         case .cookie(let name): refresh = Self.cookie(name, in: answer.headers)
         }
-        guard let refresh, !refresh.isEmpty else { return nil }
         let expires = expiresIn(answer) ?? defaultExpiresIn
+        guard let refresh, !refresh.isEmpty else {
+            // RFC 6749 §6: the server MAY issue a new refresh token; a refresh answer without
+            // one means the client keeps the one it presented.
+            guard let presented, profile.rotation != .always else { return nil }
+            return IssuedTokens(accessToken: access, refreshToken: presented, expiresIn: expires)
+        }
         return IssuedTokens(accessToken: access, refreshToken: refresh, expiresIn: expires)
+    }
+
+    /// The longest token and the longest lifetime an answer may name: past these it is a bad
+    /// answer, never a trap or memory without bound (docs/design.md, "No answer can hurt the
+    /// tool"). 16 KiB holds any JWS a server issues with room to spare; 400 days is longer than
+    /// any refresh-token family lifetime TokenBench accepts (`--refresh-ttl`).
+    package static let maxTokenBytes = 16_384
+    package static let maxLifetimeSeconds = 400.0 * 86_400
+
+    /// Why a token answer cannot be believed, or `nil`: a token over ``maxTokenBytes``, or an
+    /// `expires_in` that is not a positive number of at most ``maxLifetimeSeconds``.
+    package func implausible(_ answer: Answer) -> String? {
+        guard let json = answer.json else { return nil }
+        for (name, pointer) in [("access token", accessPointer), ("refresh token", refreshPointer)] {
+            if let token = pointer.resolve(in: json) as? String, token.utf8.count > Self.maxTokenBytes {
+                return "the \(name) is \(token.utf8.count) bytes, over \(Self.maxTokenBytes)"
+            }
+        }
+        if case .cookie(let name) = profile.refreshTokenIn, let token = Self.cookie(name, in: answer.headers),
+           token.utf8.count > Self.maxTokenBytes {
+            return "the refresh token cookie is \(token.utf8.count) bytes, over \(Self.maxTokenBytes)"
+        }
+        let value = expiresPointer.resolve(in: json)
+        let seconds = (value as? NSNumber)?.doubleValue ?? (value as? String).flatMap(Double.init)
+        if let seconds, !(seconds.isFinite && seconds <= Self.maxLifetimeSeconds) {
+            return "expires_in \(String(describing: value!).prefix(40)) at \(profile.expiresInPointer) is not a lifetime of at most 400 days"
+        }
+        return nil
     }
 
     /// The answer's `expires_in` (a number, or a string of digits), seconds, if it has one.

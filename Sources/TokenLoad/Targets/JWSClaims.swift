@@ -17,7 +17,7 @@ package enum JWSClaims {
     package static func lifetime(of token: String) -> Double? {
         guard let claims = payload(of: token),
               let exp = (claims["exp"] as? NSNumber)?.doubleValue, let iat = (claims["iat"] as? NSNumber)?.doubleValue,
-              exp.isFinite, iat.isFinite, exp > iat else { return nil }
+              exp.isFinite, iat.isFinite, exp > iat, exp - iat <= HTTPTarget.maxLifetimeSeconds else { return nil }
         return exp - iat
     }
 

@@ -74,6 +74,11 @@ public enum HostileKind: String, CaseIterable, Sendable, Codable {
     /// A refresh with the token just revoked by a logout: must be refused.
     case postLogoutRefresh = "post_logout_refresh"
 
+    /// Whether the scenario makes these requests on its own, as checks (two-tab pairs, the
+    /// refresh after each logout), rather than as attacks the user asked for (replays, expired
+    /// and forged access tokens).
+    public var isScenarioCheck: Bool { self == .concurrentRefresh || self == .postLogoutRefresh }
+
     package var index: Int {
         switch self {
         case .replay: 0

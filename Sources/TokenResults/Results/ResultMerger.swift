@@ -129,9 +129,11 @@ public struct ResultMerger {
         if let checks = r.invariants.checkedByKind { invariants.checkedByKind = (invariants.checkedByKind ?? [:]).merging(checks, uniquingKeysWith: +) }
         hostile.attempts += r.hostile.attempts
         hostile.rejected += r.hostile.rejected
+        if let b = r.hostile.refusedBy { hostile.refusedBy = (hostile.refusedBy ?? [:]).adding(b) }
+        if let b = r.hostile.unjudgedBy { hostile.unjudgedBy = (hostile.unjudgedBy ?? [:]).adding(b) }
         for (kind, c) in r.hostile.byKind ?? [:] {
-            let old = hostile.byKind?[kind] ?? HostileCount(sent: 0, refused: 0)
-            hostile.byKind?[kind] = HostileCount(sent: old.sent + c.sent, refused: old.refused + c.refused)
+            let sum = hostile.byKind?[kind].map { $0 + c } ?? c
+            hostile.byKind?[kind] = sum
         }
         if let a = r.achievedRatePerS { achieved = (achieved ?? 0) + a }
         measuredSeconds = max(measuredSeconds, r.measuredSeconds)

@@ -13,6 +13,8 @@ import Hummingbird
 @testable import TokenAuthServer
 @testable import TokenBenchCLI
 @testable import TokenLoad
+@testable import TokenReport
+@testable import TokenResults
 
 /// The targets, by name (script/fuzz and Tests/Fuzz/Corpus/NAME use the same names).
 enum FuzzTarget: String, CaseIterable {

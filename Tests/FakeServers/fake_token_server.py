@@ -1,0 +1,166 @@
+"""Deliberately fake token servers for TokenBench's tests (Python's standard library only).
+
+Two personalities, chosen by --mode:
+
+  refusing  A well-behaved server that is not an OAuth server: it rotates refresh tokens and
+            revokes the family on reuse, but refuses bad access tokens at the resource with
+            422 {"detail": ...} (as FastAPI or Flask apps do) and bad refresh tokens with
+            401 {"detail": ...}. "Refused is refused": TokenBench must count every such answer
+            as a refusal, never as an accepted token or a lost request.
+  keeping   The pattern TokenBench started from: a refresh answers a new access token only
+            ({"access_token", "expires_in"}); the refresh token stays valid until logout
+            (RFC 6749 §6 lets a server keep it).
+  hostile   A DELIBERATELY HOSTILE fake server: its token answers cycle through absurd and
+            broken shapes (a 20 KiB token, expires_in 1e19, malformed JSON, a JSON array,
+            a 5 MiB body, two responses to one request, a wrong Content-Length). Nothing it
+            sends may crash TokenBench or grow its memory without bound.
+
+Endpoints (JSON bodies): POST /login {"username","password"}; POST /refresh
+{"refresh_token"}; GET /me with "Authorization: Bearer <access token>"; POST /logout
+{"refresh_token"}. Prints "listening on PORT" once ready.
+"""
+import argparse
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+ACCESS = {}     # access token -> (family, expires at)
+CURRENT = {}    # family -> current refresh token
+SPENT = {}      # spent refresh token -> family
+REVOKED = set()
+COUNTER = [0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    mode = "refusing"
+    ttl = 2
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        try:
+            value = json.loads(raw or b"{}")
+            return value if isinstance(value, dict) else {}
+        except ValueError:
+            return {}
+
+    def send(self, status, payload, extra=b""):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data + extra)
+
+    def issue(self, family):
+        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(32)
+        ACCESS[access] = (family, time.time() + self.ttl)
+        CURRENT[family] = refresh
+        return {"access_token": access, "refresh_token": refresh, "expires_in": self.ttl, "token_type": "Bearer"}
+
+    def hostile_answer(self, tokens):
+        """The next broken shape of a token answer."""
+        with LOCK:
+            COUNTER[0] += 1
+            n = COUNTER[0]
+        # The first answers are sound, so that a run gets past its preflight into the load.
+        k = 0 if n <= 4 else n % 8
+        if k == 1:
+            return self.send(200, dict(tokens, access_token="A" * 20_000))
+        if k == 2:
+            return self.send(200, dict(tokens, expires_in=1e19))
+        if k == 3:
+            return self.send(200, b'{"access_token": "x", "refresh_token": ')
+        if k == 4:
+            return self.send(200, b'[1, 2, 3]')
+        if k == 5:
+            return self.send(200, json.dumps(dict(tokens, padding="P" * 5_000_000)).encode())
+        if k == 6:
+            # Two responses to one request: the second one answers nothing the client asked.
+            second = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+            return self.send(200, tokens, extra=second)
+        if k == 7:
+            data = json.dumps(tokens).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data) + 50))
+            self.end_headers()
+            self.wfile.write(data)
+            self.close_connection = True
+            return None
+        return self.send(200, tokens)
+
+    def do_POST(self):
+        b = self.body()
+        if self.path == "/login":
+            if not str(b.get("username", "")).startswith("user") or not str(b.get("password", "")).startswith("pw-"):
+                return self.send(401, {"detail": "No active account found with the given credentials"})
+            with LOCK:
+                tokens = self.issue(secrets.token_hex(8))
+            return self.hostile_answer(tokens) if self.mode == "hostile" else self.send(200, tokens)
+        if self.path == "/refresh" and self.mode == "keeping":
+            token = str(b.get("refresh_token", ""))
+            with LOCK:
+                family = next((f for f, t in CURRENT.items() if t == token), None)
+                if family is None or family in REVOKED:
+                    return self.send(401, {"detail": "Token is invalid or expired"})
+                access = secrets.token_urlsafe(24)
+                ACCESS[access] = (family, time.time() + self.ttl)
+            return self.send(200, {"access_token": access, "expires_in": self.ttl, "token_type": "Bearer"})
+        if self.path == "/refresh":
+            token = str(b.get("refresh_token", ""))
+            with LOCK:
+                family = next((f for f, t in CURRENT.items() if t == token), None)
+                if family is None or family in REVOKED:
+                    spent = SPENT.get(token)
+                    if spent is not None:
+                        REVOKED.add(spent)  # reuse detection: the whole family goes
+                    return self.send(401, {"detail": "Token is invalid or expired"})
+                SPENT[token] = family
+                tokens = self.issue(family)
+            return self.hostile_answer(tokens) if self.mode == "hostile" else self.send(200, tokens)
+        if self.path == "/logout":
+            token = str(b.get("refresh_token", ""))
+            with LOCK:
+                for f, t in CURRENT.items():
+                    if t == token:
+                        REVOKED.add(f)
+            return self.send(200, {})
+        return self.send(404, {"detail": "Not Found"})
+
+    def do_GET(self):
+        if self.path != "/me":
+            return self.send(404, {"detail": "Not Found"})
+        auth = self.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        with LOCK:
+            entry = ACCESS.get(token)
+            ok = entry is not None and entry[1] > time.time() and entry[0] not in REVOKED
+        if ok:
+            return self.send(200, {"sub": "someone"})
+        return self.send(422, {"detail": "Signature verification failed"})
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=["refusing", "keeping", "hostile"], default="refusing")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--ttl", type=int, default=2)
+    args = parser.parse_args()
+    Handler.mode = args.mode
+    Handler.ttl = args.ttl
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print(f"listening on {server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+import TokenAuthTesting
+
+/// A fake server of `Tests/FakeServers/fake_token_server.py` (Python's standard library), on a
+/// free loopback port for one test.
+struct FakeTokenServer {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("FakeServers/fake_token_server.py").path
+    static let profile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("FakeServers/fake-refusing.json").path
+
+    let process: BackgroundProcess
+    let url: String
+
+    /// - Parameter mode: `refusing` or `hostile` (see the script).
+    init(_ mode: String) throws {
+        let port = try RedisServerProcess.freePort()
+        process = try BackgroundProcess("/usr/bin/env", ["python3", Self.script, "--mode", mode, "--port", String(port)],
+                                        ready: "listening on", timeout: 30)
+        url = "http://127.0.0.1:\(port)"
+    }
+}
+
+/// Ground truth of the `refusing` server, read from its code and checked with curl: a login
+/// answers 200 `{access_token, refresh_token, expires_in: 2}` (opaque tokens); `GET /me` with an
+/// unknown, altered or expired access token answers **422** `{"detail": "Signature verification
+/// failed"}`; a refresh with a spent token answers **401** `{"detail": "Token is invalid or
+/// expired"}` and revokes the family; `/logout` revokes the family. It is not an OAuth server,
+/// and it refuses every bad token.
+@Suite("Refused is refused, every request accounted for, and no answer can crash the tool", .serialized)
+struct FakeServerTests {
+    let cli = CLITests()
+
+    @Test("a server that refuses forged tokens with 422 and replays with 401: every hostile request refused, counted by status, no violation")
+    func refusalsWhateverTheStatus() throws {
+        let server = try FakeTokenServer("refusing")
+        defer { server.process.stop() }
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "10", "--duration", "6s",
+                             "--think-time", "100ms", "--session-length", "3s", "--refresh-lead", "500ms", "--refresh-jitter", "0s",
+                             "--replay-ratio", "0.3", "--forged-access-ratio", "0.2", "--quiet", "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
+        let hostile = try #require((json["hostile"] as? [String: Any])?["by_kind"] as? [String: [String: Int]])
+        let refusedBy = try #require((json["hostile"] as? [String: Any])?["refused_by"] as? [String: [String: Int]])
+        let forged = try #require(hostile["forged_access"])
+        let sent = try #require(forged["sent"])
+        #expect(sent > 0)
+        #expect(forged["refused"] == sent, "\(forged)")
+        #expect(forged["accepted"] == 0)
+        #expect(forged["unjudged"] == 0)
+        #expect(refusedBy["forged_access"] == ["422": sent], "\(refusedBy)")
+        let replays = try #require(hostile["replay"]?["sent"])
+        #expect(replays > 0)
+        #expect(refusedBy["replay"] == ["401": replays], "\(refusedBy)")
+        #expect(r.stdout.contains("forged_access \(sent) sent: \(sent) refused (422 ×\(sent)), 0 accepted"), "\(r.stdout)")
+        let invariants = try #require(json["invariants"] as? [String: Any])
+        #expect(invariants["violations"] as? Int == 0, "\(invariants)")
+    }
+
+    @Test("the probe judges security cases by refusal, whatever the status: T1 passes on a 422")
+    func probeRefusals() throws {
+        let server = try FakeTokenServer("refusing")
+        defer { server.process.stop() }
+        let file = cli.temporaryDirectory() + ".json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = try cli.run(["probe", server.url, "--profile", FakeTokenServer.profile, "--max-wait", "5s", "--json", file])
+        #expect([0, 1].contains(r.status), "\(r.stdout)\(r.stderr)")
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [[String: String]])
+        let t1 = cases.first { $0["id"] == "T1" }
+        #expect(t1?["verdict"] == "pass", "\(t1 ?? [:])")
+        #expect(t1?["evidence"]?.contains("422 \"Signature verification failed\"") == true, "\(t1 ?? [:])")
+        let t2 = cases.first { $0["id"] == "T2" }
+        #expect(t2?["verdict"] == "pass", "refreshing with the access token is refused with 401: \(t2 ?? [:])")
+        let e1 = cases.first { $0["id"] == "E1" }
+        #expect(e1?["verdict"] == "pass", "the expired token is refused with 422: \(e1 ?? [:])")
+    }
+
+    /// Ground truth of the `hostile` server: after four sound answers, its token answers cycle
+    /// through a 20 KiB access token, `expires_in: 1e19`, malformed JSON, a JSON array, a
+    /// 5 MiB body, two responses to one request, and a Content-Length longer than the body.
+    @Test("a deliberately hostile fake server: run and probe end with an exit code of their own, never a crash; its answers are bad_response")
+    func hostileServer() throws {
+        let server = try FakeTokenServer("hostile")
+        defer { server.process.stop() }
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "8", "--duration", "5s",
+                             "--think-time", "100ms", "--session-length", "2s", "--max-error-rate", "100%", "--quiet", "--out", out])
+        #expect([0, 1, 2, 3].contains(r.status), "a verdict, not a crash: \(r.status) \(r.stdout)\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
+        let operations = try #require(json["operations"] as? [String: [String: Any]])
+        let loginErrors = operations["login"]?["errors_by_kind"] as? [String: Int] ?? [:]
+        let refreshErrors = operations["refresh"]?["errors_by_kind"] as? [String: Int] ?? [:]
+        #expect((loginErrors["bad_response"] ?? 0) + (refreshErrors["bad_response"] ?? 0) > 0, "\(loginErrors) \(refreshErrors)")
+        let probe = try cli.run(["probe", server.url, "--profile", FakeTokenServer.profile, "--max-wait", "5s"])
+        #expect([0, 1, 64, 69].contains(probe.status), "an exit code, not a crash: \(probe.status) \(probe.stdout)\(probe.stderr)")
+    }
+}
+
+/// Ground truth of the `keeping` server (its code, and curl): a refresh answers 200
+/// `{"access_token", "expires_in": 2, "token_type"}` with no refresh token; the presented
+/// refresh token keeps working until `/logout` revokes it (401 afterwards). RFC 6749 §6 allows
+/// this: it is the flow TokenBench started from.
+@Suite("A server that keeps its refresh tokens (RFC 6749 §6) is driven and judged by what it promises", .serialized)
+struct KeepingServerTests {
+    let cli = CLITests()
+
+    @Test("run: the preflight sees that the server keeps its tokens; two-tab refreshes are expected, logouts still revoke; pass")
+    func run() throws {
+        let server = try FakeTokenServer("keeping")
+        defer { server.process.stop() }
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "10", "--duration", "6s",
+                             "--think-time", "100ms", "--session-length", "3s", "--refresh-lead", "500ms", "--refresh-jitter", "0s",
+                             "--concurrent-refresh-ratio", "0.3", "--forged-access-ratio", "0.1", "--quiet", "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
+        let http = try #require((json["config"] as? [String: Any])?["http"] as? [String: Any])
+        #expect(http["rotation"] as? String == "keeps")
+        let invariants = try #require(json["invariants"] as? [String: Any])
+        #expect(invariants["violations"] as? Int == 0, "\(invariants)")
+        let refresh = try #require((json["operations"] as? [String: [String: Any]])?["refresh"])
+        #expect((refresh["count"] as? Int ?? 0) > 0)
+        #expect(refresh["errors"] as? Int == 0, "\(refresh["errors_by_kind"] ?? "")")
+        let hostile = try #require((json["hostile"] as? [String: Any])?["by_kind"] as? [String: [String: Any]])
+        let pairs = try #require(hostile["concurrent_refresh"])
+        #expect((pairs["sent"] as? Int ?? 0) > 0)
+        #expect(pairs["accepted"] as? Int == pairs["sent"] as? Int, "both tabs succeed: \(pairs)")
+        let afterLogout = try #require(hostile["post_logout_refresh"])
+        #expect(afterLogout["refused"] as? Int == afterLogout["sent"] as? Int, "\(afterLogout)")
+        #expect((json["notes"] as? [String])?.contains { $0.hasPrefix("the server keeps its refresh tokens") } == true)
+    }
+
+    @Test("a replay ratio, or --rotation always, against a server that keeps its tokens: one line, exit 64, nothing written")
+    func contradictions() throws {
+        let server = try FakeTokenServer("keeping")
+        defer { server.process.stop() }
+        let out = cli.temporaryDirectory()
+        let replay = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--replay-ratio", "0.1",
+                                  "--duration", "2s", "--out", out])
+        #expect(replay.status == 64, "\(replay.stdout)\(replay.stderr)")
+        #expect(replay.stderr.hasPrefix("tokenbench: --replay-ratio: the server keeps its refresh tokens"), "\(replay.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/result.json"))
+        let always = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--rotation", "always",
+                                  "--duration", "2s"])
+        #expect(always.status == 64, "\(always.stdout)\(always.stderr)")
+        #expect(always.stderr.contains("--rotation always, but the server kept its refresh token"), "\(always.stderr)")
+    }
+
+    @Test("probe: R1 fails with the evidence, and the reuse cases are not applicable")
+    func probe() throws {
+        let server = try FakeTokenServer("keeping")
+        defer { server.process.stop() }
+        let file = cli.temporaryDirectory() + ".json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let r = try cli.run(["probe", server.url, "--profile", FakeTokenServer.profile, "--max-wait", "5s", "--json", file])
+        #expect(r.status == 1, "R1 fails: \(r.stdout)\(r.stderr)")
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [[String: String]])
+        let r1 = cases.first { $0["id"] == "R1" }
+        #expect(r1?["verdict"] == "fail")
+        #expect(r1?["evidence"]?.contains("3 of 3 refreshes kept the presented refresh token") == true, "\(r1 ?? [:])")
+        for id in ["C1", "C2", "C3", "C4", "C5"] {
+            let c = cases.first { $0["id"] == id }
+            #expect(c?["verdict"] == "n/a", "\(id): \(c ?? [:])")
+        }
+    }
+}
