@@ -19,7 +19,9 @@ extension HTTPOptions {
         var (target, description) = try target(url: configuration.target, users: configuration.users,
                                                     accessTTL: configuration.accessTTL ?? 300)
         let findings: Preflight.Findings
-        switch await Preflight.run(target, credentials: try credentials(), accessTTL: configuration.accessTTL) {
+        let givenAccessTTL = configuration.accessTTL
+        switch await Preflight.run(target, credentials: try credentials(), accessTTL: configuration.accessTTL,
+                                   users: configuration.users) {
         case .success(let f): findings = f
         case .failure(let failure):
             await target.shutdown()
@@ -28,6 +30,12 @@ extension HTTPOptions {
         }
         target.defaultExpiresIn = findings.accessLifetime
         configuration.accessTTL = findings.accessLifetime
+        if let given = givenAccessTTL, findings.accessLifetimeSource != "--access-ttl", given != findings.accessLifetime {
+            // The server's own answers win over the flag: say so, here and in the result's notes.
+            description.accessTTLIgnored = given
+            FileHandle.standardError.write(Data(
+                "tokenbench: access tokens live \(Units.figure(findings.accessLifetime)) s (from \(findings.accessLifetimeSource); --access-ttl \(DurationValue.text(given)) ignored)\n".utf8))
+        }
         description.accessLifetimeSource = findings.accessLifetimeSource
         if configuration.refreshTTL != nil {
             description.refreshLifetimeSource = "--refresh-ttl"

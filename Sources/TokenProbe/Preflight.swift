@@ -41,7 +41,9 @@ public enum Preflight {
     ///   - accessTTL: `--access-ttl` when given: the lifetime when answers have no `expires_in`
     ///     and access tokens are not JWTs.
     /// - Returns: the findings, or the failure.
-    public static func run(_ target: HTTPTarget, credentials: Credentials, accessTTL: Double?) async -> Result<Findings, Failure> {
+    ///   - users: the run's accounts, `user0 … user{users−1}` (or the credentials' patterns):
+    ///     the last one logs in too, so that a range larger than the server's fails at once.
+    public static func run(_ target: HTTPTarget, credentials: Credentials, accessTTL: Double?, users: Int = 1) async -> Result<Findings, Failure> {
         var probe = target.readingRotationAsIs
         probe.defaultExpiresIn = .nan // marks "no expires_in" in the answers below
         let account = credentials.credentials(0)
@@ -61,6 +63,14 @@ public enum Preflight {
         case .ok(let tokens): refreshed = tokens
         case let other:
             return .failure(failure(.refresh, other, target, hint: "check the refresh path, --refresh-token-field, --refresh-grant-type and --refresh-token-in"))
+        }
+        if users > 1 {
+            let last = credentials.credentials(users - 1)
+            switch await probe.login(username: last.username, password: last.password) {
+            case .ok: break
+            case let other:
+                return .failure(failure(.login, other, target, hint: "the login of '\(last.username)', the last of --users \(users), was refused: does the server have \(users) accounts? (lower --users, or give --users-csv)"))
+            }
         }
         let rotates = refreshed.refreshToken != login.refreshToken
         switch (target.profile.rotation, rotates) {
@@ -85,7 +95,12 @@ public enum Preflight {
         let source: String
         if !login.expiresIn.isNaN {
             (lifetime, source) = (login.expiresIn, "expires_in")
-        } else if let jwt = JWSClaims.lifetime(of: login.accessToken) {
+        } else if let jwt = [login.accessToken, refreshed.accessToken].compactMap(JWSClaims.lifetime).max() {
+            // Two tokens, the longer lifetime: a server that reads the clock for `exp` and again
+            // for `iat` writes `exp − iat` one second short when the two reads straddle a second
+            // (djangorestframework-simplejwt counts an access token's `exp` from its refresh
+            // token's creation and its `iat` from its own, whole seconds each); two tokens
+            // rarely both do.
             (lifetime, source) = (jwt, "jwt")
         } else if let accessTTL {
             (lifetime, source) = (accessTTL, "--access-ttl")

@@ -15,13 +15,15 @@ Two personalities, chosen by --mode:
             a 5 MiB body, two responses to one request, a wrong Content-Length). Nothing it
             sends may crash TokenBench or grow its memory without bound.
 
-Endpoints (JSON bodies): POST /login {"username","password"}; POST /refresh
+Accounts user0 … user999, passwords pw-0 … pw-999. Endpoints (JSON bodies): POST /login
+{"username","password"}; POST /refresh
 {"refresh_token"}; GET /me with "Authorization: Bearer <access token>"; POST /logout
 {"refresh_token"}. Prints "listening on PORT" once ready.
 """
 import argparse
 import json
 import secrets
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,7 +102,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         b = self.body()
         if self.path == "/login":
-            if not str(b.get("username", "")).startswith("user") or not str(b.get("password", "")).startswith("pw-"):
+            # Accounts user0 … user999 with passwords pw-0 … pw-999, as `tokenbench serve --users 1000`.
+            name, password = str(b.get("username", "")), str(b.get("password", ""))
+            number = name[4:] if name.startswith("user") else ""
+            if not (number.isdigit() and int(number) < 1000 and password == f"pw-{number}"):
                 return self.send(401, {"detail": "No active account found with the given credentials"})
             with LOCK:
                 tokens = self.issue(secrets.token_hex(8))
@@ -149,6 +154,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # Unblock the signals the Swift test runner's mask blocks, so that SIGTERM stops this server.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["refusing", "keeping", "hostile"], default="refusing")
     parser.add_argument("--port", type=int, default=0)

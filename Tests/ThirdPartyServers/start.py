@@ -66,6 +66,11 @@ def main():
     if cert and key:
         command += ["--certfile", cert, "--keyfile", key]
         scheme = "https"
+    # A process started by the Swift test runner inherits its thread's signal mask, in which
+    # SIGTERM, SIGINT, SIGQUIT and SIGHUP are blocked (seen in /proc/PID/status, SigBlk): gunicorn
+    # would inherit it too, never see the SIGTERM that stops it, and outlive the test as an
+    # orphan. Unblock every signal before the server starts.
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
     child = subprocess.Popen(command, env=env, cwd=HERE)
 
     def stop(signum, frame):

@@ -38,8 +38,10 @@ struct FakeServerTests {
         defer { server.process.stop() }
         let out = cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "10", "--duration", "6s",
-                             "--think-time", "100ms", "--session-length", "3s", "--refresh-lead", "500ms", "--refresh-jitter", "0s",
+        // Sessions of 4–12 s with a refresh every 1.5 s: each has spent tokens old enough to replay
+        // (two rotations back, or one more than grace + 1 s ago), and most end in a logout.
+        let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "10", "--duration", "10s",
+                             "--think-time", "100ms", "--session-length", "8s", "--refresh-lead", "500ms", "--refresh-jitter", "0s",
                              "--replay-ratio", "0.3", "--forged-access-ratio", "0.2", "--quiet", "--out", out])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
@@ -58,6 +60,24 @@ struct FakeServerTests {
         #expect(r.stdout.contains("forged_access \(sent) sent: \(sent) refused (422 ×\(sent)), 0 accepted"), "\(r.stdout)")
         let invariants = try #require(json["invariants"] as? [String: Any])
         #expect(invariants["violations"] as? Int == 0, "\(invariants)")
+    }
+
+    @Test("the preflight teaches: the last account of --users logs in too, and a lifetime the server's answers contradict is named")
+    func preflightTeaches() throws {
+        let server = try FakeTokenServer("refusing")
+        defer { server.process.stop() }
+        let tooMany = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "3000", "--duration", "2s"])
+        #expect(tooMany.status == 69, "\(tooMany.stdout)\(tooMany.stderr)")
+        #expect(tooMany.stderr.contains("the login of 'user2999', the last of --users 3000, was refused"), "\(tooMany.stderr)")
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let ttl = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "5", "--duration", "3s",
+                               "--access-ttl", "1s", "--refresh-lead", "500ms", "--refresh-jitter", "0s", "--session-length", "1h",
+                               "--quiet", "--out", out])
+        #expect(ttl.stderr.contains("access tokens live 2.00 s (from expires_in; --access-ttl 1s ignored)"), "\(ttl.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
+        #expect((json["notes"] as? [String])?.contains("access tokens live 2.00 s (from expires_in; --access-ttl 1s ignored)") == true,
+                "\(json["notes"] ?? "")")
     }
 
     @Test("the probe judges security cases by refusal, whatever the status: T1 passes on a 422")

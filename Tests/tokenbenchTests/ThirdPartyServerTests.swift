@@ -80,6 +80,30 @@ struct ThirdPartyServerTests {
         }
     }
 
+    @Test("a stopped server leaves no process behind: gunicorn's master and workers end with the test")
+    func stoppedServerLeavesNothing() throws {
+        let server = try ThirdPartyServer("simplejwt")
+        let port = try #require(server.url.split(separator: ":").last.map(String.init))
+        func survivors() throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+            p.arguments = ["-f", "--", "--bind 127.0.0.1:\(port) "]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            p.waitUntilExit()
+            return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+        #expect(try !survivors().isEmpty, "gunicorn runs while the server is up")
+        server.process.stop()
+        var left = try survivors()
+        for _ in 0..<100 where !left.isEmpty {
+            Thread.sleep(forTimeInterval: 0.1)
+            left = try survivors()
+        }
+        #expect(left.isEmpty, "processes still serving port \(port) after stop(): \(left)")
+    }
+
     @Test("simplejwt, probed: no family revocation on reuse, the C1 fork, token confusion and alg none refused")
     func probeSimpleJWT() throws {
         let server = try ThirdPartyServer("simplejwt")

@@ -341,6 +341,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         if c.refreshTTL == nil {
             notes.append("the server's refresh-token lifetime is unknown (--refresh-ttl): a refused current refresh token counts as an error, not a violation")
         }
+        if let ignored = c.http?.accessTTLIgnored, let ttl = c.accessTTL {
+            notes.append("access tokens live \(Units.figure(ttl)) s (from \(c.http?.accessLifetimeSource ?? "the server"); --access-ttl \(DurationValue.text(ignored)) ignored)")
+        }
         if c.http?.rotation == "keeps" {
             notes.append("the server keeps its refresh tokens (RFC 6749 §6; seen by the preflight): a refresh renews the access token, the refresh token lives until logout or its lifetime; rotation and reuse invariants do not apply, and its refreshes count as unjudged")
         }

@@ -207,6 +207,8 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
     public var refreshTokenPointer: String
     public var expiresInPointer: String
     public var refreshTokenIn: String
+    /// `--access-ttl` as given when the server's answers said otherwise (and won), seconds.
+    public var accessTTLIgnored: Double?
     /// `--rotation` as given (`auto`, `always`, `never`).
     public var rotationExpected: String?
     /// What the preflight saw: `rotates` (a new refresh token) or `keeps` (none, or the same).
@@ -251,6 +253,7 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         case expiresInPointer = "expires_in_pointer"
         case refreshTokenIn = "refresh_token_in"
         case rotationExpected = "rotation_expected"
+        case accessTTLIgnored = "access_ttl_ignored_s"
         case rotation
         case clientID = "client_id"
         case clientAuthentication = "client_authentication"
