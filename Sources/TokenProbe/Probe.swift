@@ -27,6 +27,9 @@ public struct Probe: Sendable {
     /// `tokenbench serve`'s admin secret (`--admin-secret-file`): U1 disables a user through
     /// `POST /admin/users/disable` with it. `nil`: U1 is not applicable. Never printed.
     public var adminSecret: String?
+    /// Whether the server rotates refresh tokens, as R1 found (`nil`: not known). A server that
+    /// keeps its tokens spends none: the reuse cases (C1–C5) are then not applicable.
+    package var rotates: Bool?
 
     /// - Parameters:
     ///   - target: the server and its profile, its `defaultExpiresIn` the access-token
@@ -50,22 +53,17 @@ public struct Probe: Sendable {
         progress("R1")
         let rotation = await r1()
         results.append(rotation.result)
-        // A server that keeps its refresh tokens spends none: there is no reuse to detect, and
-        // the reuse cases are not applicable (R1 says whether that is allowed).
-        func reuse(_ id: String, _ title: String, _ run: @escaping () async -> ProbeResult) -> (String, () async -> ProbeResult) {
-            guard rotation.rotates == false else { return (id, run) }
-            return (id, { notApplicable(id, title, "the server keeps its refresh tokens (R1): no token is spent, so there is no reuse to detect") })
-        }
+        var probe = self
+        probe.rotates = rotation.rotates
         let cases: [(String, () async -> ProbeResult)] = [
-            ("T6", t6), reuse("C1", "10 concurrent refreshes of one token", c1), reuse("C2", "lost response: retry inside grace", c2),
-            reuse("C4", "older token inside grace is reuse", c4), reuse("C5", "revocation wins over the grace window", c5), ("C6", c6),
+            ("T6", t6), ("C1", probe.c1), ("C2", probe.c2), ("C4", probe.c4), ("C5", probe.c5), ("C6", c6),
             ("T1", t1), ("T2", t2), ("T3", t3), ("T4", t4), ("T5", t5), ("T7", t7),
             ("E1", e1),
             ("E2", { notApplicable("E2", "iat / nbf in the future, with leeway", "needs tokens signed with a chosen iat/nbf: the in-process suite covers it") }),
             ("E3", { notApplicable("E3", "family past its absolute lifetime", "needs the family lifetime to pass: the in-process suite covers it") }),
             ("S1", s1), ("S2", s2), ("S3", s3), ("X1", x1),
             ("X2", { notApplicable("X2", "store unreachable → 503", "needs a store outage: the store fault tests cover it") }),
-            ("X4", x4), ("U1", u1), reuse("C3", "retry after grace + 1 s revokes the family", c3),
+            ("X4", x4), ("U1", u1), ("C3", probe.c3),
         ]
         for (id, run) in cases {
             progress(id)
@@ -102,6 +100,12 @@ public struct Probe: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Not applicable, when R1 found that the server keeps its refresh tokens: no token is
+    /// spent, so there is no reuse to detect (R1 says whether keeping them is allowed).
+    private func keepsTokens(_ id: String, _ title: String) -> ProbeResult? {
+        rotates == false ? notApplicable(id, title, "the server keeps its refresh tokens (R1): no token is spent, so there is no reuse to detect") : nil
+    }
 
     private func login(_ n: Int) async -> IssuedTokens? {
         let account = credentials.credentials(n)
@@ -194,6 +198,7 @@ public struct Probe: Sendable {
 
     private func c1Round(_ round: Int) async -> ProbeResult {
         let title = "10 concurrent refreshes of one token"
+        if let skipped = keepsTokens("C1", title) { return skipped }
         guard let first = await login(1) else { return noLogin("C1", title) }
         let sent = ContinuousClock.now
         let outcomes = await withTaskGroup(of: (TargetOutcome<IssuedTokens>, Duration).self) { group in
@@ -280,6 +285,7 @@ public struct Probe: Sendable {
 
     package func c2() async -> ProbeResult {
         let title = "lost response: retry inside grace"
+        if let skipped = keepsTokens("C2", title) { return skipped }
         guard let grace else { return unknownGrace("C2", title) }
         guard grace > 0 else { return notApplicable("C2", title, "the server has no grace window (--grace 0)") }
         guard let first = await login(2), case .ok(let second) = await refresh(first.refreshToken) else { return noLogin("C2", title) }
@@ -297,6 +303,7 @@ public struct Probe: Sendable {
 
     package func c3() async -> ProbeResult {
         let title = "retry after grace + 1 s revokes the family"
+        if let skipped = keepsTokens("C3", title) { return skipped }
         guard let grace else { return unknownGrace("C3", title) }
         guard let first = await login(3), case .ok(let second) = await refresh(first.refreshToken) else { return noLogin("C3", title) }
         try? await Task.sleep(nanoseconds: UInt64((grace + 1) * 1e9))
@@ -308,6 +315,7 @@ public struct Probe: Sendable {
 
     package func c4() async -> ProbeResult {
         let title = "older token inside grace is reuse"
+        if let skipped = keepsTokens("C4", title) { return skipped }
         guard let r1 = await login(4), case .ok(let r2) = await refresh(r1.refreshToken),
               case .ok(let r3) = await refresh(r2.refreshToken) else { return noLogin("C4", title) }
         let replay = await refresh(r1.refreshToken)
@@ -318,6 +326,7 @@ public struct Probe: Sendable {
 
     package func c5() async -> ProbeResult {
         let title = "revocation wins over the grace window"
+        if let skipped = keepsTokens("C5", title) { return skipped }
         guard let r1 = await login(5), case .ok(let r2) = await refresh(r1.refreshToken),
               case .ok(let r3) = await refresh(r2.refreshToken) else { return noLogin("C5", title) }
         _ = await refresh(r1.refreshToken) // the replay that revokes
