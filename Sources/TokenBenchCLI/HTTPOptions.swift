@@ -50,6 +50,16 @@ struct HTTPOptions: ParsableArguments {
     var expiresInPointer: String?
     @Option(name: .customLong("refresh-token-in"), help: "Where the refresh token travels: body, bearer or cookie:NAME.")
     var refreshTokenIn: String?
+    @Option(name: .customLong("access-token-in"), help: "Where the access token travels: bearer (read at --access-token-pointer, sent as Authorization: Bearer) or cookie:NAME.")
+    var accessTokenIn: String?
+    @Option(name: .customLong("revoke-token-in"), help: "Where a logout's token travels: body (--revoke-token-field, RFC 7009), bearer or cookie:NAME.")
+    var revokeTokenIn: String?
+    @Option(name: .customLong("revoke-with"), help: "Which token a logout presents: refresh (RFC 7009) or access.")
+    var revokeWith: String?
+    @Option(name: .customLong("csrf-cookie"), help: "Double-submit CSRF: the cookie whose value refresh and logout requests repeat in --csrf-header.")
+    var csrfCookie: String?
+    @Option(name: .customLong("csrf-header"), help: "Double-submit CSRF: the header that carries --csrf-cookie's value, e.g. X-CSRF-TOKEN.")
+    var csrfHeader: String?
     @Option(help: "Whether the server rotates refresh tokens: auto (read from its answers; a refresh answer without a refresh token keeps the presented one, RFC 6749 §6), always, or never.")
     var rotation: String?
     @Option(name: .customLong("client-id"), help: "client_id sent with token requests.")
@@ -125,12 +135,24 @@ struct HTTPOptions: ParsableArguments {
         if let v = try pointer(accessTokenPointer, "--access-token-pointer") { p.accessTokenPointer = v }
         if let v = try pointer(refreshTokenPointer, "--refresh-token-pointer") { p.refreshTokenPointer = v }
         if let v = try pointer(expiresInPointer, "--expires-in-pointer") { p.expiresInPointer = v }
-        if let refreshTokenIn {
-            guard let t = HTTPProfile.RefreshTokenTransport(refreshTokenIn) else {
-                throw ValidationError("--refresh-token-in: expected body, bearer or cookie:NAME (got '\(refreshTokenIn)')")
+        func transport(_ value: String?, _ flag: String, _ accepted: String = "body, bearer or cookie:NAME") throws -> HTTPProfile.TokenTransport? {
+            guard let value else { return nil }
+            guard let t = HTTPProfile.TokenTransport(value), t != .body || accepted.hasPrefix("body") else {
+                throw ValidationError("\(flag): expected \(accepted) (got '\(value)')")
             }
-            p.refreshTokenIn = t
+            return t
         }
+        if let t = try transport(refreshTokenIn, "--refresh-token-in") { p.refreshTokenIn = t }
+        if let t = try transport(accessTokenIn, "--access-token-in", "bearer or cookie:NAME") { p.accessTokenIn = t }
+        if let t = try transport(revokeTokenIn, "--revoke-token-in") { p.revokeTokenIn = t }
+        if let revokeWith {
+            guard let r = HTTPProfile.RevokeWith(rawValue: revokeWith) else {
+                throw ValidationError("--revoke-with: expected refresh or access (got '\(revokeWith)')")
+            }
+            p.revokeWith = r
+        }
+        if let v = csrfCookie { p.csrfCookie = v }
+        if let v = csrfHeader { p.csrfHeader = v }
         if let rotation {
             guard let r = HTTPProfile.Rotation(rawValue: rotation) else {
                 throw ValidationError("--rotation: expected auto, always or never (got '\(rotation)')")

@@ -56,13 +56,13 @@ public enum Preflight {
         switch await probe.access(accessToken: login.accessToken) {
         case .ok: break
         case let other:
-            return .failure(failure(.resource, other, target, hint: "check --resource-path: it must answer 2xx to GET with the access token as Bearer"))
+            return .failure(failure(.resource, other, target, hint: "check --resource-path and --access-token-in: it must answer 2xx to GET with the access token (as Bearer, or in its cookie)"))
         }
         let refreshed: IssuedTokens
         switch await probe.refresh(refreshToken: login.refreshToken) {
         case .ok(let tokens): refreshed = tokens
         case let other:
-            return .failure(failure(.refresh, other, target, hint: "check the refresh path, --refresh-token-field, --refresh-grant-type and --refresh-token-in"))
+            return .failure(failure(.refresh, other, target, hint: "check the refresh path, --refresh-token-field, --refresh-grant-type, --refresh-token-in and, for cookies, --csrf-cookie and --csrf-header"))
         }
         if users > 1 {
             let last = credentials.credentials(users - 1)
@@ -85,10 +85,10 @@ public enum Preflight {
         default: break
         }
         if target.canRevoke {
-            switch await probe.logout(refreshToken: refreshed.refreshToken) {
+            switch await probe.logout(refreshToken: refreshed.refreshToken, accessToken: refreshed.accessToken) {
             case .ok: break
             case let other:
-                return .failure(failure(.revoke, other, target, hint: "check --revoke-path and --revoke-token-field, or give --revoke-path none if the server has no revocation"))
+                return .failure(failure(.revoke, other, target, hint: "check --revoke-path, --revoke-token-in, --revoke-token-field and --revoke-with, or give --revoke-path none if the server has no revocation"))
             }
         }
         let lifetime: Double
@@ -110,7 +110,7 @@ public enum Preflight {
                 verdict: .badInput))
         }
         return .success(Findings(accessLifetime: lifetime, accessLifetimeSource: source,
-                                 refreshLifetime: JWSClaims.lifetime(of: login.refreshToken),
+                                 refreshLifetime: JWSClaims.lifetime(of: HTTPTarget.unpack(login.refreshToken).token),
                                  accessTokenIsJWS: JWSClaims.isJWS(login.accessToken), rotates: rotates))
     }
 

@@ -63,7 +63,7 @@ public struct Probe: Sendable {
             ("E3", { notApplicable("E3", "family past its absolute lifetime", "needs the family lifetime to pass: the in-process suite covers it") }),
             ("S1", s1), ("S2", s2), ("S3", s3), ("X1", x1),
             ("X2", { notApplicable("X2", "store unreachable → 503", "needs a store outage: the store fault tests cover it") }),
-            ("X4", x4), ("U1", u1), ("C3", probe.c3),
+            ("X4", x4), ("X5", x5), ("X6", x6), ("U1", u1), ("C3", probe.c3),
         ]
         for (id, run) in cases {
             progress(id)
@@ -172,8 +172,9 @@ public struct Probe: Sendable {
         notApplicable(id, title, "the server's grace window is unknown: give --grace (0s if it has none)")
     }
 
+    /// The resource with `accessToken` in the profile's access transport (Bearer or cookie).
     private func resource(_ accessToken: String) async -> HTTPTarget.Answer? {
-        await raw(.GET, target.profile.resourcePath, headers: [("Authorization", "Bearer \(accessToken)")])
+        await target.send(target.resourceRequest(accessToken))
     }
 
     // MARK: Concurrency and retries
@@ -345,7 +346,7 @@ public struct Probe: Sendable {
         for round in 0..<20 {
             guard let tokens = await login(6 + round % 3) else { return noLogin("C6", title) }
             async let refreshed = refresh(tokens.refreshToken)
-            async let logout = target.logout(refreshToken: tokens.refreshToken)
+            async let logout = target.logout(refreshToken: tokens.refreshToken, accessToken: tokens.accessToken)
             let (r, l) = await (refreshed, logout)
             // A logout refused because the racing refresh spent the token first says nothing
             // of what happens after an acknowledged logout (S3 judges the refusal itself).
@@ -378,7 +379,7 @@ public struct Probe: Sendable {
     package func t1() async -> ProbeResult {
         let title = "refresh token as Bearer at the resource"
         guard let tokens = await login(0) else { return noLogin("T1", title) }
-        let answer = await resource(tokens.refreshToken)
+        let answer = await resource(HTTPTarget.unpack(tokens.refreshToken).token)
         return result("T1", title, Self.refused(answer?.status ?? 0), "GET \(target.profile.resourcePath) with the refresh token: \(Self.evidence(answer))")
     }
 
@@ -463,7 +464,9 @@ public struct Probe: Sendable {
     package func t7() async -> ProbeResult {
         let title = "tampered refresh tokens, nothing written"
         guard let tokens = await login(7) else { return noLogin("T7", title) }
-        let t = tokens.refreshToken
+        // The token alone is tampered with; its CSRF value (double-submit) stays right, so that
+        // what is refused is the token.
+        let (t, csrf) = HTTPTarget.unpack(tokens.refreshToken)
         var changed = Array(t)
         if !changed.isEmpty { changed[changed.count / 2] = changed[changed.count / 2] == "A" ? "B" : "A" }
         let inputs: [(String, String)] = [
@@ -473,11 +476,11 @@ public struct Probe: Sendable {
         var notes: [String] = []
         var ok = true
         for (name, value) in inputs {
-            let outcome = await refresh(value)
+            let outcome = await refresh(HTTPTarget.hold(value, csrf: csrf))
             if !outcome.isRefusal { ok = false }
             notes.append("\(name): \(Self.describe(outcome))")
         }
-        let original = await refresh(t)
+        let original = await refresh(tokens.refreshToken)
         let intact = { if case .ok = original { return true }; return false }()
         return result("T7", title, ok && intact, notes.joined(separator: ", ") + "; the real token then: \(Self.describe(original))")
     }
@@ -503,13 +506,14 @@ public struct Probe: Sendable {
     // MARK: Session state
 
     package func s1() async -> ProbeResult {
-        let title = "logout with the refresh token only"
+        let withAccess = target.profile.revokeWith == .access
+        let title = withAccess ? "logout with the access token ends the refresh token" : "logout with the refresh token only"
         guard target.profile.revokePath != nil else { return notApplicable("S1", title, "the profile has no revocation path") }
         guard let tokens = await login(8) else { return noLogin("S1", title) }
-        let logout = await target.logout(refreshToken: tokens.refreshToken)
+        let logout = await target.logout(refreshToken: tokens.refreshToken, accessToken: tokens.accessToken)
         let after = await refresh(tokens.refreshToken)
         return result("S1", title, { if case .ok = logout { return true }; return false }() && isRefusal(after),
-                      "revoke (no access token): \(Self.describe(logout)); refresh then: \(Self.describe(after))")
+                      "revoke (\(withAccess ? "with the access token" : "no access token")): \(Self.describe(logout)); refresh then: \(Self.describe(after))")
     }
 
     package func s2() async -> ProbeResult {
@@ -529,10 +533,10 @@ public struct Probe: Sendable {
     package func s3() async -> ProbeResult {
         let title = "revoke unknown or revoked token → 200"
         guard target.profile.revokePath != nil else { return notApplicable("S3", title, "the profile has no revocation path") }
-        let unknown = await target.logout(refreshToken: "tokenbench-probe-unknown-token")
+        let unknown = await target.logout(refreshToken: "tokenbench-probe-unknown-token", accessToken: "tokenbench-probe-unknown-token")
         guard let tokens = await login(0) else { return noLogin("S3", title) }
-        let first = await target.logout(refreshToken: tokens.refreshToken)
-        let again = await target.logout(refreshToken: tokens.refreshToken)
+        let first = await target.logout(refreshToken: tokens.refreshToken, accessToken: tokens.accessToken)
+        let again = await target.logout(refreshToken: tokens.refreshToken, accessToken: tokens.accessToken)
         let revoked = isRefusal(await refresh(tokens.refreshToken))
         let ok = { if case .ok = unknown, case .ok = first, case .ok = again { return revoked }; return false }()
         return result("S3", title, ok, "unknown token: \(Self.describe(unknown)); first revoke: \(Self.describe(first)); already revoked: \(Self.describe(again))")
@@ -554,8 +558,42 @@ public struct Probe: Sendable {
                       "replayed token: \(answer.status) error=\(answer.error ?? "none")\(json ? "" : " (not application/json)")")
     }
 
+    /// X5: a refused access token gets RFC 6750 §3's answer: 401 with `WWW-Authenticate: Bearer`
+    /// and `error="invalid_token"`. Conformance only: the refusal itself is T1–T3's.
+    package func x5() async -> ProbeResult {
+        let title = "refused access token: 401, WWW-Authenticate Bearer invalid_token"
+        guard target.profile.accessTokenIn == .bearer else {
+            return notApplicable("X5", title, "the access token travels in a cookie: RFC 6750's Bearer challenge is for the Authorization header")
+        }
+        guard let answer = await resource("tokenbench-probe-not-a-token") else { return result("X5", title, false, "no answer") }
+        let challenge = answer.headers["WWW-Authenticate"].first ?? ""
+        let bearer = challenge.lowercased().hasPrefix("bearer")
+        let invalid = challenge.contains("error=\"invalid_token\"")
+        return result("X5", title, answer.status == 401 && bearer && invalid,
+                      "GET \(target.profile.resourcePath) with a made-up token: \(Self.evidence(answer)); WWW-Authenticate: "
+                        + (challenge.isEmpty ? "none" : HTTPTarget.Answer.oneLine(challenge)))
+    }
+
+    /// X6: a token answer is JSON and not cached (RFC 6749 §5.1: `Content-Type:
+    /// application/json`, `Cache-Control: no-store`).
+    package func x6() async -> ProbeResult {
+        let title = "token answer: JSON, Cache-Control no-store"
+        let account = credentials.credentials(0)
+        guard let answer = await target.send(target.loginRequest(username: account.username, password: account.password)),
+              (200..<300).contains(answer.status) else { return noLogin("X6", title) }
+        let type = answer.headers["Content-Type"].first ?? ""
+        let cache = answer.headers["Cache-Control"].joined(separator: ", ")
+        let json = type.lowercased().hasPrefix("application/json")
+        let noStore = cache.lowercased().contains("no-store")
+        return result("X6", title, json && noStore,
+                      "login: Content-Type \(type.isEmpty ? "none" : HTTPTarget.Answer.oneLine(type)); Cache-Control \(cache.isEmpty ? "none" : HTTPTarget.Answer.oneLine(cache))")
+    }
+
     package func x4() async -> ProbeResult {
         let title = "malformed requests: 400/413 with JSON error"
+        guard target.profile.refreshTokenIn == .body else {
+            return notApplicable("X4", title, "the refresh token travels in \(target.profile.refreshTokenIn == .bearer ? "the Authorization header" : "a cookie"), not the body: a refresh request's body is not the server's to read")
+        }
         let path = target.profile.refreshPath
         let form = ("Content-Type", "application/x-www-form-urlencoded")
         // Every request authenticates the client as the profile does, so that what is judged

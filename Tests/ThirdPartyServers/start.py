@@ -1,13 +1,18 @@
 """Starts one of the third-party test servers on loopback and prints one line,
 `listening on URL`, once it answers TCP connections; stops it on SIGTERM or SIGINT.
 
-    python start.py simplejwt|authlib --port PORT [--workdir DIR]
+    python start.py SERVER --port PORT [--workdir DIR]
 
-Settings come from the environment (README.md). Runs the server under gunicorn with 8
-threads per worker process: simplejwt with TOKENBENCH_SERVER_WORKERS processes (default 2,
-its state is in the database), Authlib with one (it keeps its tokens in memory).
+Settings come from the environment (README.md). simplejwt and authlib run under gunicorn with
+8 threads per worker process: simplejwt with TOKENBENCH_SERVER_WORKERS processes (default 2,
+its state is in the database), Authlib with one (it keeps its tokens in memory). Every other
+server's folder, `SERVER_server/`, has a `launch.py` whose
+`command(python, port, env, workdir)` prepares the server (it may add to `env` and write to
+`workdir`) and returns the command that serves it, on HTTPS when TOKENBENCH_TLS_CERT and
+TOKENBENCH_TLS_KEY are set.
 """
 import argparse
+import importlib
 import os
 import secrets
 import signal
@@ -35,7 +40,9 @@ def wait_for(port, child, timeout=60):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("server", choices=["simplejwt", "authlib"])
+    launchers = sorted(name[:-len("_server")] for name in os.listdir(HERE)
+                       if name.endswith("_server") and os.path.exists(os.path.join(HERE, name, "launch.py")))
+    parser.add_argument("server", choices=["simplejwt", "authlib"] + launchers)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
@@ -54,18 +61,22 @@ def main():
         if setup.returncode != 0:
             sys.exit("start.py: the simplejwt database could not be prepared")
         app = "simplejwt_server.wsgi:application"
-    else:
+    elif args.server == "authlib":
         app = "authlib_server.app:app"
 
-    workers = env.get("TOKENBENCH_SERVER_WORKERS", "2") if args.server == "simplejwt" else "1"
-    command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{args.port}",
-               "--workers", workers, "--threads", "8", "--worker-class", "gthread",
-               "--log-level", "warning", "--graceful-timeout", "2", "--keep-alive", "75"]
     cert, key = env.get("TOKENBENCH_TLS_CERT"), env.get("TOKENBENCH_TLS_KEY")
-    scheme = "http"
-    if cert and key:
-        command += ["--certfile", cert, "--keyfile", key]
-        scheme = "https"
+    scheme = "https" if cert and key else "http"
+    if args.server in ("simplejwt", "authlib"):
+        workers = env.get("TOKENBENCH_SERVER_WORKERS", "2") if args.server == "simplejwt" else "1"
+        command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{args.port}",
+                   "--workers", workers, "--threads", "8", "--worker-class", "gthread",
+                   "--log-level", "warning", "--graceful-timeout", "2", "--keep-alive", "75"]
+        if scheme == "https":
+            command += ["--certfile", cert, "--keyfile", key]
+    else:
+        sys.path.insert(0, HERE)
+        launch = importlib.import_module(f"{args.server}_server.launch")
+        command = launch.command(sys.executable, args.port, env, workdir)
     # A process started by the Swift test runner inherits its thread's signal mask, in which
     # SIGTERM, SIGINT, SIGQUIT and SIGHUP are blocked (seen in /proc/PID/status, SigBlk): gunicorn
     # would inherit it too, never see the SIGTERM that stops it, and outlive the test as an

@@ -48,11 +48,11 @@ struct HTTPProfileTests {
 
     @Test("refresh-token transport, form escaping, cookies, answer classification")
     func pieces() {
-        #expect(HTTPProfile.RefreshTokenTransport("body") == .body)
-        #expect(HTTPProfile.RefreshTokenTransport("bearer") == .bearer)
-        #expect(HTTPProfile.RefreshTokenTransport("cookie:rt") == .cookie("rt"))
-        #expect(HTTPProfile.RefreshTokenTransport("cookie:") == nil)
-        #expect(HTTPProfile.RefreshTokenTransport("header") == nil)
+        #expect(HTTPProfile.TokenTransport("body") == .body)
+        #expect(HTTPProfile.TokenTransport("bearer") == .bearer)
+        #expect(HTTPProfile.TokenTransport("cookie:rt") == .cookie("rt"))
+        #expect(HTTPProfile.TokenTransport("cookie:") == nil)
+        #expect(HTTPProfile.TokenTransport("header") == nil)
 
         #expect(FormURLEncoding.escape("a b&c=d/é~") == "a+b%26c%3Dd%2F%C3%A9%7E")
         #expect(FormURLEncoding.escape("AZaz09-._*") == "AZaz09-._*")

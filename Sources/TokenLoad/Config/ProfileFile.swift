@@ -21,7 +21,7 @@ public enum ProfileFile {
         "base", "login-path", "refresh-path", "resource-path", "revoke-path", "logout-all-path", "body-format",
         "login-grant-type", "refresh-grant-type", "username-field", "password-field", "refresh-token-field",
         "revoke-token-field", "revoke-token-hint", "access-token-pointer", "refresh-token-pointer", "expires-in-pointer",
-        "refresh-token-in", "rotation", "client-id", "client-secret", "header", "login-field", "refresh-field", "revoke-field",
+        "refresh-token-in", "access-token-in", "revoke-token-in", "revoke-with", "csrf-cookie", "csrf-header", "rotation", "client-id", "client-secret", "header", "login-field", "refresh-field", "revoke-field",
         "username-pattern", "password-pattern", "users-csv", "cacert", "insecure",
         "grace", "leeway", "access-ttl", "refresh-ttl",
     ]

@@ -477,7 +477,7 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
             return
         }
         let token = u.refreshToken
-        let outcome = await target.logout(refreshToken: token)
+        let outcome = await target.logout(refreshToken: token, accessToken: u.accessToken)
         let done = monotonicNanoseconds()
         note(outcome)
         recorder.record(.logout, from: base, to: done, outcome)

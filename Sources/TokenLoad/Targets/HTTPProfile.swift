@@ -14,23 +14,27 @@ public struct HTTPProfile: Sendable, Hashable {
         case json
     }
 
-    /// Where the refresh token travels, both ways.
-    public enum RefreshTokenTransport: Sendable, Hashable {
-        /// In the JSON answer (at ``HTTPProfile/refreshTokenPointer``) and the request body field
-        /// (``HTTPProfile/refreshTokenField``): RFC 6749 §6.
+    /// Where a token travels, both ways (`--refresh-token-in`, `--access-token-in`,
+    /// `--revoke-token-in`).
+    public enum TokenTransport: Sendable, Hashable {
+        /// In the JSON answer and a request body field: RFC 6749 §6 (refresh), RFC 7009 §2.1
+        /// (revocation). Never the access token's: RFC 6750 §2.2's form-encoded body is for
+        /// resource requests TokenBench does not make.
         case body
-        /// In the JSON answer; sent back as `Authorization: Bearer <refresh token>`.
+        /// In the JSON answer; sent as `Authorization: Bearer <token>` (RFC 6750 §2.1).
         case bearer
-        /// In a `Set-Cookie` of this name; sent back as `Cookie: name=value`.
+        /// In a `Set-Cookie` of this name (RFC 6265, HttpOnly cookies included); sent back as
+        /// `Cookie: name=value`.
         case cookie(String)
 
-        /// Parses `body`, `bearer` or `cookie:NAME`.
+        /// Parses `body`, `bearer` or `cookie:NAME` (NAME an RFC 6265 cookie name: an RFC 9110
+        /// token).
         public init?(_ text: String) {
             switch text {
             case "body": self = .body
             case "bearer": self = .bearer
             default:
-                guard text.hasPrefix("cookie:"), text.count > 7 else { return nil }
+                guard text.hasPrefix("cookie:"), HTTPProfile.isToken(text.dropFirst(7)) else { return nil }
                 self = .cookie(String(text.dropFirst(7)))
             }
         }
@@ -42,6 +46,31 @@ public struct HTTPProfile: Sendable, Hashable {
             case .bearer: "bearer"
             case .cookie(let name): "cookie:\(name)"
             }
+        }
+
+        /// The cookie's name, when the token travels in one.
+        public var cookieName: String? {
+            if case .cookie(let name) = self { return name }
+            return nil
+        }
+    }
+
+    /// Which token a logout presents (`--revoke-with`).
+    public enum RevokeWith: String, Sendable, Hashable, CaseIterable {
+        /// The refresh token: RFC 7009 with `token_type_hint=refresh_token`, which ends the
+        /// session (RFC 7009 §2.1: revoking a refresh token should revoke its access tokens).
+        case refresh
+        /// The access token, where a server's logout wants it (a `@jwt_required` logout view);
+        /// whether that ends the refresh token too is the server's promise, checked by the
+        /// post-logout refresh.
+        case access
+    }
+
+    /// Whether `text` is an RFC 9110 §5.6.2 token (a header or cookie name).
+    public static func isToken<S: StringProtocol>(_ text: S) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { c in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) || "!#$%&'*+-.^_`|~".utf8.contains(c)
         }
     }
 
@@ -96,7 +125,21 @@ public struct HTTPProfile: Sendable, Hashable {
     /// Seconds until the access token expires (RFC 6749 §5.1 `expires_in`). When an answer has
     /// none, the lifetime is the JWT's `exp − iat` if the access token is a JWS, else `--access-ttl`.
     public var expiresInPointer = "/expires_in"
-    public var refreshTokenIn: RefreshTokenTransport = .body
+    public var refreshTokenIn: TokenTransport = .body
+    /// Where the access token travels: `bearer` (read at ``accessTokenPointer``, sent as
+    /// `Authorization: Bearer`) or `cookie:NAME`.
+    public var accessTokenIn: TokenTransport = .bearer
+    /// Where a logout's token travels: `body` (``revokeTokenField``, RFC 7009), `bearer` or
+    /// `cookie:NAME`.
+    public var revokeTokenIn: TokenTransport = .body
+    /// Which token a logout presents.
+    public var revokeWith: RevokeWith = .refresh
+    /// Double-submit CSRF (`--csrf-cookie NAME --csrf-header NAME`, as Flask-JWT-Extended,
+    /// authx and Django's cookie set-ups require): on refresh and logout requests the header
+    /// carries, and the `Cookie` header repeats, the value of the cookie ``csrfCookie`` that
+    /// arrived with the refresh token being presented. Both or neither.
+    public var csrfCookie: String? = nil
+    public var csrfHeader: String? = nil
     /// Whether the server rotates refresh tokens: its own choice (RFC 6749 §6: it MAY issue a new
     /// one), so `auto` by default, read from its answers. A refresh answer without a refresh
     /// token means the server kept the presented one.
@@ -165,10 +208,29 @@ public struct HTTPProfile: Sendable, Hashable {
                 }
             }
         }
+        if accessTokenIn == .body {
+            throw HTTPTargetError("--access-token-in", "bearer or cookie:NAME (an access token is never sent in a body field here)")
+        }
+        if (csrfCookie == nil) != (csrfHeader == nil) {
+            throw HTTPTargetError(csrfCookie == nil ? "--csrf-cookie" : "--csrf-header", "both --csrf-cookie and --csrf-header, or neither")
+        }
+        if let header = csrfHeader, !Self.isToken(header) || Self.reservedHeaders.contains(header.lowercased()) {
+            throw HTTPTargetError("--csrf-header", "a header name the driver does not set itself, such as X-CSRF-TOKEN (got '\(header)')")
+        }
+        if let cookie = csrfCookie, !Self.isToken(cookie) {
+            throw HTTPTargetError("--csrf-cookie", "a cookie name, such as csrf_refresh_token (got '\(cookie)')")
+        }
+        if csrfCookie != nil, refreshTokenIn.cookieName == nil, accessTokenIn.cookieName == nil {
+            throw HTTPTargetError("--csrf-cookie", "tokens that travel in cookies (--refresh-token-in or --access-token-in cookie:NAME): double-submit CSRF guards cookies")
+        }
+        if clientSecret != nil, refreshTokenIn == .bearer || revokeTokenIn == .bearer {
+            throw HTTPTargetError(refreshTokenIn == .bearer ? "--refresh-token-in" : "--revoke-token-in",
+                                  "body or cookie:NAME with --client-secret (HTTP Basic client authentication takes the Authorization header)")
+        }
         let refreshField: String? = refreshTokenIn == .body ? refreshTokenField : nil
         try check("login", "--login-field", [loginGrantType.map { _ in "grant_type" }, usernameField, passwordField], loginFields)
         try check("refresh", "--refresh-field", [refreshGrantType.map { _ in "grant_type" }, refreshField], refreshFields)
-        try check("revocation", "--revoke-field", [revokeTokenField, revokeTokenHint.map { _ in "token_type_hint" }], revokeFields)
+        try check("revocation", "--revoke-field", revokeTokenIn == .body ? [revokeTokenField, revokeTokenHint.map { _ in "token_type_hint" }] : [], revokeFields)
         if usernameField == passwordField {
             throw HTTPTargetError("--password-field", "a field other than the username's (both are \"\(usernameField)\")")
         }
@@ -207,6 +269,15 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
     public var refreshTokenPointer: String
     public var expiresInPointer: String
     public var refreshTokenIn: String
+    /// `bearer` or `cookie:NAME` (absent from results written before it existed: `bearer`).
+    public var accessTokenIn: String?
+    /// `body`, `bearer` or `cookie:NAME` (absent from older results: `body`).
+    public var revokeTokenIn: String?
+    /// `refresh` or `access` (absent from older results: `refresh`).
+    public var revokeWith: String?
+    /// Double-submit CSRF: the cookie and header names (names only).
+    public var csrfCookie: String?
+    public var csrfHeader: String?
     /// `--access-ttl` as given when the server's answers said otherwise (and won), seconds.
     public var accessTTLIgnored: Double?
     /// `--rotation` as given (`auto`, `always`, `never`).
@@ -252,6 +323,11 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         case refreshTokenPointer = "refresh_token_pointer"
         case expiresInPointer = "expires_in_pointer"
         case refreshTokenIn = "refresh_token_in"
+        case accessTokenIn = "access_token_in"
+        case revokeTokenIn = "revoke_token_in"
+        case revokeWith = "revoke_with"
+        case csrfCookie = "csrf_cookie"
+        case csrfHeader = "csrf_header"
         case rotationExpected = "rotation_expected"
         case accessTTLIgnored = "access_ttl_ignored_s"
         case rotation
@@ -288,6 +364,11 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         refreshTokenPointer = p.refreshTokenPointer
         expiresInPointer = p.expiresInPointer
         refreshTokenIn = p.refreshTokenIn.text
+        accessTokenIn = p.accessTokenIn.text
+        revokeTokenIn = p.revokeTokenIn.text
+        revokeWith = p.revokeWith.rawValue
+        csrfCookie = p.csrfCookie
+        csrfHeader = p.csrfHeader
         rotationExpected = p.rotation == .auto ? nil : p.rotation.rawValue
         clientID = p.clientID
         clientAuthentication = p.clientID == nil ? "none" : (p.clientSecret == nil ? "body" : "basic")

@@ -223,12 +223,21 @@ public struct HTTPTarget: LoadTarget {
     // MARK: LoadTarget
 
     public func login(username: String, password: String) async -> TargetOutcome<IssuedTokens> {
+        await tokenAnswer(.login, await send(loginRequest(username: username, password: password), endpoint: .login))
+    }
+
+    /// The login request (password grant, RFC 6749 §4.3.2, or the profile's own login).
+    package func loginRequest(username: String, password: String) -> HTTPRequestSpec {
         var fields: [(String, String)] = []
         if let grant = profile.loginGrantType { fields.append(("grant_type", grant)) }
         fields.append((profile.usernameField, username))
         fields.append((profile.passwordField, password))
         for f in profile.loginFields { fields.append((f.name, f.value)) }
-        return await tokenRequest(.login, fields: fields, headers: [:])
+        var request = HTTPRequestSpec(method: .POST, path: basePath + profile.loginPath)
+        addHeaders(&request.headers)
+        addClient(&fields, &request.headers)
+        setBody(&request, fields)
+        return request
     }
 
     public func refresh(refreshToken: String) async -> TargetOutcome<IssuedTokens> {
@@ -239,11 +248,8 @@ public struct HTTPTarget: LoadTarget {
     }
 
     public func access(accessToken: String) async -> TargetOutcome<Void> {
-        var request = HTTPRequestSpec(method: .GET, path: resourceURI)
-        addHeaders(&request.headers)
-        request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
         let answer: Answer
-        switch await send(request, endpoint: .resource, readJSON: false) {
+        switch await send(resourceRequest(accessToken), endpoint: .resource, readJSON: false) {
         case .success(let a): answer = a
         case .failure(let failure): return .failed(failure.kind, failure.detail)
         }
@@ -262,13 +268,39 @@ public struct HTTPTarget: LoadTarget {
     }
 
     public func logout(refreshToken: String) async -> TargetOutcome<Void> {
-        guard let path = profile.revokePath else { return .ok(()) }
+        await logout(refreshToken: refreshToken, accessToken: "")
+    }
+
+    /// Logout as the profile says: the token of ``HTTPProfile/revokeWith`` in the transport of
+    /// ``HTTPProfile/revokeTokenIn``, with the refresh token's CSRF value when double-submit
+    /// CSRF is on.
+    public func logout(refreshToken: String, accessToken: String) async -> TargetOutcome<Void> {
+        guard let request = logoutRequest(refreshToken: refreshToken, accessToken: accessToken) else { return .ok(()) }
+        return await revokeAnswer(request)
+    }
+
+    /// The logout request, or `nil` when the profile has no revocation path.
+    package func logoutRequest(refreshToken: String, accessToken: String) -> HTTPRequestSpec? {
+        guard let path = profile.revokePath else { return nil }
         var request = HTTPRequestSpec(method: .POST, path: basePath + path)
-        var fields = [(profile.revokeTokenField, refreshToken)]
-        if let hint = profile.revokeTokenHint { fields.append(("token_type_hint", hint)) }
+        addHeaders(&request.headers)
+        let held = Self.unpack(refreshToken)
+        let token = profile.revokeWith == .refresh ? held.token : accessToken
+        var fields: [(String, String)] = []
+        var cookies: [(String, String)] = []
+        present(token, profile.revokeTokenIn, field: profile.revokeTokenField, &fields, &request.headers, &cookies)
+        if profile.revokeTokenIn == .body, let hint = profile.revokeTokenHint {
+            // RFC 7009 §2.1: the hint names the kind of token sent.
+            fields.append(("token_type_hint", profile.revokeWith == .access && hint == "refresh_token" ? "access_token" : hint))
+        }
         for f in profile.revokeFields { fields.append((f.name, f.value)) }
+        addCSRF(held.csrf, &request.headers, &cookies)
         addClient(&fields, &request.headers)
         setBody(&request, fields)
+        return request
+    }
+
+    private func revokeAnswer(_ request: HTTPRequestSpec) async -> TargetOutcome<Void> {
         let answer: Answer
         switch await send(request, endpoint: .revoke) {
         case .success(let a): answer = a
@@ -340,28 +372,79 @@ public struct HTTPTarget: LoadTarget {
         var detail: FailureDetail
     }
 
-    /// The refresh request for `refreshToken` without client authentication and body, and its fields.
+    /// The refresh request for `refreshToken` (as the driver holds it, ``unpack(_:)``) without
+    /// client authentication and body, and its fields.
     package func refreshRequest(_ refreshToken: String) -> (HTTPRequestSpec, [(String, String)]) {
         var fields: [(String, String)] = []
         if let grant = profile.refreshGrantType { fields.append(("grant_type", grant)) }
         var request = HTTPRequestSpec(method: .POST, path: basePath + profile.refreshPath)
         addHeaders(&request.headers)
-        switch profile.refreshTokenIn {
-        case .body: fields.append((profile.refreshTokenField, refreshToken))
-        case .bearer: request.headers.add(name: "Authorization", value: "Bearer \(refreshToken)")
-        case .cookie(let name): request.headers.add(name: "Cookie", value: "\(name)=\(refreshToken)")
-        }
+        let held = Self.unpack(refreshToken)
+        var cookies: [(String, String)] = []
+        present(held.token, profile.refreshTokenIn, field: profile.refreshTokenField, &fields, &request.headers, &cookies)
+        addCSRF(held.csrf, &request.headers, &cookies)
         for f in profile.refreshFields { fields.append((f.name, f.value)) }
         return (request, fields)
     }
 
-    private func tokenRequest(_ endpoint: Endpoint, fields: [(String, String)], headers: HTTPHeaders) async -> TargetOutcome<IssuedTokens> {
-        var request = HTTPRequestSpec(method: .POST, path: basePath + (path(of: endpoint) ?? ""), headers: headers)
+    /// The resource request with `accessToken` in the profile's access transport: `Authorization:
+    /// Bearer` (RFC 6750 §2.1) or its cookie.
+    package func resourceRequest(_ accessToken: String) -> HTTPRequestSpec {
+        var request = HTTPRequestSpec(method: .GET, path: resourceURI)
         addHeaders(&request.headers)
-        var fields = fields
-        addClient(&fields, &request.headers)
-        setBody(&request, fields)
-        return await tokenAnswer(endpoint, await send(request, endpoint: endpoint))
+        var fields: [(String, String)] = []
+        var cookies: [(String, String)] = []
+        present(accessToken, profile.accessTokenIn, field: "", &fields, &request.headers, &cookies)
+        addCookies(cookies, &request.headers)
+        return request
+    }
+
+    /// Puts `token` where `transport` says: a body field, `Authorization: Bearer`, or a cookie
+    /// (collected in `cookies`, sent as one `Cookie` header by ``addCSRF(_:_:_:)`` or
+    /// ``addCookies(_:_:)``).
+    private func present(_ token: String, _ transport: HTTPProfile.TokenTransport, field: String, _ fields: inout [(String, String)],
+                         _ headers: inout HTTPHeaders, _ cookies: inout [(String, String)]) {
+        switch transport {
+        case .body: fields.append((field, token))
+        case .bearer: headers.add(name: "Authorization", value: "Bearer \(token)")
+        case .cookie(let name): cookies.append((name, token))
+        }
+    }
+
+    /// Double-submit CSRF: the value in ``HTTPProfile/csrfHeader`` and, beside the request's other
+    /// cookies, in the cookie ``HTTPProfile/csrfCookie``; then the one `Cookie` header (RFC 6265 §5.4).
+    private func addCSRF(_ csrf: String?, _ headers: inout HTTPHeaders, _ cookies: inout [(String, String)]) {
+        if let csrf, let header = profile.csrfHeader, let cookie = profile.csrfCookie {
+            headers.add(name: header, value: csrf)
+            cookies.append((cookie, csrf))
+        }
+        addCookies(cookies, &headers)
+    }
+
+    private func addCookies(_ cookies: [(String, String)], _ headers: inout HTTPHeaders) {
+        guard !cookies.isEmpty else { return }
+        headers.add(name: "Cookie", value: cookies.map { "\($0.0)=\($0.1)" }.joined(separator: "; "))
+    }
+
+    // MARK: Tokens as the driver holds them
+
+    /// U+001F joins a refresh token and its CSRF value: a control character, never part of a
+    /// cookie value (RFC 6265 §4.1.1) nor of a token TokenBench accepts.
+    private static let csrfSeparator = Character("\u{1F}")
+
+    /// With double-submit CSRF (``HTTPProfile/csrfCookie``), the refresh token the driver holds
+    /// is the token and the CSRF value that arrived with it, so that every presentation of a
+    /// token (a replay, two tabs, a logout) carries its own CSRF value; without, the token alone.
+    /// The driver compares held tokens and never looks inside them.
+    package static func hold(_ token: String, csrf: String?) -> String {
+        guard let csrf else { return token }
+        return token + String(csrfSeparator) + csrf
+    }
+
+    /// The token and CSRF value of a held refresh token (``hold(_:csrf:)``).
+    package static func unpack(_ held: String) -> (token: String, csrf: String?) {
+        guard let i = held.firstIndex(of: csrfSeparator) else { return (held, nil) }
+        return (String(held[..<i]), String(held[held.index(after: i)...]))
     }
 
     /// - Parameter presented: the refresh token a refresh presented: the one the server keeps
@@ -379,14 +462,12 @@ public struct HTTPTarget: LoadTarget {
                 d.message = problem
                 return .failed(.badResponse, d)
             }
-            guard let tokens = tokens(from: answer, presented: presented) else {
+            let tokens: IssuedTokens
+            switch self.tokens(from: answer, presented: presented) {
+            case .success(let t): tokens = t
+            case .failure(let lack):
                 var d = detail(answer, endpoint)
-                let keys = ((answer.json as? [String: Any])?.keys.filter { $0.count <= 40 }.sorted().prefix(12)).map { Array($0) } ?? []
-                d.message = "the answer lacks the access token at \(profile.accessTokenPointer) or the refresh token at "
-                    + (profile.refreshTokenIn == .body || profile.refreshTokenIn == .bearer ? profile.refreshTokenPointer : profile.refreshTokenIn.text)
-                    + (presented != nil && profile.rotation == .always ? " (--rotation always)" : "")
-                    + "; its keys: " + (keys.isEmpty ? "none (not a JSON object)" : keys.joined(separator: ", "))
-                    + " (set --access-token-pointer, --refresh-token-pointer)"
+                d.message = lack.message
                 return .failed(.badResponse, d)
             }
             succeeded.mark(endpoint)
@@ -417,23 +498,57 @@ public struct HTTPTarget: LoadTarget {
         return FailureDetail(status: answer.status, code: answer.error, message: message, endpoint: describe(endpoint, server: answer.server))
     }
 
-    /// The tokens of a 200 answer, or `nil` when the access token is missing, or the refresh
-    /// token is missing from a login answer (or from a refresh answer under `--rotation always`).
-    private func tokens(from answer: Answer, presented: String?) -> IssuedTokens? {
-        guard let json = answer.json, let access = accessPointer.resolve(in: json) as? String, !access.isEmpty else { return nil }
-        let refresh: String?
-        switch profile.refreshTokenIn {
-        case .body, .bearer: refresh = refreshPointer.resolve(in: json) as? String
-        case .cookie(let name): refresh = Self.cookie(name, in: answer.headers)
+    /// What a 200 token answer lacks, in one line that names the keys and cookies it had and
+    /// the flags to set.
+    package struct MissingTokens: Error {
+        var message: String
+    }
+
+    /// Where a token of `transport` is read from, for messages: the pointer or `cookie NAME`.
+    private func source(_ transport: HTTPProfile.TokenTransport, _ pointer: String) -> String {
+        transport.cookieName.map { "the cookie \($0)" } ?? pointer
+    }
+
+    /// The tokens of a 200 answer, or what it lacks: the access token; the refresh token of a
+    /// login answer (or of a refresh answer under `--rotation always`); the CSRF cookie of a
+    /// login answer under double-submit CSRF.
+    private func tokens(from answer: Answer, presented: String?) -> Result<IssuedTokens, MissingTokens> {
+        func read(_ transport: HTTPProfile.TokenTransport, _ pointer: JSONPointer) -> String? {
+            let value = transport.cookieName.map { Self.cookie($0, in: answer.headers) } ?? answer.json.flatMap { pointer.resolve(in: $0) as? String }
+            return value?.isEmpty == false ? value : nil
+        }
+        let access = read(profile.accessTokenIn, accessPointer)
+        let refresh = read(profile.refreshTokenIn, refreshPointer)
+        let csrf = profile.csrfCookie.flatMap { Self.cookie($0, in: answer.headers) }
+        let keptRefresh = presented.map(Self.unpack)
+        let needsRefresh = presented == nil || profile.rotation == .always
+        guard let access, refresh != nil || !needsRefresh, csrf != nil || profile.csrfCookie == nil || keptRefresh?.csrf != nil else {
+            let keys = ((answer.json as? [String: Any])?.keys.filter { $0.count <= 40 }.sorted().prefix(12)).map { Array($0) } ?? []
+            let cookies = answer.headers["Set-Cookie"].compactMap { $0.split(separator: "=", maxSplits: 1).first.map { String($0.prefix(40)) } }
+            var lacks: [String] = []
+            if access == nil { lacks.append("the access token at \(source(profile.accessTokenIn, profile.accessTokenPointer))") }
+            if refresh == nil && needsRefresh {
+                lacks.append("the refresh token at \(source(profile.refreshTokenIn, profile.refreshTokenPointer))"
+                             + (presented != nil ? " (--rotation always)" : ""))
+            }
+            if let name = profile.csrfCookie, csrf == nil { lacks.append("the CSRF cookie \(name)") }
+            return .failure(MissingTokens(message: "the answer lacks " + lacks.joined(separator: " and ")
+                + "; its keys: " + (keys.isEmpty ? "none (not a JSON object)" : keys.joined(separator: ", "))
+                + "; its cookies: " + (cookies.isEmpty ? "none" : cookies.prefix(12).joined(separator: ", "))
+                + " (set --access-token-pointer, --refresh-token-pointer, --access-token-in, --refresh-token-in or --csrf-cookie)"))
         }
         let expires = expiresIn(answer) ?? defaultExpiresIn
-        guard let refresh, !refresh.isEmpty else {
+        guard let refresh else {
             // RFC 6749 §6: the server MAY issue a new refresh token; a refresh answer without
-            // one means the client keeps the one it presented.
-            guard let presented, profile.rotation != .always else { return nil }
-            return IssuedTokens(accessToken: access, refreshToken: presented, expiresIn: expires)
+            // one means the client keeps the one it presented (with a new CSRF value if one came).
+            let kept = keptRefresh!
+            return .success(IssuedTokens(accessToken: access, refreshToken: Self.hold(kept.token, csrf: csrf ?? kept.csrf), expiresIn: expires))
         }
-        return IssuedTokens(accessToken: access, refreshToken: refresh, expiresIn: expires)
+        if let presented, refresh == keptRefresh?.token {
+            // The same refresh token again: kept, with the CSRF value it came with.
+            return .success(IssuedTokens(accessToken: access, refreshToken: presented, expiresIn: expires))
+        }
+        return .success(IssuedTokens(accessToken: access, refreshToken: Self.hold(refresh, csrf: csrf ?? keptRefresh?.csrf), expiresIn: expires))
     }
 
     /// The longest token and the longest lifetime an answer may name: past these it is a bad
@@ -446,15 +561,17 @@ public struct HTTPTarget: LoadTarget {
     /// Why a token answer cannot be believed, or `nil`: a token over ``maxTokenBytes``, or an
     /// `expires_in` that is not a positive number of at most ``maxLifetimeSeconds``.
     package func implausible(_ answer: Answer) -> String? {
+        for (name, cookie) in [("refresh token", profile.refreshTokenIn.cookieName), ("access token", profile.accessTokenIn.cookieName),
+                               ("CSRF", profile.csrfCookie)] {
+            if let cookie, let token = Self.cookie(cookie, in: answer.headers), token.utf8.count > Self.maxTokenBytes {
+                return "the \(name) cookie is \(token.utf8.count) bytes, over \(Self.maxTokenBytes)"
+            }
+        }
         guard let json = answer.json else { return nil }
         for (name, pointer) in [("access token", accessPointer), ("refresh token", refreshPointer)] {
             if let token = pointer.resolve(in: json) as? String, token.utf8.count > Self.maxTokenBytes {
                 return "the \(name) is \(token.utf8.count) bytes, over \(Self.maxTokenBytes)"
             }
-        }
-        if case .cookie(let name) = profile.refreshTokenIn, let token = Self.cookie(name, in: answer.headers),
-           token.utf8.count > Self.maxTokenBytes {
-            return "the refresh token cookie is \(token.utf8.count) bytes, over \(Self.maxTokenBytes)"
         }
         let value = expiresPointer.resolve(in: json)
         let seconds = (value as? NSNumber)?.doubleValue ?? (value as? String).flatMap(Double.init)

@@ -15,6 +15,9 @@ public protocol LoadTarget: Sendable {
     func refresh(refreshToken: String) async -> TargetOutcome<IssuedTokens>
     /// Logout: revoke the session of a refresh token (RFC 7009).
     func logout(refreshToken: String) async -> TargetOutcome<Void>
+    /// Logout of a session whose current tokens are these: a target whose logout presents the
+    /// access token (``HTTPProfile/revokeWith``) uses it. By default ``logout(refreshToken:)``.
+    func logout(refreshToken: String, accessToken: String) async -> TargetOutcome<Void>
     /// Whether ``logout(refreshToken:)`` sends anything. A target that cannot revoke (a profile
     /// without a revocation path) ends sessions by abandoning them: a logout it cannot send is
     /// never counted as done, and the shadow model expects nothing of it.
@@ -34,6 +37,9 @@ public protocol LoadTarget: Sendable {
 }
 
 extension LoadTarget {
+    public func logout(refreshToken: String, accessToken: String) async -> TargetOutcome<Void> {
+        await logout(refreshToken: refreshToken)
+    }
     public func connectionSummary() -> ConnectionSummary? { nil }
     public var canRevoke: Bool { true }
     public var operationsWaitOnIO: Bool { false }

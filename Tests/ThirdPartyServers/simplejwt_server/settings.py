@@ -42,8 +42,11 @@ REST_FRAMEWORK = {
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=int(os.environ.get("TOKENBENCH_ACCESS_TTL", "30"))),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
+    # TOKENBENCH_SIMPLEJWT_ROTATE=0: simplejwt's own default, ROTATE_REFRESH_TOKENS = False (a
+    # refresh answers {"access": ...} only and the refresh token lives until it is blacklisted
+    # or expires), the pattern the flow TokenBench started from describes.
+    "ROTATE_REFRESH_TOKENS": os.environ.get("TOKENBENCH_SIMPLEJWT_ROTATE", "1") != "0",
+    "BLACKLIST_AFTER_ROTATION": os.environ.get("TOKENBENCH_SIMPLEJWT_ROTATE", "1") != "0",
     "UPDATE_LAST_LOGIN": False,
 }
 
