@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TokenAuth
 import TokenLoad
 import TokenResults
@@ -16,6 +17,10 @@ struct HTTPOptions: ParsableArguments {
     var connections: Int?
     @Option(name: .customLong("http-timeout"), help: "HTTP: timeout of one request.")
     var httpTimeout: String = "10s"
+    @Option(help: ArgumentHelp("The authorization server's issuer URL: its metadata (OpenID Connect Discovery, else RFC 8414) gives the token, revocation, userinfo and JWKS paths; flags given beside it win.", valueName: "url"))
+    var issuer: String?
+    @Option(name: .customLong("jwks-path"), help: "The server's JWK Set path (RFC 7517), which probe case T4 reads (default: jwks_uri of --issuer; native: /.well-known/jwks.json).")
+    var jwksPath: String?
     @Option(name: .customLong("login-path"), help: "Login (password grant) path.")
     var loginPath: String?
     @Option(name: .customLong("refresh-path"), help: "Refresh path.")
@@ -87,9 +92,20 @@ struct HTTPOptions: ParsableArguments {
 
     /// The profile with every override applied.
     /// - Throws: `ValidationError` naming the flag.
-    func httpProfile() throws -> HTTPProfile {
+    func httpProfile(discovered: Discovery.Metadata? = nil) throws -> HTTPProfile {
         guard var p = HTTPProfile.named(profile) else {
             throw ValidationError("--profile: expected native, oauth2, custom or a profile file such as results/profiles/simplejwt.json (got '\(profile)')")
+        }
+        if let issuer, !Discovery.isIssuerURL(issuer) {
+            throw ValidationError("--issuer: expected the issuer's http:// or https:// URL, without query or fragment, e.g. https://auth.example.com (got '\(issuer)')")
+        }
+        if let d = discovered {
+            // The metadata's endpoints first; every flag and profile key below still wins.
+            p.loginPath = d.tokenPath
+            p.refreshPath = d.tokenPath
+            p.revokePath = d.revocationPath
+            if let userinfo = d.userinfoPath { p.resourcePath = userinfo }
+            p.jwksPath = d.jwksPath
         }
         func path(_ value: String?, _ flag: String) throws -> String? {
             guard let value else { return nil }
@@ -119,6 +135,7 @@ struct HTTPOptions: ParsableArguments {
         if let v = try path(resourcePath, "--resource-path") { p.resourcePath = v }
         p.revokePath = try optionalPath(revokePath, "--revoke-path", p.revokePath)
         p.logoutAllPath = try optionalPath(logoutAllPath, "--logout-all-path", p.logoutAllPath)
+        p.jwksPath = try optionalPath(jwksPath, "--jwks-path", p.jwksPath)
         if let bodyFormat {
             guard let e = HTTPProfile.BodyEncoding(rawValue: bodyFormat) else {
                 throw ValidationError("--body-format: expected form or json (got '\(bodyFormat)')")
@@ -199,6 +216,27 @@ struct HTTPOptions: ParsableArguments {
         return HTTPProfile.Field(name: String(text[..<equals]), value: String(text[text.index(after: equals)...]))
     }
 
+    /// The metadata of `--issuer` for a target at `url` (``Discovery``), or `nil` without it.
+    /// - Throws: `ExitCode` 64 or 69 after one line: a document that is missing, malformed or
+    ///   names another issuer (69), endpoints on another server or a client authentication the
+    ///   token endpoint does not take (64).
+    func discover(url: String) async throws -> Discovery.Metadata? {
+        guard let issuer else { return nil }
+        let timeout = try pool(users: 1).timeout
+        switch await Discovery.fetch(issuer: issuer, targetURL: url.split(separator: ",").first.map(String.init) ?? url, tls: tls, timeout: timeout) {
+        case .success(let metadata):
+            if clientSecret != nil, !metadata.authMethods.contains("client_secret_basic") {
+                FileHandle.standardError.write(Data("tokenbench: --client-secret: the token endpoint takes \(metadata.authMethods.joined(separator: ", ")) (\(metadata.documentURL)); TokenBench authenticates a client with a secret by client_secret_basic\n".utf8))
+                throw ExitCode(Verdict.badInput.exitCode)
+            }
+            FileHandle.standardError.write(Data("discovery: \(metadata.documentURL): token \(metadata.tokenPath), revocation \(metadata.revocationPath ?? "none"), userinfo \(metadata.userinfoPath ?? "none"), JWKS \(metadata.jwksPath ?? "none")\n".utf8))
+            return metadata
+        case .failure(let failure):
+            FileHandle.standardError.write(Data("tokenbench: \(failure.message)\n".utf8))
+            throw ExitCode(failure.exitCode)
+        }
+    }
+
     /// How to trust an HTTPS server.
     var tls: TLSSettings { TLSSettings(caCertificateFile: caCertificate, insecure: insecure) }
 
@@ -227,18 +265,20 @@ struct HTTPOptions: ParsableArguments {
 
     /// The HTTP target for `url`, and its description for `result.json`.
     /// - Throws: `ValidationError` for a bad URL, profile, CA file or pool setting.
-    func target(url: String, users: Int, accessTTL: Double) throws -> (HTTPTarget, HTTPTargetDescription) {
+    func target(url: String, users: Int, accessTTL: Double, discovered: Discovery.Metadata? = nil) throws -> (HTTPTarget, HTTPTargetDescription) {
         let pool = try pool(users: users)
-        let profile = try httpProfile()
+        let profile = try httpProfile(discovered: discovered)
         if !url.lowercased().hasPrefix("https://"), caCertificate != nil || insecure {
             throw ValidationError("--cacert/--insecure: apply to https:// targets only (got '\(url)')")
         }
         do throws(HTTPTargetError) {
             let target = try HTTPTarget(url: url, profile: profile, connections: pool.connections, timeout: pool.timeout,
                                         defaultExpiresIn: accessTTL, tls: tls)
-            let description = HTTPTargetDescription(urls: url.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, profile: profile, profileFile: profileFile,
+            var description = HTTPTargetDescription(urls: url.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }, profile: profile, profileFile: profileFile,
                                                     connections: pool.connections, timeout: pool.timeout,
                                                     tls: url.lowercased().hasPrefix("https://") ? tls : nil)
+            description.issuer = issuer
+            description.discoveryDocument = discovered?.documentURL
             return (target, description)
         } catch {
             if error.flag == "--target" { throw ValidationError("\(error.flag): expected \(error.accepted) (got '\(url)')") }

@@ -75,7 +75,8 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Enough connections on each event loop for C1's ten concurrent refreshes.
-        var (target, _) = try http.target(url: url, users: 64, accessTTL: 300)
+        let discovered = try await http.discover(url: url)
+        var (target, _) = try http.target(url: url, users: 64, accessTTL: 300, discovered: discovered)
         let credentials = try http.credentials()
         let accessTTL = try seconds(accessTTL, "--access-ttl", 1...86_400, "")
         switch await Preflight.run(target, credentials: credentials, accessTTL: accessTTL) {

@@ -16,8 +16,9 @@ extension HTTPOptions {
     ///   refresh lead longer than the server's access tokens live), each after one line.
     func prepareTarget(_ configuration: inout LoadConfiguration) async throws -> HTTPTarget? {
         guard configuration.target.hasPrefix("http") else { return nil }
+        let discovered = try await discover(url: configuration.target)
         var (target, description) = try target(url: configuration.target, users: configuration.users,
-                                                    accessTTL: configuration.accessTTL ?? 300)
+                                                    accessTTL: configuration.accessTTL ?? 300, discovered: discovered)
         let findings: Preflight.Findings
         let givenAccessTTL = configuration.accessTTL
         switch await Preflight.run(target, credentials: try credentials(), accessTTL: configuration.accessTTL,

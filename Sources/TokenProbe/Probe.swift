@@ -417,7 +417,10 @@ public struct Probe: Sendable {
         let title = "HS256 signed with the RSA public key"
         guard let tokens = await login(0) else { return noLogin("T4", title) }
         guard let jws = parts(tokens.accessToken) else { return notApplicable("T4", title, "the access token is not a JWS") }
-        guard let jwks = await raw(.GET, "/.well-known/jwks.json"), jwks.status == 200,
+        guard let jwksPath = target.profile.jwksPath else {
+            return notApplicable("T4", title, "the server's JWK Set is unknown: give --issuer (its jwks_uri) or --jwks-path")
+        }
+        guard let jwks = await raw(.GET, jwksPath), jwks.status == 200,
               let keys = (jwks.json as? [String: Any])?["keys"] as? [[String: Any]],
               let rsa = keys.first(where: { $0["kty"] as? String == "RSA" }),
               let n = rsa["n"] as? String else {

@@ -15,6 +15,11 @@ Two personalities, chosen by --mode:
             a 5 MiB body, two responses to one request, a wrong Content-Length). Nothing it
             sends may crash TokenBench or grow its memory without bound.
 
+Discovery documents, for `--issuer` (in every mode), chosen by the issuer's path: /rfc8414 has
+RFC 8414 metadata (and no OpenID Connect one) naming /login as the token endpoint; /missing has
+none; /malformed, /wrong-issuer, /elsewhere (a token endpoint on another server), /no-token and
+/huge (5 MiB) are DELIBERATELY BROKEN documents.
+
 Accounts user0 … user999, passwords pw-0 … pw-999. Endpoints (JSON bodies): POST /login
 {"username","password"}; POST /refresh
 {"refresh_token"}; GET /me with "Authorization: Bearer <access token>"; POST /logout
@@ -140,7 +145,38 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, {})
         return self.send(404, {"detail": "Not Found"})
 
+    def discovery(self):
+        """The metadata documents of the issuers http://127.0.0.1:PORT/NAME."""
+        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        oidc, rfc8414 = "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server/"
+        if self.path.startswith(rfc8414):
+            name = self.path[len(rfc8414):]
+        elif self.path.endswith(oidc):
+            name = self.path[1:-len(oidc)]
+        else:
+            return False
+        issuer = f"{base}/{name}"
+        good = {"issuer": issuer, "token_endpoint": f"{base}/login", "revocation_endpoint": f"{base}/logout",
+                "jwks_uri": f"{base}/jwks", "token_endpoint_auth_methods_supported": ["none"]}
+        if name == "rfc8414" and self.path.startswith(rfc8414):
+            self.send(200, good)
+        elif name == "malformed":
+            self.send(200, b'{"issuer": "' + issuer.encode() + b'", "token_endpoint": ')
+        elif name == "wrong-issuer":
+            self.send(200, dict(good, issuer="https://auth.example.com"))
+        elif name == "elsewhere":
+            self.send(200, dict(good, token_endpoint="https://auth.example.com/token"))
+        elif name == "no-token":
+            self.send(200, {k: v for k, v in good.items() if k != "token_endpoint"})
+        elif name == "huge":
+            self.send(200, json.dumps(dict(good, padding="P" * 5_000_000)).encode())
+        else:
+            self.send(404, {"detail": "Not Found"})
+        return True
+
     def do_GET(self):
+        if self.discovery():
+            return None
         if self.path != "/me":
             return self.send(404, {"detail": "Not Found"})
         auth = self.headers.get("Authorization", "")

@@ -120,6 +120,64 @@ struct FakeServerTests {
     }
 }
 
+/// Ground truth of the fake server's discovery documents (its code, and curl): the issuer
+/// `URL/rfc8414` has RFC 8414 metadata only (`/.well-known/oauth-authorization-server/rfc8414`,
+/// 404 at the OpenID Connect path) naming `URL/login` as the token endpoint, `URL/logout` as the
+/// revocation endpoint and `URL/jwks` (404) as its JWK Set; `/missing` has no document;
+/// `/malformed` answers truncated JSON; `/wrong-issuer` names `https://auth.example.com`;
+/// `/elsewhere` puts its token endpoint there; `/no-token` names none; `/huge` is 5 MiB.
+@Suite("Discovery (--issuer): OpenID Connect, then RFC 8414; a broken document is one line, the right exit code, nothing written", .serialized)
+struct DiscoveryTests {
+    let cli = CLITests()
+
+    @Test("RFC 8414 metadata gives the paths; a flag beside --issuer wins; the issuer, the document and jwks_uri are recorded")
+    func rfc8414() throws {
+        let server = try FakeTokenServer("refusing")
+        defer { server.process.stop() }
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // The metadata says /login for both grants; this server refreshes at /refresh, so the
+        // flag given beside --issuer overrides the document.
+        let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--issuer", server.url + "/rfc8414",
+                             "--refresh-path", "/refresh", "--users", "4", "--duration", "3s", "--think-time", "100ms", "--quiet", "--out", out])
+        #expect(r.stderr.contains("discovery: \(server.url)/.well-known/oauth-authorization-server/rfc8414: token /login, revocation /logout, userinfo none, JWKS /jwks"), "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
+        let http = try #require((json["config"] as? [String: Any])?["http"] as? [String: Any])
+        #expect(http["issuer"] as? String == server.url + "/rfc8414")
+        #expect(http["discovery_document"] as? String == server.url + "/.well-known/oauth-authorization-server/rfc8414")
+        #expect(http["jwks_path"] as? String == "/jwks")
+        #expect(http["login_path"] as? String == "/login")
+        #expect(http["refresh_path"] as? String == "/refresh", "the flag won")
+        let operations = try #require(json["operations"] as? [String: [String: Any]])
+        #expect((operations["refresh"]?["count"] as? Int ?? 0) > 0 && operations["refresh"]?["errors"] as? Int == 0, "\(operations["refresh"] ?? [:])")
+    }
+
+    @Test("a missing, malformed, foreign, off-server, token-less or giant document: one line, exit 69 or 64, no result written", arguments: [
+        ("missing", 69, "no metadata document for the issuer"), ("malformed", 69, "not a JSON object"),
+        ("wrong-issuer", 69, "names the issuer 'https://auth.example.com'"), ("elsewhere", 64, "token_endpoint https://auth.example.com/token is not under"),
+        ("no-token", 69, "names no token_endpoint"), ("huge", 69, "no answer"),
+    ])
+    func broken(_ issuer: String, _ status: Int32, _ message: String) throws {
+        let server = try FakeTokenServer("refusing")
+        defer { server.process.stop() }
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--issuer", server.url + "/" + issuer,
+                             "--users", "2", "--duration", "2s", "--quiet", "--out", out])
+        #expect(r.status == status, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/result.json"), "nothing written")
+    }
+
+    @Test("an issuer that is not a URL is refused before anything is sent (exit 64)")
+    func notAURL() throws {
+        let r = try cli.run(["probe", "http://127.0.0.1:1", "--issuer", "auth.example.com"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--issuer: expected the issuer's http:// or https:// URL"), "\(r.stderr)")
+    }
+}
+
 /// Ground truth of the `keeping` server (its code, and curl): a refresh answers 200
 /// `{"access_token", "expires_in": 2, "token_type"}` with no refresh token; the presented
 /// refresh token keeps working until `/logout` revokes it (401 afterwards). RFC 6749 §6 allows

@@ -18,7 +18,7 @@ import TokenResults
 public enum ProfileFile {
     /// The keys a profile file may hold.
     public static let keys: Set<String> = [
-        "base", "login-path", "refresh-path", "resource-path", "revoke-path", "logout-all-path", "body-format",
+        "base", "issuer", "login-path", "refresh-path", "resource-path", "revoke-path", "logout-all-path", "jwks-path", "body-format",
         "login-grant-type", "refresh-grant-type", "username-field", "password-field", "refresh-token-field",
         "revoke-token-field", "revoke-token-hint", "access-token-pointer", "refresh-token-pointer", "expires-in-pointer",
         "refresh-token-in", "access-token-in", "revoke-token-in", "revoke-with", "csrf-cookie", "csrf-header", "rotation", "client-id", "client-secret", "header", "login-field", "refresh-field", "revoke-field",

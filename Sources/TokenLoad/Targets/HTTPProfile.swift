@@ -106,6 +106,9 @@ public struct HTTPProfile: Sendable, Hashable {
     public var revokePath: String? = "/oauth/revoke"
     /// "Log out everywhere" (Bearer access token); `nil` when the server has none.
     public var logoutAllPath: String? = "/auth/logout-all"
+    /// The server's JWK Set (RFC 7517), which probe case T4 reads: `jwks_uri` of its metadata
+    /// (``Discovery``) or `--jwks-path`; `nil` when unknown.
+    public var jwksPath: String? = nil
     /// The body encoding of login, refresh and revoke requests.
     public var encoding: BodyEncoding = .form
     /// `grant_type` sent at login; `nil` sends none (a custom login endpoint).
@@ -171,7 +174,11 @@ public struct HTTPProfile: Sendable, Hashable {
     }
 
     /// `tokenbench serve`'s native API (docs/serve.md).
-    public static let native = HTTPProfile(name: "native")
+    public static let native: HTTPProfile = {
+        var p = HTTPProfile(name: "native")
+        p.jwksPath = "/.well-known/jwks.json"
+        return p
+    }()
 
     /// Plain OAuth 2.0: RFC 6749 form posts to `/oauth/token`, RFC 7009 revocation at
     /// `/oauth/revoke`, no "log out everywhere". Override paths for a given server.
@@ -257,6 +264,10 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
     public var resourcePath: String
     public var revokePath: String?
     public var logoutAllPath: String?
+    public var jwksPath: String?
+    /// `--issuer` and the metadata document the paths came from (``Discovery``).
+    public var issuer: String?
+    public var discoveryDocument: String?
     public var bodyFormat: String
     public var loginGrantType: String?
     public var refreshGrantType: String?
@@ -311,6 +322,9 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         case resourcePath = "resource_path"
         case revokePath = "revoke_path"
         case logoutAllPath = "logout_all_path"
+        case jwksPath = "jwks_path"
+        case issuer
+        case discoveryDocument = "discovery_document"
         case bodyFormat = "body_format"
         case loginGrantType = "login_grant_type"
         case refreshGrantType = "refresh_grant_type"
@@ -352,6 +366,7 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         resourcePath = p.resourcePath
         revokePath = p.revokePath
         logoutAllPath = p.logoutAllPath
+        jwksPath = p.jwksPath
         bodyFormat = p.encoding.rawValue
         loginGrantType = p.loginGrantType
         refreshGrantType = p.refreshGrantType
