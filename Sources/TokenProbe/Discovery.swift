@@ -75,8 +75,7 @@ public enum Discovery {
         }
         defer { Task { await reader.shutdown() } }
         var tried: [String] = []
-        var document: [String: Any]?
-        var documentURL = ""
+        var documents: [(url: String, object: [String: Any])] = []
         for path in [issuerPath + "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server" + issuerPath] {
             let answer = await reader.send(HTTPRequestSpec(method: .GET, path: path, headers: ["Accept": "application/json"]))
             guard let answer else {
@@ -87,16 +86,25 @@ public enum Discovery {
                 tried.append("\(origin + path): \(answer.status)\(answer.status == 200 ? " (not a JSON object)" : "")")
                 continue
             }
-            document = object
-            documentURL = origin + path
-            break
+            documents.append((origin + path, object))
         }
-        guard let document else {
+        guard let first = documents.first else {
             return refused("no metadata document for the issuer \(issuerText) (" + tried.joined(separator: "; ") + ")")
         }
-        guard let named = document["issuer"] as? String, named == issuerText || named == issuerText + "/" else {
-            let named = (document["issuer"] as? String).map { "'\(HTTPTarget.Answer.oneLine($0))'" } ?? "none"
+        let documentURL = first.url
+        func names(_ object: [String: Any]) -> String? {
+            guard let named = object["issuer"] as? String, named == issuerText || named == issuerText + "/" else { return nil }
+            return named
+        }
+        guard let named = names(first.object) else {
+            let named = (first.object["issuer"] as? String).map { "'\(HTTPTarget.Answer.oneLine($0))'" } ?? "none"
             return refused("\(documentURL) names the issuer \(named), not \(issuerText) (OpenID Connect Discovery §4.3, RFC 8414 §3.3: they must be identical)")
+        }
+        // An OpenID Connect document often leaves out RFC 8414's revocation and introspection
+        // endpoints; the RFC 8414 document of the same issuer fills what the first lacks.
+        var document = first.object
+        for other in documents.dropFirst() where names(other.object) != nil {
+            document.merge(other.object) { mine, _ in mine }
         }
         let base = targetURL.hasSuffix("/") ? String(targetURL.dropLast()) : targetURL
         var offServer: [String] = []

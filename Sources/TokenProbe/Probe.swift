@@ -61,7 +61,7 @@ public struct Probe: Sendable {
             ("E1", e1),
             ("E2", { notApplicable("E2", "iat / nbf in the future, with leeway", "needs tokens signed with a chosen iat/nbf: the in-process suite covers it") }),
             ("E3", { notApplicable("E3", "family past its absolute lifetime", "needs the family lifetime to pass: the in-process suite covers it") }),
-            ("S1", s1), ("S2", s2), ("S3", s3), ("X1", x1),
+            ("S1", s1), ("S2", s2), ("S3", s3), ("S4", s4), ("X1", probe.x1),
             ("X2", { notApplicable("X2", "store unreachable → 503", "needs a store outage: the store fault tests cover it") }),
             ("X4", x4), ("X5", x5), ("X6", x6), ("U1", u1), ("C3", probe.c3),
         ]
@@ -503,7 +503,7 @@ public struct Probe: Sendable {
         try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         let expired = await resource(tokens.accessToken)?.status ?? 0
         return result("E1", title, (200..<300).contains(fresh) && Self.refused(expired),
-                      "fresh: \(fresh); \(wait) s later (expires_in + leeway + 2 s): \(expired)")
+                      "fresh: \(fresh); \(Units.figure(wait)) s later (expires_in + leeway + 2 s): \(expired)")
     }
 
     // MARK: Session state
@@ -545,10 +545,29 @@ public struct Probe: Sendable {
         return result("S3", title, ok, "unknown token: \(Self.describe(unknown)); first revoke: \(Self.describe(first)); already revoked: \(Self.describe(again))")
     }
 
+    /// S4: a revoked JWS refresh token with `=` appended stays revoked. Lenient base64url
+    /// decoders ignore the padding, so the server verifies the same token; a blocklist keyed by
+    /// the token's text rather than by its `jti` lets the copy through (RFC 7009 §2: a revoked
+    /// token is no longer usable).
+    package func s4() async -> ProbeResult {
+        let title = "revoked token with '=' appended stays revoked"
+        guard target.profile.revokePath != nil else { return notApplicable("S4", title, "the profile has no revocation path") }
+        guard let tokens = await login(8) else { return noLogin("S4", title) }
+        let (token, csrf) = HTTPTarget.unpack(tokens.refreshToken)
+        guard JWSClaims.isJWS(token) else { return notApplicable("S4", title, "the refresh token is not a JWS") }
+        let logout = await target.logout(refreshToken: tokens.refreshToken, accessToken: tokens.accessToken)
+        guard case .ok = logout else { return result("S4", title, false, "logout: \(Self.describe(logout))") }
+        let plain = await refresh(tokens.refreshToken)
+        let padded = await refresh(HTTPTarget.hold(token + "=", csrf: csrf))
+        return result("S4", title, isRefusal(plain) && isRefusal(padded),
+                      "after logout, the token: \(Self.describe(plain)); with '=' appended: \(Self.describe(padded))")
+    }
+
     // MARK: Errors
 
     package func x1() async -> ProbeResult {
         let title = "reused token: 400 JSON invalid_grant"
+        if let kept = keepsTokens("X1", title) { return kept }
         // R1 → R2 → R3: R1 is two steps old, so it is reuse whatever the grace window.
         guard let r1 = await login(0), case .ok(let r2) = await refresh(r1.refreshToken),
               case .ok = await refresh(r2.refreshToken) else { return noLogin("X1", title) }
@@ -564,7 +583,7 @@ public struct Probe: Sendable {
     /// X5: a refused access token gets RFC 6750 §3's answer: 401 with `WWW-Authenticate: Bearer`
     /// and `error="invalid_token"`. Conformance only: the refusal itself is T1–T3's.
     package func x5() async -> ProbeResult {
-        let title = "refused access token: 401, WWW-Authenticate Bearer invalid_token"
+        let title = "refused access token: 401 Bearer invalid_token"
         guard target.profile.accessTokenIn == .bearer else {
             return notApplicable("X5", title, "the access token travels in a cookie: RFC 6750's Bearer challenge is for the Authorization header")
         }

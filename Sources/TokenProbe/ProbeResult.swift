@@ -27,10 +27,12 @@ public struct ProbeResult: Sendable, Hashable, Codable {
 
     /// A table: one line per case.
     public static func table(_ results: [ProbeResult]) -> String {
-        var lines = ["case  result  title                                          evidence",
-                     String(repeating: "-", count: 110)]
+        // The title column is as wide as the longest title: a title is never cut.
+        let width = max(47, (results.map(\.title.count).max() ?? 0) + 1)
+        var lines = ["case  result  " + "title".padding(toLength: width, withPad: " ", startingAt: 0) + "evidence",
+                     String(repeating: "-", count: 63 + width)]
         for r in results {
-            lines.append("\(r.id.padding(toLength: 6, withPad: " ", startingAt: 0))\(r.verdict.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(r.title.padding(toLength: 47, withPad: " ", startingAt: 0))\(r.evidence)")
+            lines.append("\(r.id.padding(toLength: 6, withPad: " ", startingAt: 0))\(r.verdict.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))\(r.title.padding(toLength: width, withPad: " ", startingAt: 0))\(r.evidence)")
         }
         let passed = results.filter { $0.verdict == .pass }.count
         let failed = results.filter { $0.verdict == .fail }.count

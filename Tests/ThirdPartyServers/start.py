@@ -15,6 +15,7 @@ import argparse
 import importlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,6 +51,7 @@ def main():
     env = dict(os.environ)
     env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
     workdir = args.workdir or tempfile.mkdtemp(prefix=f"tokenbench-{args.server}-")
+    made_workdir = args.workdir is None
     if args.server == "simplejwt":
         env["TOKENBENCH_DJANGO_SECRET"] = secrets.token_urlsafe(48)
         env["TOKENBENCH_DJANGO_DB"] = os.path.join(workdir, "db.sqlite3")
@@ -89,11 +91,21 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    if not wait_for(args.port, child):
+    def cleanup():
+        # The work folder holds the server's database and keys: gone with the server.
+        if made_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    # A port another process holds answers too: the server must still be running once it does.
+    if not wait_for(args.port, child) or (time.sleep(0.3) or child.poll() is not None):
         child.terminate()
+        child.wait()
+        cleanup()
         sys.exit(f"start.py: {args.server} did not start on port {args.port}")
     print(f"listening on {scheme}://127.0.0.1:{args.port}", flush=True)
-    sys.exit(child.wait())
+    status = child.wait()
+    cleanup()
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,24 @@ struct HTTPProfileTests {
         #expect(throws: (any Error).self) { try Credentials(csvFile: "/nonexistent.csv") }
     }
 
+    @Test("a JWT's lifetime is exp − iat in whole seconds, rounded down (authx writes a fractional exp); anything else is no lifetime")
+    func jwsLifetime() {
+        func jws(_ claims: String) -> String {
+            func part(_ text: String) -> String {
+                Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                    .replacingOccurrences(of: "=", with: "")
+            }
+            return part(#"{"alg":"HS256","typ":"JWT"}"#) + "." + part(claims) + ".c2ln"
+        }
+        #expect(JWSClaims.lifetime(of: jws(#"{"iat":1796669744,"exp":1796669747.918906}"#)) == 3)
+        #expect(JWSClaims.lifetime(of: jws(#"{"iat":1796669744,"exp":1796669774}"#)) == 30)
+        #expect(JWSClaims.lifetime(of: jws(#"{"iat":1796669744,"exp":1796669744.5}"#)) == 0.5)
+        #expect(JWSClaims.lifetime(of: jws(#"{"iat":1796669744,"exp":1796669744}"#)) == nil)
+        #expect(JWSClaims.lifetime(of: jws(#"{"iat":1,"exp":1e300}"#)) == nil, "over 400 days is no lifetime")
+        #expect(JWSClaims.lifetime(of: jws(#"{"exp":1796669747}"#)) == nil)
+        #expect(JWSClaims.lifetime(of: "opaque-token") == nil)
+    }
+
     @Test("refresh-token transport, form escaping, cookies, answer classification")
     func pieces() {
         #expect(HTTPProfile.TokenTransport("body") == .body)

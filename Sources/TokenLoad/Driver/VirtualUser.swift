@@ -66,6 +66,7 @@ package struct VirtualUser {
     /// A refresh of a server that does not rotate (RFC 6749 §6 lets it keep the refresh token):
     /// the same refresh token stays current, nothing is spent; the access token is new.
     package mutating func renew(with tokens: IssuedTokens, sent: UInt64, at now: UInt64, configuration c: LoadConfiguration) {
+        if c.expiredAccessRatio > 0, oldAccess == nil { oldAccess = (accessToken, accessExpiresAt) }
         adopt(tokens, sent: sent, at: now, configuration: c)
     }
 

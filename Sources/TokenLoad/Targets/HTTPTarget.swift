@@ -261,7 +261,7 @@ public struct HTTPTarget: LoadTarget {
         case let s where wrongEndpoint(s, .resource): return .failed(.wrongEndpoint, detail(answer, .resource))
         // Refused is refused: any 4xx but 429 (401 and 403 as RFC 6750 §3 says, 400 or 422
         // from servers that are not OAuth resource servers); whether the refusal has RFC 6750's
-        // shape is judged apart (probe case S4).
+        // shape is judged apart (probe case X5).
         case 400..<500: return .rejected(.invalidToken, detail(answer, .resource))
         default: return .failed(failure(answer, .resource), detail(answer, .resource))
         }

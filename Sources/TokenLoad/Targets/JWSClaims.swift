@@ -13,12 +13,16 @@ import TokenHTTPClient
 /// access lifetime from `exp − iat` when a server sends no `expires_in` (RFC 9068 §2.2).
 package enum JWSClaims {
     /// `exp − iat`, seconds, when `token` is a compact JWS whose payload has numeric `exp`
-    /// and `iat` with `exp > iat`; otherwise `nil`.
+    /// and `iat` with `exp > iat`; otherwise `nil`. Whole seconds, rounded down, from one second
+    /// on: a server may write `iat` truncated and `exp` with a fraction (authx writes
+    /// `iat = ⌊now⌋`, `exp = now + ttl`), which would otherwise overstate the lifetime by up to a
+    /// second; a lifetime taken short only makes the driver refresh a little early.
     package static func lifetime(of token: String) -> Double? {
         guard let claims = payload(of: token),
               let exp = (claims["exp"] as? NSNumber)?.doubleValue, let iat = (claims["iat"] as? NSNumber)?.doubleValue,
               exp.isFinite, iat.isFinite, exp > iat, exp - iat <= HTTPTarget.maxLifetimeSeconds else { return nil }
-        return exp - iat
+        let lifetime = exp - iat
+        return lifetime >= 1 ? lifetime.rounded(.down) : lifetime
     }
 
     /// Whether `token` is a compact JWS (three base64url parts, a JSON header with `alg`).
