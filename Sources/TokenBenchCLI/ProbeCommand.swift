@@ -33,6 +33,8 @@ struct ProbeCommand: AsyncParsableCommand {
     var maxWait: String = "30s"
     @Option(help: "Write the results as JSON to this file.")
     var json: String?
+    @Option(name: .customLong("write-profile"), help: ArgumentHelp("Write what the preflight and the probe learned (paths, transports, rotation, lifetimes, what was given of grace and leeway) as a profile file that run --profile takes. Secrets become ${TOKENBENCH_CLIENT_SECRET} and ${TOKENBENCH_HEADER_<NAME>}.", valueName: "file"))
+    var writeProfile: String?
     @Option(name: .customLong("admin-secret-file"), help: ArgumentHelp("tokenbench serve's admin secret (its --admin-secret-file): case U1 then disables a user through POST /admin/users/disable and checks that its session is refused. Without it U1 is not applicable.", valueName: "file"))
     var adminSecretFile: String?
 
@@ -70,6 +72,14 @@ struct ProbeCommand: AsyncParsableCommand {
         _ = try http.target(url: url, users: 64, accessTTL: 300)
         _ = try http.credentials()
         if let json, json.isEmpty { throw ValidationError("--json: expected a file path") }
+        if let writeProfile {
+            let folder = URL(fileURLWithPath: writeProfile).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard !writeProfile.isEmpty, !writeProfile.hasSuffix("/"), FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory),
+                  isDirectory.boolValue else {
+                throw ValidationError("--write-profile: expected a file path in an existing directory (got '\(writeProfile)')")
+            }
+        }
         _ = try adminSecret()
     }
 
@@ -79,8 +89,10 @@ struct ProbeCommand: AsyncParsableCommand {
         var (target, _) = try http.target(url: url, users: 64, accessTTL: 300, discovered: discovered)
         let credentials = try http.credentials()
         let accessTTL = try seconds(accessTTL, "--access-ttl", 1...86_400, "")
+        let findings: Preflight.Findings
         switch await Preflight.run(target, credentials: credentials, accessTTL: accessTTL) {
-        case .success(let findings):
+        case .success(let f):
+            findings = f
             target.defaultExpiresIn = findings.accessLifetime
             FileHandle.standardError.write(Data(
                 "preflight: login, resource, refresh\(target.canRevoke ? ", revoke" : "") answered; access tokens live \(Units.figure(findings.accessLifetime)) s (from \(findings.accessLifetimeSource))\n".utf8))
@@ -101,6 +113,34 @@ struct ProbeCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(results).write(to: URL(fileURLWithPath: json))
         }
+        if let writeProfile {
+            try writeAtomically(profileDocument(target: target, findings: findings, results: results), to: URL(fileURLWithPath: writeProfile))
+            FileHandle.standardError.write(Data("profile written to \(writeProfile): give it to run --profile\n".utf8))
+        }
         if results.contains(where: { $0.verdict == .fail }) { throw ExitCode(1) }
+    }
+
+    /// The profile `--write-profile` writes: the target's profile, and what is known of the
+    /// server: rotation as R1 found it (always when every refresh rotated, never when none did),
+    /// the lifetimes and where they came from, grace and leeway as given.
+    func profileDocument(target: HTTPTarget, findings: Preflight.Findings, results: [ProbeResult]) throws -> Data {
+        let r1 = results.first { $0.id == "R1" }
+        let rotation = r1?.verdict == .pass ? "always" : (findings.rotates ? "auto" : "never")
+        var known: [(String, String)] = [("rotation", rotation)]
+        if let grace { known.append(("grace", grace)) }
+        if let leeway { known.append(("leeway", leeway)) }
+        if findings.accessLifetimeSource == "--access-ttl", let accessTTL { known.append(("access-ttl", accessTTL)) }
+        if let refreshTTL {
+            known.append(("refresh-ttl", refreshTTL))
+        } else if let lifetime = findings.refreshLifetime {
+            known.append(("refresh-ttl", "\(Int(lifetime))s"))
+        }
+        var facts = ["written by tokenbench probe \(url)",
+                     "access tokens live \(Units.figure(findings.accessLifetime)) s (from \(findings.accessLifetimeSource))",
+                     "rotation \(rotation) (R1: \(r1?.evidence ?? "not run"))"]
+        if grace == nil { facts.append("grace window unknown (give \"grace\")") }
+        if leeway == nil { facts.append("leeway unknown (give \"leeway\")") }
+        if let t1 = results.first(where: { $0.id == "T1" }), t1.verdict != .notApplicable { facts.append("a refresh token at the resource: \(t1.evidence)") }
+        return ProfileFile.document(describing: target.profile, description: facts.joined(separator: "; "), known: known, issuer: http.issuer)
     }
 }

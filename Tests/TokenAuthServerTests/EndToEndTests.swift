@@ -122,7 +122,7 @@ struct EndToEndTests {
         let nowhere = try HTTPTarget(url: "http://127.0.0.1:9", profile: .native, connections: 1, timeout: 1)
         let results = await Probe(target: nowhere, credentials: Credentials(), grace: 0).run()
         await nowhere.shutdown()
-        #expect(results.count == 24, "every case, U1 and R1 included")
+        #expect(results.count == 27, "every case, U1, R1, S4, X5 and X6 included")
         #expect(!results.contains { $0.verdict == .pass })
     }
 

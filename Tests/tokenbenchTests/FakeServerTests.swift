@@ -229,13 +229,29 @@ struct KeepingServerTests {
         #expect(always.stderr.contains("--rotation always, but the server kept its refresh token"), "\(always.stderr)")
     }
 
-    @Test("probe: R1 fails with the evidence, and the reuse cases are not applicable")
+    @Test("probe: R1 fails with the evidence, and the reuse cases are not applicable; --write-profile writes what it learned, and a run takes it")
     func probe() throws {
         let server = try FakeTokenServer("keeping")
         defer { server.process.stop() }
         let file = cli.temporaryDirectory() + ".json"
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let r = try cli.run(["probe", server.url, "--profile", FakeTokenServer.profile, "--max-wait", "5s", "--json", file])
+        let written = cli.temporaryDirectory() + "-profile.json"
+        defer { try? FileManager.default.removeItem(atPath: file); try? FileManager.default.removeItem(atPath: written) }
+        let r = try cli.run(["probe", server.url, "--profile", FakeTokenServer.profile, "--max-wait", "5s", "--json", file,
+                             "--header", "X-Api-Key: k-123", "--write-profile", written])
+        #expect(r.stderr.contains("profile written to \(written)"), "\(r.stderr)")
+        let profile = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: written))) as? [String: Any])
+        #expect(profile["rotation"] as? String == "never", "R1 saw 3 of 3 refreshes keep the token: \(profile)")
+        #expect(profile["refresh-path"] as? String == "/refresh" && profile["refresh-token-field"] as? String == "refresh_token")
+        #expect(profile["grace"] as? String == "0s" && profile["leeway"] as? String == "0s", "as the profile it probed with said")
+        #expect((profile["description"] as? String)?.contains("access tokens live 2.00 s (from expires_in)") == true, "\(profile)")
+        #expect(profile["header"] as? [String] == ["X-Api-Key: ${TOKENBENCH_HEADER_X_API_KEY}"], "never the header's value")
+        #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: written)), as: UTF8.self).contains("k-123"))
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let run = try cli.run(["run", "--target", server.url, "--profile", written, "--users", "4", "--duration", "3s", "--think-time", "100ms",
+                               "--quiet", "--out", out], environment: ["TOKENBENCH_HEADER_X_API_KEY": "k-123"])
+        #expect([0, 3].contains(run.status), "the written profile drives a run: \(run.stdout)\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/result.json"))
         #expect(r.status == 1, "R1 fails: \(r.stdout)\(r.stderr)")
         let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [[String: String]])
         let r1 = cases.first { $0["id"] == "R1" }

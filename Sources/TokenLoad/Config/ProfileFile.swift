@@ -45,4 +45,65 @@ public enum ProfileFile {
     public static func isFile(_ value: String) -> Bool {
         value.hasSuffix(".json") || value.contains("/")
     }
+
+    /// A profile file describing `profile` and what is known of the server, in the order of the
+    /// flags' table (docs/profiles.md): what `probe --write-profile` writes. Never a secret: a
+    /// client secret becomes `${TOKENBENCH_CLIENT_SECRET}` and a header's value
+    /// `${TOKENBENCH_HEADER_<NAME>}`, read from the environment when the file is used.
+    /// - Parameters:
+    ///   - known: `grace`, `leeway`, `access-ttl`, `refresh-ttl` and `rotation` as learned or
+    ///     given (`"2s"`, `"never"`), in the order given.
+    ///   - issuer: `--issuer`, when the paths came from discovery.
+    /// - Returns: the file's bytes, pretty-printed JSON.
+    public static func document(describing profile: HTTPProfile, description: String, known: [(String, String)], issuer: String?) -> Data {
+        var entries: [(String, String)] = [("description", description), ("base", "custom")]
+        func add(_ key: String, _ value: String?) { entries.append((key, value ?? "none")) }
+        if let issuer { add("issuer", issuer) }
+        add("login-path", profile.loginPath)
+        add("refresh-path", profile.refreshPath)
+        add("resource-path", profile.resourcePath)
+        add("revoke-path", profile.revokePath)
+        add("logout-all-path", profile.logoutAllPath)
+        if let jwks = profile.jwksPath { add("jwks-path", jwks) }
+        add("body-format", profile.encoding.rawValue)
+        add("login-grant-type", profile.loginGrantType)
+        add("refresh-grant-type", profile.refreshGrantType)
+        add("username-field", profile.usernameField)
+        add("password-field", profile.passwordField)
+        add("refresh-token-field", profile.refreshTokenField)
+        add("revoke-token-field", profile.revokeTokenField)
+        add("revoke-token-hint", profile.revokeTokenHint)
+        add("access-token-pointer", profile.accessTokenPointer)
+        add("refresh-token-pointer", profile.refreshTokenPointer)
+        add("expires-in-pointer", profile.expiresInPointer)
+        add("access-token-in", profile.accessTokenIn.text)
+        add("refresh-token-in", profile.refreshTokenIn.text)
+        add("revoke-token-in", profile.revokeTokenIn.text)
+        add("revoke-with", profile.revokeWith.rawValue)
+        if let cookie = profile.csrfCookie, let header = profile.csrfHeader {
+            add("csrf-cookie", cookie)
+            add("csrf-header", header)
+        }
+        if let id = profile.clientID {
+            add("client-id", id)
+            if profile.clientSecret != nil { add("client-secret", "${TOKENBENCH_CLIENT_SECRET}") }
+        }
+        entries += known
+        var lists: [(String, [String])] = []
+        let headers = profile.headers.map { h in
+            "\(h.name): ${TOKENBENCH_HEADER_\(String(h.name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }))}"
+        }
+        for (key, values) in [("header", headers), ("login-field", profile.loginFields.map { "\($0.name)=\($0.value)" }),
+                              ("refresh-field", profile.refreshFields.map { "\($0.name)=\($0.value)" }),
+                              ("revoke-field", profile.revokeFields.map { "\($0.name)=\($0.value)" })] where !values.isEmpty {
+            lists.append((key, values))
+        }
+        func quoted(_ text: String) -> String {
+            let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8)
+            return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+        }
+        var lines = entries.map { "  \(quoted($0.0)): \(quoted($0.1))" }
+        lines += lists.map { "  \(quoted($0.0)): [" + $0.1.map(quoted).joined(separator: ", ") + "]" }
+        return Data(("{\n" + lines.joined(separator: ",\n") + "\n}\n").utf8)
+    }
 }
