@@ -379,8 +379,10 @@ if fuzzMode == "1" || fuzzMode == "full" {
     package.targets.append(.executableTarget(
         name: "tokenbench-fuzz",
         dependencies: [
-            "TokenAuth", "TokenAuthServer", "TokenResults", "TokenReport", "TokenLoad", "TokenBenchCLI",
+            "TokenAuth", "TokenAuthServer", "TokenResults", "TokenReport", "TokenLoad", "TokenProbe", "TokenHTTPClient", "TokenBenchCLI",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ExtrasBase64", package: "swift-extras-base64"),
         ],

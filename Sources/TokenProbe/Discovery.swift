@@ -88,9 +88,26 @@ public enum Discovery {
             }
             documents.append((origin + path, object))
         }
-        guard let first = documents.first else {
+        guard !documents.isEmpty else {
             return refused("no metadata document for the issuer \(issuerText) (" + tried.joined(separator: "; ") + ")")
         }
+        return metadata(from: documents, issuer: issuerText, targetURL: targetURL)
+    }
+
+    /// The metadata of `documents` (read in order: OpenID Connect's, then RFC 8414's), checked:
+    /// the first must name `issuer` exactly, a later one of the same issuer fills what the first
+    /// lacks, and every endpoint must lie under `targetURL`. Pure: the fuzz target `answer`
+    /// feeds it documents of any shape.
+    /// - Returns: the metadata, or the failure (exit 64 for endpoints elsewhere, 69 otherwise).
+    package static func metadata(from documents: [(url: String, object: [String: Any])], issuer issuerText: String,
+                                 targetURL: String) -> Result<Metadata, Preflight.Failure> {
+        func bad(_ message: String) -> Result<Metadata, Preflight.Failure> {
+            .failure(Preflight.Failure(message: "--issuer: " + message, verdict: .badInput))
+        }
+        func refused(_ message: String) -> Result<Metadata, Preflight.Failure> {
+            .failure(Preflight.Failure(message: "discovery: " + message, verdict: .unreachable))
+        }
+        guard let first = documents.first else { return refused("no metadata document for the issuer \(issuerText)") }
         let documentURL = first.url
         func names(_ object: [String: Any]) -> String? {
             guard let named = object["issuer"] as? String, named == issuerText || named == issuerText + "/" else { return nil }
@@ -112,7 +129,9 @@ public enum Discovery {
         /// `offServer` when it is not a URL under the target.
         func path(_ key: String) -> String? {
             guard let value = document[key] else { return nil }
-            guard let text = value as? String, text.utf8.count <= maxURLBytes, let endpoint = URL(string: text),
+            guard let text = value as? String, text.utf8.count <= maxURLBytes,
+                  !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }),
+                  let endpoint = URL(string: text),
                   ["http", "https"].contains(endpoint.scheme?.lowercased() ?? ""), endpoint.fragment == nil else {
                 offServer.append("\(key) is not an http(s) URL")
                 return nil

@@ -45,6 +45,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     mode = "refusing"
     ttl = 2
+    giant_every = 8
 
     def log_message(self, *args):
         pass
@@ -87,7 +88,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, b'{"access_token": "x", "refresh_token": ')
         if k == 4:
             return self.send(200, b'[1, 2, 3]')
-        if k == 5:
+        if k == 5 and n % self.giant_every == 5:
             return self.send(200, json.dumps(dict(tokens, padding="P" * 5_000_000)).encode())
         if k == 6:
             # Two responses to one request: the second one answers nothing the client asked.
@@ -196,9 +197,13 @@ def main():
     parser.add_argument("--mode", choices=["refusing", "keeping", "hostile"], default="refusing")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ttl", type=int, default=2)
+    # hostile: the 5 MiB body is the answer to every N-th token request (N ≥ 8; 8: one shape in
+    # eight); a long run takes a larger N so that it measures answers, not loopback copies.
+    parser.add_argument("--giant-every", type=int, default=8)
     args = parser.parse_args()
     Handler.mode = args.mode
     Handler.ttl = args.ttl
+    Handler.giant_every = max(8, args.giant_every)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     print(f"listening on {server.server_address[1]}", flush=True)

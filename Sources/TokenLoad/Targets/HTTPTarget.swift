@@ -512,7 +512,7 @@ public struct HTTPTarget: LoadTarget {
     /// The tokens of a 200 answer, or what it lacks: the access token; the refresh token of a
     /// login answer (or of a refresh answer under `--rotation always`); the CSRF cookie of a
     /// login answer under double-submit CSRF.
-    private func tokens(from answer: Answer, presented: String?) -> Result<IssuedTokens, MissingTokens> {
+    package func tokens(from answer: Answer, presented: String?) -> Result<IssuedTokens, MissingTokens> {
         func read(_ transport: HTTPProfile.TokenTransport, _ pointer: JSONPointer) -> String? {
             let value = transport.cookieName.map { Self.cookie($0, in: answer.headers) } ?? answer.json.flatMap { pointer.resolve(in: $0) as? String }
             return value?.isEmpty == false ? value : nil

@@ -9,10 +9,14 @@ import ExtrasBase64
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOHTTP1
 @testable import TokenAuth
 @testable import TokenAuthServer
 @testable import TokenBenchCLI
 @testable import TokenLoad
+@testable import TokenProbe
+@testable import TokenHTTPClient
 @testable import TokenReport
 @testable import TokenResults
 
@@ -37,6 +41,11 @@ enum FuzzTarget: String, CaseIterable {
     /// `latency.hlog` (``HistogramLog/parse(_:checkHistograms:)``) and the V2 histogram
     /// codec, whose decode → encode → decode must give the same histogram.
     case histogram
+    /// A server's answer as the HTTP target reads it (``HTTPTarget/implausible(_:)``,
+    /// ``HTTPTarget/tokens(from:presented:)``, the error label and message, `Set-Cookie`, a
+    /// JWT's claims) under four profiles, and as a discovery document
+    /// (``Discovery/metadata(from:issuer:targetURL:)``): what any server may send.
+    case answer
 }
 
 nonisolated(unsafe) var selected: FuzzTarget = .refreshToken
@@ -85,6 +94,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .scenario: scenario(bytes)
     case .result: result(bytes)
     case .histogram: histogram(bytes)
+    case .answer: answer(bytes)
     }
     return 0
 }
@@ -311,5 +321,90 @@ func histogram(_ bytes: UnsafeBufferPointer<UInt8>) {
         }
         guard again == decoded else { broken("decode → encode → decode changed the histogram") }
         _ = decoded.valueAtPercentile(99)
+    }
+}
+
+/// The profiles the answers are read under: tokens in the JSON body; refresh token as Bearer
+/// with a nested pointer; tokens in cookies with double-submit CSRF; `--rotation always`.
+enum AnswerFixture {
+    static let targets: [HTTPTarget] = {
+        var body = HTTPProfile.oauth2
+        body.clientID = "c"
+        var nested = HTTPProfile(name: "custom")
+        nested.refreshTokenIn = .bearer
+        nested.accessTokenPointer = "/data/tokens/0"
+        nested.expiresInPointer = "/data/ttl"
+        var cookies = HTTPProfile(name: "custom")
+        cookies.accessTokenIn = .cookie("at")
+        cookies.refreshTokenIn = .cookie("rt")
+        cookies.csrfCookie = "csrf"
+        cookies.csrfHeader = "X-CSRF-TOKEN"
+        var always = HTTPProfile.oauth2
+        always.rotation = .always
+        return [body, nested, cookies, always].map { try! HTTPTarget(url: "http://127.0.0.1:9", profile: $0, connections: 1) }
+    }()
+}
+
+/// Input: one byte (profile, status, whether a refresh token was presented), then header lines
+/// `Name: value` up to an empty line, then the body. The body is parsed exactly as
+/// ``HTTPTarget/send(_:endpoint:readJSON:)`` parses it.
+func answer(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let mode = bytes.first else { return }
+    let rest = Array(bytes[1...])
+    var headers = HTTPHeaders()
+    var bodyStart = rest.startIndex
+    var lineStart = rest.startIndex
+    while lineStart < rest.endIndex, headers.count < 32 {
+        let lineEnd = rest[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? rest.endIndex
+        let line = rest[lineStart..<lineEnd]
+        bodyStart = min(lineEnd + 1, rest.endIndex)
+        if line.isEmpty { break }
+        // Only what NIO's HTTP parser hands over: a token name (NIO refuses others, and
+        // `HTTPHeaders.add` traps on a name that is not ASCII).
+        if let colon = line.firstIndex(of: UInt8(ascii: ":")), HTTPProfile.isToken(String(decoding: line[line.startIndex..<colon], as: UTF8.self)) {
+            headers.add(name: String(decoding: line[line.startIndex..<colon], as: UTF8.self),
+                        value: String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces))
+        }
+        lineStart = bodyStart
+    }
+    let body = rest[bodyStart...]
+    var json: Any? = nil
+    if let first = body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+        json = try? JSONSerialization.jsonObject(with: Data(body))
+    }
+    let target = AnswerFixture.targets[Int(mode) % AnswerFixture.targets.count]
+    let status = [200, 400, 401, 422, 429, 503][Int(mode / 4) % 6]
+    let answer = HTTPTarget.Answer(status: status, headers: headers, json: json)
+    if let code = answer.error, code.utf8.count > 64 { broken("an error label over 64 bytes") }
+    if let message = answer.message, message.count > 120 { broken("a message over 120 characters") }
+    let presented: String? = mode & 0x80 != 0 ? HTTPTarget.hold("presented", csrf: "c1") : nil
+    let problem = target.implausible(answer)
+    switch target.tokens(from: answer, presented: presented) {
+    case .success(let tokens):
+        guard !tokens.accessToken.isEmpty, !tokens.refreshToken.isEmpty else { broken("an empty token was taken") }
+        guard tokens.expiresIn.isFinite, tokens.expiresIn > 0 else { broken("a lifetime that is not a positive number") }
+        if problem == nil {
+            // What passes the bounds is within them.
+            guard tokens.accessToken.utf8.count <= HTTPTarget.maxTokenBytes,
+                  HTTPTarget.unpack(tokens.refreshToken).token.utf8.count <= HTTPTarget.maxTokenBytes,
+                  tokens.expiresIn <= HTTPTarget.maxLifetimeSeconds else { broken("an answer within bounds gave a token or lifetime beyond them") }
+        }
+        _ = JWSClaims.lifetime(of: tokens.accessToken)
+        if let lifetime = JWSClaims.lifetime(of: HTTPTarget.unpack(tokens.refreshToken).token) {
+            guard lifetime > 0, lifetime <= HTTPTarget.maxLifetimeSeconds else { broken("a JWT lifetime beyond the bounds") }
+        }
+    case .failure(let missing):
+        guard !missing.message.isEmpty else { broken("a failure without a message") }
+    }
+    if let object = json as? [String: Any] {
+        switch Discovery.metadata(from: [("http://127.0.0.1:9/.well-known/openid-configuration", object)],
+                                  issuer: "http://127.0.0.1:9", targetURL: "http://127.0.0.1:9") {
+        case .success(let metadata):
+            for path in [metadata.tokenPath, metadata.revocationPath, metadata.userinfoPath, metadata.jwksPath].compactMap({ $0 }) {
+                guard path.hasPrefix("/"), !path.contains(where: { $0.isWhitespace }) else { broken("a discovered path that is not a path: \(path)") }
+            }
+        case .failure(let failure):
+            guard !failure.message.contains("\n") else { broken("a discovery failure of more than one line") }
+        }
     }
 }
