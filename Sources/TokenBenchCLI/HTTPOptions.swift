@@ -61,6 +61,10 @@ struct HTTPOptions: ParsableArguments {
     var revokeTokenIn: String?
     @Option(name: .customLong("revoke-with"), help: "Which token a logout presents: refresh (RFC 7009) or access.")
     var revokeWith: String?
+    @Option(name: .customLong("refusal-status"), help: ArgumentHelp("A 3xx status that refuses, besides any 4xx but 429 (a server that answers a bad token with a redirect to its login page). Repeatable.", valueName: "status"))
+    var refusalStatuses: [Int] = []
+    @Option(name: .customLong("error-pointer"), help: "JSON pointer (RFC 6901) of the error label in this server's error answers, read before RFC 6749's error and DRF's code.")
+    var errorPointer: String?
     @Option(name: .customLong("csrf-cookie"), help: "Double-submit CSRF: the cookie whose value refresh and logout requests repeat in --csrf-header.")
     var csrfCookie: String?
     @Option(name: .customLong("csrf-header"), help: "Double-submit CSRF: the header that carries --csrf-cookie's value, e.g. X-CSRF-TOKEN.")
@@ -168,6 +172,8 @@ struct HTTPOptions: ParsableArguments {
             }
             p.revokeWith = r
         }
+        p.refusalStatuses = refusalStatuses
+        if let v = try pointer(errorPointer, "--error-pointer") { p.errorPointer = v }
         if let v = csrfCookie { p.csrfCookie = v }
         if let v = csrfHeader { p.csrfHeader = v }
         if let rotation {

@@ -150,8 +150,11 @@ public struct Probe: Sendable {
     /// cases X1, X5 and X6.
     private func isRefusal<T>(_ outcome: TargetOutcome<T>) -> Bool { outcome.isRefusal }
 
-    /// ``isRefusal(_:)`` for a raw answer: a status of 400 … 499 but 429.
-    package static func refused(_ status: Int) -> Bool { (400..<500).contains(status) && status != 429 }
+    /// ``isRefusal(_:)`` for a raw answer: a status of 400 … 499 but 429, and the statuses the
+    /// profile names (``HTTPProfile/refusalStatuses``).
+    package func refused(_ status: Int) -> Bool {
+        (400..<500).contains(status) && status != 429 || target.profile.refusalStatuses.contains(status)
+    }
 
     /// A raw answer's status and the server's message, for evidence: `422 "Not enough segments"`.
     private static func evidence(_ answer: HTTPTarget.Answer?) -> String {
@@ -380,7 +383,7 @@ public struct Probe: Sendable {
         let title = "refresh token as Bearer at the resource"
         guard let tokens = await login(0) else { return noLogin("T1", title) }
         let answer = await resource(HTTPTarget.unpack(tokens.refreshToken).token)
-        return result("T1", title, Self.refused(answer?.status ?? 0), "GET \(target.profile.resourcePath) with the refresh token: \(Self.evidence(answer))")
+        return result("T1", title, refused(answer?.status ?? 0), "GET \(target.profile.resourcePath) with the refresh token: \(Self.evidence(answer))")
     }
 
     package func t2() async -> ProbeResult {
@@ -409,7 +412,7 @@ public struct Probe: Sendable {
         let unsigned = encodeHeader(header) + "." + jws.payload
         let stripped = await resource(unsigned + ".")
         let kept = await resource(unsigned + "." + jws.signature)
-        return result("T3", title, Self.refused(stripped?.status ?? 0) && Self.refused(kept?.status ?? 0),
+        return result("T3", title, refused(stripped?.status ?? 0) && refused(kept?.status ?? 0),
                       "alg none, stripped: \(Self.evidence(stripped)); alg none, signature kept: \(Self.evidence(kept))")
     }
 
@@ -438,7 +441,7 @@ public struct Probe: Sendable {
             let signature = Base64.encodeToString(bytes: Array(mac), options: [.base64UrlAlphabet, .omitPaddingCharacter])
             statuses.append(await resource(input + "." + signature)?.status ?? 0)
         }
-        return result("T4", title, statuses.allSatisfy(Self.refused), "HS256 with the RSA key as secret (2 spellings): \(statuses)")
+        return result("T4", title, statuses.allSatisfy { refused($0) }, "HS256 with the RSA key as secret (2 spellings): \(statuses)")
     }
 
     package func t5() async -> ProbeResult {
@@ -502,7 +505,7 @@ public struct Probe: Sendable {
         let fresh = await resource(tokens.accessToken)?.status ?? 0
         try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
         let expired = await resource(tokens.accessToken)?.status ?? 0
-        return result("E1", title, (200..<300).contains(fresh) && Self.refused(expired),
+        return result("E1", title, (200..<300).contains(fresh) && refused(expired),
                       "fresh: \(fresh); \(Units.figure(wait)) s later (expires_in + leeway + 2 s): \(expired)")
     }
 

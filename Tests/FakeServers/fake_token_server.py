@@ -22,7 +22,8 @@ none; /malformed, /wrong-issuer, /elsewhere (a token endpoint on another server)
 
 Accounts user0 … user999, passwords pw-0 … pw-999. Endpoints (JSON bodies): POST /login
 {"username","password"}; POST /refresh
-{"refresh_token"}; GET /me with "Authorization: Bearer <access token>"; POST /logout
+{"refresh_token"}; GET /me with "Authorization: Bearer <access token>" (GET /me-redirect refuses
+with 302 to /login and {"problem": {"code": "token_rejected"}} instead of 422); POST /logout
 {"refresh_token"}. Prints "listening on PORT" once ready.
 """
 import argparse
@@ -178,7 +179,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.discovery():
             return None
-        if self.path != "/me":
+        if self.path not in ("/me", "/me-redirect"):
             return self.send(404, {"detail": "Not Found"})
         auth = self.headers.get("Authorization", "")
         token = auth[7:] if auth.startswith("Bearer ") else ""
@@ -187,6 +188,16 @@ class Handler(BaseHTTPRequestHandler):
             ok = entry is not None and entry[1] > time.time() and entry[0] not in REVOKED
         if ok:
             return self.send(200, {"sub": "someone"})
+        if self.path == "/me-redirect":
+            # As a login-protected page refuses: a redirect to the login page, the reason nested.
+            data = json.dumps({"problem": {"code": "token_rejected"}}).encode()
+            self.send_response(302)
+            self.send_header("Location", "/login")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return None
         return self.send(422, {"detail": "Signature verification failed"})
 
 

@@ -64,6 +64,42 @@ struct HTTPProfileTests {
         #expect(JWSClaims.lifetime(of: "opaque-token") == nil)
     }
 
+    @Test("the error label: --error-pointer first, then RFC 6749's error, then DRF's code; a label is a short token")
+    func errorLabel() throws {
+        let json = try JSONSerialization.jsonObject(with: Data(#"{"error": "invalid_grant", "code": "c", "problem": {"code": "token_rejected"}, "msg": "Token has expired"}"#.utf8))
+        var answer = HTTPTarget.Answer(status: 401, headers: [:], json: json)
+        #expect(answer.error == "invalid_grant")
+        answer.errorPointer = JSONPointer("/problem/code")
+        #expect(answer.error == "token_rejected")
+        answer.errorPointer = JSONPointer("/msg")
+        #expect(answer.error == "invalid_grant", "a sentence is a message, never a label")
+        #expect(answer.message == "Token has expired")
+    }
+
+    @Test("a token answer that lacks what the profile reads names the keys and cookies it had: a CSRF cookie that never arrives fails the login")
+    func missingCookies() throws {
+        var p = HTTPProfile(name: "custom")
+        p.accessTokenIn = .cookie("at")
+        p.refreshTokenIn = .cookie("rt")
+        p.csrfCookie = "csrf"
+        p.csrfHeader = "X-CSRF-TOKEN"
+        let target = try HTTPTarget(url: "http://127.0.0.1:9", profile: p, connections: 1)
+        let headers: HTTPHeadersForTest = [("Set-Cookie", "at=A; HttpOnly"), ("Set-Cookie", "rt=R; HttpOnly")]
+        let login = HTTPTarget.Answer(status: 200, headers: headers.nio, json: ["message": "Logged in"])
+        guard case .failure(let missing) = target.tokens(from: login, presented: nil) else {
+            Issue.record("a login without its CSRF cookie was taken")
+            return
+        }
+        #expect(missing.message == "the answer lacks the CSRF cookie csrf; its keys: message; its cookies: at, rt (set --access-token-pointer, --refresh-token-pointer, --access-token-in, --refresh-token-in or --csrf-cookie)")
+        // A refresh answer may leave the CSRF cookie out: the presented token keeps its own.
+        let refresh = HTTPTarget.Answer(status: 200, headers: ([("Set-Cookie", "at=A2")] as HTTPHeadersForTest).nio, json: nil)
+        guard case .success(let kept) = target.tokens(from: refresh, presented: HTTPTarget.hold("R", csrf: "C")) else {
+            Issue.record("a refresh answer that keeps the refresh token was refused")
+            return
+        }
+        #expect(kept.accessToken == "A2" && HTTPTarget.unpack(kept.refreshToken) == ("R", "C"))
+    }
+
     @Test("refresh-token transport, form escaping, cookies, answer classification")
     func pieces() {
         #expect(HTTPProfile.TokenTransport("body") == .body)

@@ -250,14 +250,14 @@ struct ProfileFileCLITests {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("results/profiles")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
-        #expect(Set(files) == ["simplejwt.json", "authlib.json", "tokenbench-serve.json"])
+        #expect(Set(files) == ["simplejwt.json", "authlib.json", "tokenbench-serve.json", "flaskjwt.json", "authx.json", "dot.json", "dot-discovery.json"])
+        let secrets = ["TOKENBENCH_AUTHLIB_CLIENT_SECRET": "s", "TOKENBENCH_DOT_CLIENT_SECRET": "s"]
         for file in files {
             // Nothing listens on port 9: parsing passes, the preflight then fails with 69.
             let path = folder.appendingPathComponent(file).path
-            let r = try cli.run(["run", "--target", "http://127.0.0.1:9", "--profile", path, "--duration", "1s"],
-                                environment: ["TOKENBENCH_AUTHLIB_CLIENT_SECRET": "s"])
+            let r = try cli.run(["run", "--target", "http://127.0.0.1:9", "--profile", path, "--duration", "1s"], environment: secrets)
             #expect(r.status == 69, "\(file): \(r.stderr)")
-            let p = try cli.run(["probe", "http://127.0.0.1:9", "--profile", path], environment: ["TOKENBENCH_AUTHLIB_CLIENT_SECRET": "s"])
+            let p = try cli.run(["probe", "http://127.0.0.1:9", "--profile", path], environment: secrets)
             #expect(p.status == 69, "\(file): \(p.stderr)")
         }
     }

@@ -80,6 +80,32 @@ struct FakeServerTests {
                 "\(json["notes"] ?? "")")
     }
 
+    @Test("a server that refuses with a redirect: unjudged until the profile names the status (--refusal-status 302), then refused; --error-pointer reads its label")
+    func refusalStatus() throws {
+        let server = try FakeTokenServer("refusing")
+        defer { server.process.stop() }
+        func run(_ extra: [String]) throws -> [String: Any] {
+            let out = cli.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let r = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--resource-path", "/me-redirect",
+                                 "--users", "4", "--duration", "4s", "--think-time", "50ms", "--forged-access-ratio", "0.3",
+                                 "--quiet", "--out", out] + extra)
+            #expect([0, 3].contains(r.status), "\(r.stdout)\(r.stderr)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
+            let hostile = try #require(json["hostile"] as? [String: Any])
+            return try #require((hostile["by_kind"] as? [String: [String: Any]])?["forged_access"])
+        }
+        // Ground truth (the script, and curl): GET /me-redirect with a bad token answers 302
+        // Location: /login with {"problem": {"code": "token_rejected"}}.
+        let unnamed = try run([])
+        #expect((unnamed["sent"] as? Int ?? 0) > 0 && unnamed["refused"] as? Int == 0 && unnamed["unjudged"] as? Int == unnamed["sent"] as? Int,
+                "a 302 is no refusal until the profile says so: \(unnamed)")
+        let named = try run(["--refusal-status", "302", "--error-pointer", "/problem/code"])
+        #expect((named["sent"] as? Int ?? 0) > 0 && named["refused"] as? Int == named["sent"] as? Int, "\(named)")
+        let r = try cli.run(["run", "--target", server.url, "--refusal-status", "500", "--duration", "1s"])
+        #expect(r.status == 64 && r.stderr.contains("--refusal-status: expected a 3xx status"), "\(r.stderr)")
+    }
+
     @Test("the probe judges security cases by refusal, whatever the status: T1 passes on a 422")
     func probeRefusals() throws {
         let server = try FakeTokenServer("refusing")

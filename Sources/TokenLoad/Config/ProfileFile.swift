@@ -21,7 +21,7 @@ public enum ProfileFile {
         "base", "issuer", "login-path", "refresh-path", "resource-path", "revoke-path", "logout-all-path", "jwks-path", "body-format",
         "login-grant-type", "refresh-grant-type", "username-field", "password-field", "refresh-token-field",
         "revoke-token-field", "revoke-token-hint", "access-token-pointer", "refresh-token-pointer", "expires-in-pointer",
-        "refresh-token-in", "access-token-in", "revoke-token-in", "revoke-with", "csrf-cookie", "csrf-header", "rotation", "client-id", "client-secret", "header", "login-field", "refresh-field", "revoke-field",
+        "refresh-token-in", "access-token-in", "revoke-token-in", "revoke-with", "csrf-cookie", "csrf-header", "refusal-status", "error-pointer", "rotation", "client-id", "client-secret", "header", "login-field", "refresh-field", "revoke-field",
         "username-pattern", "password-pattern", "users-csv", "cacert", "insecure",
         "grace", "leeway", "access-ttl", "refresh-ttl",
     ]
@@ -29,7 +29,7 @@ public enum ProfileFile {
     package static let rules = Scenario.Rules(
         kind: "profile", command: "HTTP-target", allowed: keys,
         refused: ["profile": "is not a profile key: name the built-in profile to start from with \"base\""],
-        repeatable: ["header", "login-field", "refresh-field", "revoke-field"],
+        repeatable: ["header", "login-field", "refresh-field", "revoke-field", "refusal-status"],
         renamed: ["base": "profile"], flags: ["insecure"])
 
     /// Reads a profile file into flags (`["--profile", "custom", "--login-path", "/api/token/", …]`).
@@ -80,6 +80,7 @@ public enum ProfileFile {
         add("refresh-token-in", profile.refreshTokenIn.text)
         add("revoke-token-in", profile.revokeTokenIn.text)
         add("revoke-with", profile.revokeWith.rawValue)
+        if let pointer = profile.errorPointer { add("error-pointer", pointer) }
         if let cookie = profile.csrfCookie, let header = profile.csrfHeader {
             add("csrf-cookie", cookie)
             add("csrf-header", header)
@@ -95,7 +96,8 @@ public enum ProfileFile {
         }
         for (key, values) in [("header", headers), ("login-field", profile.loginFields.map { "\($0.name)=\($0.value)" }),
                               ("refresh-field", profile.refreshFields.map { "\($0.name)=\($0.value)" }),
-                              ("revoke-field", profile.revokeFields.map { "\($0.name)=\($0.value)" })] where !values.isEmpty {
+                              ("revoke-field", profile.revokeFields.map { "\($0.name)=\($0.value)" }),
+                              ("refusal-status", profile.refusalStatuses.map(String.init))] where !values.isEmpty {
             lists.append((key, values))
         }
         func quoted(_ text: String) -> String {

@@ -137,6 +137,13 @@ public struct HTTPProfile: Sendable, Hashable {
     public var revokeTokenIn: TokenTransport = .body
     /// Which token a logout presents.
     public var revokeWith: RevokeWith = .refresh
+    /// Statuses that refuse besides any 4xx but 429 (`--refusal-status`, profile key
+    /// `refusal-status`): a server that answers a bad token with a redirect to its login page.
+    /// 3xx only: a 2xx accepts, and a 5xx is never a refusal.
+    public var refusalStatuses: [Int] = []
+    /// An RFC 6901 pointer to the error label of answers a server writes its own way
+    /// (`--error-pointer /error/code`), read before RFC 6749's `error` and DRF's `code`.
+    public var errorPointer: String? = nil
     /// Double-submit CSRF (`--csrf-cookie NAME --csrf-header NAME`, as Flask-JWT-Extended,
     /// authx and Django's cookie set-ups require): on refresh and logout requests the header
     /// carries, and the `Cookie` header repeats, the value of the cookie ``csrfCookie`` that
@@ -215,6 +222,9 @@ public struct HTTPProfile: Sendable, Hashable {
                 }
             }
         }
+        if let status = refusalStatuses.first(where: { !(300..<400).contains($0) }) {
+            throw HTTPTargetError("--refusal-status", "a 3xx status (any 4xx but 429 refuses already; a 2xx accepts; a 5xx never refuses), not \(status)")
+        }
         if accessTokenIn == .body {
             throw HTTPTargetError("--access-token-in", "bearer or cookie:NAME (an access token is never sent in a body field here)")
         }
@@ -286,6 +296,9 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
     public var revokeTokenIn: String?
     /// `refresh` or `access` (absent from older results: `refresh`).
     public var revokeWith: String?
+    /// `--refusal-status` and `--error-pointer`, when given.
+    public var refusalStatuses: [Int]?
+    public var errorPointer: String?
     /// Double-submit CSRF: the cookie and header names (names only).
     public var csrfCookie: String?
     public var csrfHeader: String?
@@ -340,6 +353,8 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         case accessTokenIn = "access_token_in"
         case revokeTokenIn = "revoke_token_in"
         case revokeWith = "revoke_with"
+        case refusalStatuses = "refusal_statuses"
+        case errorPointer = "error_pointer"
         case csrfCookie = "csrf_cookie"
         case csrfHeader = "csrf_header"
         case rotationExpected = "rotation_expected"
@@ -382,6 +397,8 @@ public struct HTTPTargetDescription: Sendable, Hashable, Codable {
         accessTokenIn = p.accessTokenIn.text
         revokeTokenIn = p.revokeTokenIn.text
         revokeWith = p.revokeWith.rawValue
+        refusalStatuses = p.refusalStatuses.isEmpty ? nil : p.refusalStatuses
+        errorPointer = p.errorPointer
         csrfCookie = p.csrfCookie
         csrfHeader = p.csrfHeader
         rotationExpected = p.rotation == .auto ? nil : p.rotation.rawValue

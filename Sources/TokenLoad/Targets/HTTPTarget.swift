@@ -81,6 +81,8 @@ public struct HTTPTarget: LoadTarget {
     package let accessPointer: JSONPointer
     package let refreshPointer: JSONPointer
     package let expiresPointer: JSONPointer
+    /// ``HTTPProfile/errorPointer``, parsed.
+    package let errorPointer: JSONPointer?
     /// The access-token lifetime when an answer has no `expires_in`, seconds: the JWT's
     /// `exp − iat` or `--access-ttl`, as the preflight found (``Preflight``).
     public var defaultExpiresIn: Double
@@ -143,6 +145,10 @@ public struct HTTPTarget: LoadTarget {
         guard let access = JSONPointer(profile.accessTokenPointer) else { throw HTTPTargetError("--access-token-pointer", "an RFC 6901 JSON pointer such as /access_token") }
         guard let refresh = JSONPointer(profile.refreshTokenPointer) else { throw HTTPTargetError("--refresh-token-pointer", "an RFC 6901 JSON pointer such as /refresh_token") }
         guard let expires = JSONPointer(profile.expiresInPointer) else { throw HTTPTargetError("--expires-in-pointer", "an RFC 6901 JSON pointer such as /expires_in") }
+        let errorPointer = try profile.errorPointer.map { (text) throws(HTTPTargetError) -> JSONPointer in
+            guard let pointer = JSONPointer(text) else { throw HTTPTargetError("--error-pointer", "an RFC 6901 JSON pointer such as /error/code") }
+            return pointer
+        }
         try profile.validate()
         let context = scheme == "https" ? try tls.makeContext() : nil
         self.scheme = scheme
@@ -154,6 +160,7 @@ public struct HTTPTarget: LoadTarget {
         accessPointer = access
         refreshPointer = refresh
         expiresPointer = expires
+        self.errorPointer = errorPointer
         self.defaultExpiresIn = defaultExpiresIn
         succeeded = EndpointRecord()
         if let id = profile.clientID, let secret = profile.clientSecret {
@@ -258,6 +265,7 @@ public struct HTTPTarget: LoadTarget {
             succeeded.mark(.resource)
             return .ok(())
         case 429: return .rejected(.rateLimited, detail(answer, .resource))
+        case let s where profile.refusalStatuses.contains(s): return .rejected(.invalidToken, detail(answer, .resource))
         case let s where wrongEndpoint(s, .resource): return .failed(.wrongEndpoint, detail(answer, .resource))
         // Refused is refused: any 4xx but 429 (401 and 403 as RFC 6750 §3 says, 400 or 422
         // from servers that are not OAuth resource servers); whether the refusal has RFC 6750's
@@ -310,6 +318,7 @@ public struct HTTPTarget: LoadTarget {
         case 200..<300:
             succeeded.mark(.revoke)
             return .ok(())
+        case let s where profile.refusalStatuses.contains(s): return .rejected(Self.rejection(s, answer.error), detail(answer, .revoke))
         case let s where wrongEndpoint(s, .revoke): return .failed(.wrongEndpoint, detail(answer, .revoke))
         case 400..<500: return .rejected(Self.rejection(answer.status, answer.error), detail(answer, .revoke))
         default: return .failed(failure(answer, .revoke), detail(answer, .revoke))
@@ -324,8 +333,12 @@ public struct HTTPTarget: LoadTarget {
         package var json: Any?
         /// Which server answered (index into the target's URLs).
         package var server = 0
-        /// The RFC 6749 §5.2 `error` field, else a `code` field (djangorestframework-simplejwt).
+        /// ``HTTPProfile/errorPointer``: where this server writes its error label.
+        package var errorPointer: JSONPointer? = nil
+        /// The label at ``errorPointer``, else the RFC 6749 §5.2 `error` field, else a `code`
+        /// field (djangorestframework-simplejwt).
         package var error: String? {
+            if let errorPointer, let json, let label = Self.code(errorPointer.resolve(in: json)) { return label }
             guard let object = json as? [String: Any] else { return nil }
             return Self.code(object["error"]) ?? Self.code(object["code"])
         }
@@ -472,6 +485,8 @@ public struct HTTPTarget: LoadTarget {
             }
             succeeded.mark(endpoint)
             return .ok(tokens)
+        case let s where profile.refusalStatuses.contains(s):
+            return .rejected(Self.rejection(s, answer.error, tokenEndpoint: true), detail(answer, endpoint))
         case let s where wrongEndpoint(s, endpoint): return .failed(.wrongEndpoint, detail(answer, endpoint))
         case 400..<500: return .rejected(Self.rejection(answer.status, answer.error, tokenEndpoint: true), detail(answer, endpoint))
         default: return .failed(failure(answer, endpoint), detail(answer, endpoint))
@@ -638,7 +653,7 @@ public struct HTTPTarget: LoadTarget {
         if readJSON || answer.status >= 300, let first = body.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
             json = try? JSONSerialization.jsonObject(with: Data(body))
         }
-        return .success(Answer(status: answer.status, headers: answer.headers, json: json, server: server))
+        return .success(Answer(status: answer.status, headers: answer.headers, json: json, server: server, errorPointer: errorPointer))
     }
 
     /// Sends a request and reads the answer, or `nil` when none came (the probe's raw requests).
