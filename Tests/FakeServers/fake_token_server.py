@@ -10,6 +10,8 @@ Two personalities, chosen by --mode:
   keeping   The pattern TokenBench started from: a refresh answers a new access token only
             ({"access_token", "expires_in"}); the refresh token stays valid until logout
             (RFC 6749 §6 lets a server keep it).
+  sometimes Rotates on every other refresh and keeps the refresh token on the others: a server
+            that rotates only sometimes, reported with the counts.
   hostile   A DELIBERATELY HOSTILE fake server: its token answers cycle through absurd and
             broken shapes (a 20 KiB token, expires_in 1e19, malformed JSON, a JSON array,
             a 5 MiB body, two responses to one request, a wrong Content-Length). Nothing it
@@ -117,7 +119,12 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 tokens = self.issue(secrets.token_hex(8))
             return self.hostile_answer(tokens) if self.mode == "hostile" else self.send(200, tokens)
-        if self.path == "/refresh" and self.mode == "keeping":
+        keeps = self.mode == "keeping"
+        if self.mode == "sometimes":
+            with LOCK:
+                COUNTER[0] += 1
+                keeps = COUNTER[0] % 2 == 0
+        if self.path == "/refresh" and keeps:
             token = str(b.get("refresh_token", ""))
             with LOCK:
                 family = next((f for f, t in CURRENT.items() if t == token), None)
@@ -205,7 +212,7 @@ def main():
     # Unblock the signals the Swift test runner's mask blocks, so that SIGTERM stops this server.
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["refusing", "keeping", "hostile"], default="refusing")
+    parser.add_argument("--mode", choices=["refusing", "keeping", "sometimes", "hostile"], default="refusing")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ttl", type=int, default=2)
     # hostile: the 5 MiB body is the answer to every N-th token request (N ≥ 8; 8: one shape in

@@ -239,6 +239,27 @@ struct KeepingServerTests {
         #expect((json["notes"] as? [String])?.contains { $0.hasPrefix("the server keeps its refresh tokens") } == true)
     }
 
+    /// Ground truth of the `sometimes` server (its code): refreshes alternate between a new
+    /// refresh token and none (the presented one kept), across all sessions.
+    @Test("a server that rotates only sometimes: R1 says so with the counts, and a run's note gives them")
+    func sometimes() throws {
+        let server = try FakeTokenServer("sometimes")
+        defer { server.process.stop() }
+        let file = cli.temporaryDirectory() + ".json"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        _ = try cli.run(["probe", server.url, "--profile", FakeTokenServer.profile, "--max-wait", "5s", "--json", file])
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [[String: String]])
+        let r1 = cases.first { $0["id"] == "R1" }
+        #expect(r1?["verdict"] == "fail" && r1?["evidence"]?.hasPrefix("rotates only sometimes: ") == true, "\(r1 ?? [:])")
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try cli.run(["run", "--target", server.url, "--profile", FakeTokenServer.profile, "--users", "6", "--duration", "5s",
+                         "--think-time", "100ms", "--session-length", "4s", "--refresh-lead", "500ms", "--quiet", "--out", out])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/result.json"))) as? [String: Any])
+        let notes = json["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.hasPrefix("the server rotates refresh tokens only sometimes: ") }, "\(notes)")
+    }
+
     @Test("a replay ratio, or --rotation always, against a server that keeps its tokens: one line, exit 64, nothing written")
     func contradictions() throws {
         let server = try FakeTokenServer("keeping")

@@ -178,7 +178,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             }
         }
         var lag = LatencyHistogram.latency()
-        var checked = 0, unjudged = 0, arrivals = 0
+        var checked = 0, unjudged = 0, arrivals = 0, rotated = 0, kept = 0
         var byKind: [String: Int] = [:]
         var checks = [Int](repeating: 0, count: InvariantKind.allCases.count)
         var sent = [Int](repeating: 0, count: HostileKind.allCases.count)
@@ -190,6 +190,8 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
             lag.add(w.recorder.lag)
             checked += w.recorder.invariantsChecked
             unjudged += w.recorder.invariantsUnjudged
+            rotated += w.recorder.refreshesRotated
+            kept += w.recorder.refreshesKept
             arrivals += w.recorder.arrivalsServed
             for (k, v) in w.recorder.violations { byKind[k.rawValue, default: 0] += v }
             for i in checks.indices { checks[i] += w.recorder.checksByKind[i] }
@@ -240,7 +242,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let reasons = inconclusiveReasons(result, attempted: attempted, hostileSent: sent)
         result.inconclusive = reasons.map(\.text)
         result.inconclusiveKinds = reasons.map(\.kind)
-        result.notes = notes(unjudged: unjudged)
+        result.notes = notes(unjudged: unjudged, rotated: rotated, kept: kept)
         result.verdict = result.judgedVerdict
         return result
     }
@@ -330,7 +332,10 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     }
 
     /// What the run could not judge, and why: server settings that are unknown (HTTP).
-    package func notes(unjudged: Int) -> [String] {
+    /// - Parameters:
+    ///   - rotated: successful refreshes that issued a new refresh token.
+    ///   - kept: successful refreshes that kept the presented one.
+    package func notes(unjudged: Int, rotated: Int = 0, kept: Int = 0) -> [String] {
         let c = configuration
         guard c.http != nil else { return [] }
         var notes: [String] = []
@@ -346,6 +351,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         }
         if c.http?.rotation == "keeps" {
             notes.append("the server keeps its refresh tokens (RFC 6749 §6; seen by the preflight): a refresh renews the access token, the refresh token lives until logout or its lifetime; rotation and reuse invariants do not apply, and its refreshes count as unjudged")
+        }
+        if rotated > 0 && kept > 0 {
+            notes.append("the server rotates refresh tokens only sometimes: \(rotated) of \(rotated + kept) successful refreshes issued a new refresh token, \(kept) kept the presented one (RFC 9700 §4.14.2 asks a public client's to rotate on every refresh)")
         }
         if unjudged > 0 { notes.append("\(unjudged) answers could not be judged for want of these settings, or were renewals of a refresh token the server keeps") }
         return notes

@@ -256,9 +256,11 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
     private func acceptCurrent(_ tokens: IssuedTokens, current: String, _ u: inout VirtualUser, sent: UInt64, done: UInt64) {
         if u.familySurelyAlive(at: sent) { recorder.check(true, .currentTokenRejected) }
         if tokens.refreshToken == current {
+            recorder.refreshesKept += 1
             recorder.invariantsUnjudged += 1
             u.renew(with: tokens, sent: sent, at: done, configuration: configuration)
         } else {
+            recorder.refreshesRotated += 1
             recorder.check(!u.hasSpent(tokens.refreshToken), .successorNotNew)
             u.rotate(to: tokens, spending: current, sent: sent, at: done, configuration: configuration)
         }

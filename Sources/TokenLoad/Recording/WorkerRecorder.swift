@@ -27,6 +27,10 @@ package final class WorkerRecorder: @unchecked Sendable {
     package var invariantsChecked = 0
     /// Answers the shadow model could not judge because a server setting is unknown.
     package var invariantsUnjudged = 0
+    /// Successful refreshes that issued a new refresh token, and that kept the presented one:
+    /// a server that does both rotates only sometimes (a note says so).
+    package var refreshesRotated = 0
+    package var refreshesKept = 0
     package var violations: [InvariantKind: Int] = [:]
     /// Checks by kind, passed or not, indexed by `InvariantKind.allCases` order.
     package var checksByKind = [Int](repeating: 0, count: InvariantKind.allCases.count)
