@@ -9,6 +9,8 @@ public final class BackgroundProcess: Sendable {
     private let output = OutputBuffer()
     /// The line that said the server is ready.
     public let readyLine: String
+    /// Its process id.
+    public var pid: Int32 { process.processIdentifier }
 
     /// Starts `executable` and waits until a line of its standard output contains `ready`.
     /// - Parameters:

@@ -49,6 +49,10 @@ struct LoadOptions: ParsableArguments {
     var fault: [String] = []
     @Option(help: "Worker tasks (default: one per core).")
     var workers: Int?
+    @Option(name: .customLong("target-pid"), help: ArgumentHelp("The server's process on this machine: its CPU time over the measured window is reported per operation (Linux /proc).", valueName: "pid"))
+    var targetPID: Int32?
+    @Option(name: .customLong("store-pid"), help: ArgumentHelp("The store's process on this machine, counted with its descendants (PostgreSQL's postmaster and its backends): its CPU time per operation.", valueName: "pid"))
+    var storePID: Int32?
     @Option(help: "Target: in-process (the core, no HTTP), noop (driver overhead only), simulated:CONCURRENCYxSERVICE_TIME (a target of known capacity, concurrency / service time, for checking the tool itself, e.g. simulated:8x10ms), or an HTTP server's URL (see --profile).")
     var target: String = "in-process"
 
@@ -106,6 +110,13 @@ struct LoadOptions: ParsableArguments {
             }
         }
         if let workers { c.workers = workers }
+        for (flag, pid) in [("--target-pid", targetPID), ("--store-pid", storePID)] {
+            if let pid, !ProcessCPU.exists(pid) {
+                throw ValidationError("\(flag): expected the id of a running process on this machine (no process \(pid) in /proc)")
+            }
+        }
+        c.targetPID = targetPID
+        c.storePID = storePID
         if target.hasPrefix("simulated:"), SimulatedTarget(spec: target) == nil {
             throw ValidationError("--target: expected simulated:CONCURRENCYxSERVICE_TIME such as simulated:8x10ms (got '\(target)')")
         }

@@ -3,6 +3,17 @@ import TokenResults
 
 /// The console summary of a run: one table of operations and phases, then invariants.
 public enum ConsoleReport {
+    /// `cpu: tokenbench 61.2 µs per operation (16,300 operations per CPU-second); target pid 4242 44.0 µs (22,700); store pid 311 (9 processes) 80.1 µs (12,500)`.
+    package static func cpuLine(_ cpu: CPUSummary) -> String {
+        func one(_ label: String, _ p: CPUSummary.Process) -> String {
+            "\(label)\(p.processes > 1 ? " (\(p.processes) processes)" : "") \(Units.figure(p.microsecondsPerOperation)) µs per operation (\(Units.figure(p.operationsPerCPUSecond)) operations per CPU-second)"
+        }
+        var parts = [one("tokenbench", cpu.tokenbench)]
+        if let t = cpu.target { parts.append(one("target \(t.name)", t)) }
+        if let s = cpu.store { parts.append(one("store \(s.name)", s)) }
+        return "cpu: " + parts.joined(separator: "; ")
+    }
+
     public static func render(_ r: RunResult) -> String {
         var lines: [String] = []
         let header = pad("operation", 15) + lpad("count", 10) + lpad("errors", 8) + lpad("ops/s", 11)
@@ -51,6 +62,7 @@ public enum ConsoleReport {
                 lines.append("families audited after the run: \(a.checked) checked, \(a.intact) intact, \(a.lost) lost, \(a.corrupted) corrupted, \(a.notJudged) not judged")
             }
         }
+        if let cpu = r.cpu { lines.append(Self.cpuLine(cpu)) }
         if let st = r.stability, r.measuredSeconds >= 60 {
             lines.append("stability: resident \(Units.figure(Double(st.residentMinBytes) / 1e6)) … \(Units.figure(Double(st.residentMaxBytes) / 1e6)) MB, drift \(Units.figure(st.residentDriftPercent)) %, "
                 + "slope \(Units.figure(st.residentSlopeBytesPerHour / 1e6)) MB/h; descriptors \(st.descriptorsFirst ?? 0) → \(st.descriptorsLast ?? 0) (max \(st.descriptorsMax ?? 0))")

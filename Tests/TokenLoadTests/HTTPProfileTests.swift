@@ -146,6 +146,33 @@ extension Array where Element == (String, String) {
     var nio: NIOHTTP1.HTTPHeaders { NIOHTTP1.HTTPHeaders(self) }
 }
 
+@Suite("CPU time from /proc")
+struct ProcessCPUTests {
+    @Test("a process and its descendants: two busy children are counted with their parent, and their CPU with it", .timeLimit(.minutes(1)))
+    func descendants() throws {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // A parent and two children that spin for a second; the parent waits for them with
+        // waitpid (a shell's `wait` needs SIGCHLD, which the test runner's signal mask blocks).
+        shell.arguments = ["python3", "-c", """
+            import subprocess, sys
+            spin = "import time\\nt = time.time()\\nwhile time.time() - t < 1: pass"
+            children = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+            for c in children: c.wait()
+            """]
+        try shell.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        let running = try #require(ProcessCPU.seconds(shell.processIdentifier, descendants: true))
+        let alone = try #require(ProcessCPU.seconds(shell.processIdentifier, descendants: false))
+        #expect(running.processes == 3, "the parent and its two children: \(running.processes)")
+        #expect(alone.processes == 1 && alone.seconds < running.seconds, "\(alone) \(running)")
+        shell.waitUntilExit()
+        #expect(ProcessCPU.seconds(shell.processIdentifier, descendants: true) == nil, "gone")
+        #expect(!ProcessCPU.exists(shell.processIdentifier))
+        #expect(ProcessCPU.own() > 0)
+    }
+}
+
 @Suite("Recording at the warm-up boundary")
 struct WarmupBoundaryTests {
     @Test("an operation counts when it starts at or after the measurement start, whatever lane recorded it")

@@ -94,6 +94,32 @@ struct CryptoAllocatorCLITests {
         #expect((operations["refresh"]?["count"] as? Int ?? 0) > 0)
     }
 
+    @Test("CPU per operation: --target-pid reads the server's CPU from /proc over the measured window; a pid that is not there is refused")
+    func cpuPerOperation() throws {
+        let server = try BackgroundProcess(CLITests.binary.path, [
+            "serve", "--port", "0", "--users", "100", "--access-ttl", "2s", "--password-hash", "bcrypt", "--password-hash-cost", "4",
+        ], ready: "tokenbench serve: listening on", timeout: 60)
+        defer { server.stop() }
+        let url = try #require(server.readyLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["run", "--target", url, "--users", "20", "--duration", "3s", "--think-time", "20ms", "--target-pid", String(server.pid),
+                             "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("cpu: tokenbench ") && r.stdout.contains("; target pid \(server.pid) "), "\(r.stdout)")
+        let cpu = try #require(try result(out)["cpu"] as? [String: Any])
+        let operations = try #require(cpu["operations"] as? Int)
+        let target = try #require(cpu["target"] as? [String: Any])
+        let seconds = try #require(target["cpu_s"] as? Double)
+        // The server did work for every request: some CPU, and the figures are its quotients.
+        #expect(operations > 100 && seconds > 0, "\(cpu)")
+        let perOperation = try #require(target["us_per_operation"] as? Double)
+        #expect(abs(perOperation - seconds * 1e6 / Double(operations)) <= 0.01 + perOperation * 0.001, "\(target)")
+        #expect(target["processes"] as? Int == 1 && target["name"] as? String == "pid \(server.pid)")
+        let missing = try cli.run(["run", "--users", "2", "--duration", "1s", "--store-pid", "2147483000"])
+        #expect(missing.status == 64 && missing.stderr.contains("--store-pid: expected the id of a running process"), "\(missing.stderr)")
+    }
+
     @Test("tokenbench-jemalloc runs on jemalloc: the allocator is recorded, the timeline samples mallctl's statistics")
     func jemalloc() throws {
         let json = try shortRun(Self.jemallocBinary, [])

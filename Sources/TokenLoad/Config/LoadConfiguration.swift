@@ -88,6 +88,12 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     /// `--fault`: faults over windows of the measured time (``Fault``); injected ones need the
     /// in-process target.
     public var faults: [Fault]? = nil
+    /// `--target-pid`, `--store-pid`: processes on this machine whose CPU time over the
+    /// measured window is reported per operation (the store's with its descendants: a
+    /// PostgreSQL postmaster and its backends). Not part of the recorded settings: a pid says
+    /// nothing about another run.
+    public var targetPID: Int32? = nil
+    public var storePID: Int32? = nil
 
     public init() {}
 

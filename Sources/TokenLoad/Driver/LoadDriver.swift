@@ -57,6 +57,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         faultSchedule?.start(measureStart: measureStart)
         let statistics = store?.statistics
         let countersAtStart = SnapshotBox()
+        let cpuAtStart = CPUBox()
         var numbers = [[Int32]](repeating: [], count: workerCount)
         for (i, n) in users.enumerated() { numbers[i % workerCount].append(Int32(n)) }
         let workers = (0..<workerCount).map {
@@ -82,14 +83,13 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 await collector.tick(abort: abort, progress: progress)
                 return collector
             }
-            if let statistics {
-                group.addTask {
-                    // The counters at the start of the measured window (after the warm-up).
-                    let now = monotonicNanoseconds()
-                    if measureStart > now { try? await Task.sleep(nanoseconds: measureStart - now) }
-                    countersAtStart.value.withLock { $0 = statistics.snapshot }
-                    return nil
-                }
+            group.addTask {
+                // The counters and CPU times at the start of the measured window (after the warm-up).
+                let now = monotonicNanoseconds()
+                if measureStart > now { try? await Task.sleep(nanoseconds: measureStart - now) }
+                if let statistics { countersAtStart.value.withLock { $0 = statistics.snapshot } }
+                cpuAtStart.value.withLock { $0 = CPUSample.now(target: c.targetPID, store: c.storePID) }
+                return nil
             }
             var ticked: IntervalCollector?
             for await part in group {
@@ -131,6 +131,17 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 peakAllocatedBytes: intervals.peakAllocatedBytes)
         }
         result.measureStartUnixS = (intervals.log.startTime * 1000).rounded() / 1000
+        if let first = cpuAtStart.value.withLock({ $0 }) {
+            let operations = result.operations.values.reduce(0) { $0 + $1.count }
+            result.cpu = first.summary(until: CPUSample.now(target: c.targetPID, store: c.storePID), operations: operations,
+                                       target: c.targetPID, store: c.storePID)
+            if c.targetPID != nil, result.cpu?.target == nil {
+                result.notes = (result.notes ?? []) + ["--target-pid \(c.targetPID!): the process ended during the run; its CPU is not reported"]
+            }
+            if c.storePID != nil, result.cpu?.store == nil {
+                result.notes = (result.notes ?? []) + ["--store-pid \(c.storePID!): the process ended during the run; its CPU is not reported"]
+            }
+        }
         if let reason = abort.reason {
             result.aborted = RunAbortSummary(reason)
             result.verdict = .unreachable
@@ -358,6 +369,35 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         if unjudged > 0 { notes.append("\(unjudged) answers could not be judged for want of these settings, or were renewals of a refresh token the server keeps") }
         return notes
     }
+}
+
+/// CPU times of this process, the target and the store at one instant.
+package struct CPUSample: Sendable {
+    var own: Double
+    var target: (seconds: Double, processes: Int)?
+    var store: (seconds: Double, processes: Int)?
+
+    static func now(target: Int32?, store: Int32?) -> CPUSample {
+        CPUSample(own: ProcessCPU.own(), target: target.flatMap { ProcessCPU.seconds($0, descendants: true) },
+                  store: store.flatMap { ProcessCPU.seconds($0, descendants: true) })
+    }
+
+    /// The CPU from this sample to `end`, per operation.
+    func summary(until end: CPUSample, operations: Int, target: Int32?, store: Int32?) -> CPUSummary {
+        func process(_ name: String, _ a: (seconds: Double, processes: Int)?, _ b: (seconds: Double, processes: Int)?) -> CPUSummary.Process? {
+            guard let a, let b else { return nil }
+            return CPUSummary.Process(name: name, processes: b.processes, cpuSeconds: max(0, b.seconds - a.seconds), operations: operations)
+        }
+        return CPUSummary(operations: operations,
+                          tokenbench: CPUSummary.Process(name: "tokenbench", processes: 1, cpuSeconds: max(0, end.own - own), operations: operations),
+                          target: target.flatMap { process("pid \($0)", self.target, end.target) },
+                          store: store.flatMap { process("pid \($0)", self.store, end.store) })
+    }
+}
+
+/// The CPU sample at the start of the measured window, set by a child task.
+package final class CPUBox: Sendable {
+    package let value = Locked<CPUSample?>(nil)
 }
 
 /// The store counters at the start of the measured window, set by a child task.

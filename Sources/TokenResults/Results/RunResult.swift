@@ -63,6 +63,9 @@ public struct RunResult: Codable, Sendable {
     public var stability: StabilitySummary?
     /// `--fault`: what each fault window did, and the audit of the families after the run.
     public var faults: FaultReport?
+    /// CPU time per operation over the measured window: TokenBench's process, and the server
+    /// and the store when their process ids were given (Linux `/proc`).
+    public var cpu: CPUSummary?
     /// When the measured window started, Unix seconds (ms precision): where the timeline's
     /// second 1 and `latency.hlog`'s intervals begin on the wall clock.
     public var measureStartUnixS: Double?
@@ -100,7 +103,7 @@ public struct RunResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, scenario, config, environment, operations, phases, invariants, hostile, timeline, slo, verdict, store
-        case connections, inconclusive, notes, aborted, histograms, shard, memory, stability, faults
+        case connections, inconclusive, notes, aborted, histograms, shard, memory, stability, faults, cpu
         case measureStartUnixS = "measure_start_unix_s"
         case storedInconclusiveKinds = "inconclusive_kinds"
         case achievedRatePerS = "achieved_rate_per_s"
