@@ -456,8 +456,10 @@ public struct HTTPTarget: LoadTarget {
 
     /// The token and CSRF value of a held refresh token (``hold(_:csrf:)``).
     package static func unpack(_ held: String) -> (token: String, csrf: String?) {
-        guard let i = held.firstIndex(of: csrfSeparator) else { return (held, nil) }
-        return (String(held[..<i]), String(held[held.index(after: i)...]))
+        // On every refresh: a byte search, not a walk over grapheme clusters.
+        let utf8 = held.utf8
+        guard let i = utf8.firstIndex(of: 0x1F) else { return (held, nil) }
+        return (String(held[..<i]), String(held[utf8.index(after: i)...]))
     }
 
     /// - Parameter presented: the refresh token a refresh presented: the one the server keeps
