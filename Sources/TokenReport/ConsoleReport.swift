@@ -56,7 +56,7 @@ public enum ConsoleReport {
             for w in f.windows {
                 lines.append("fault \(w.fault): \(w.errors) errors of \(w.operations) operations, \(w.falseValid) false valid, "
                     + (w.recoveryS.map { "recovered \(Units.figure($0)) s after the window" } ?? "NOT recovered by the end")
-                    + (w.preFaultP99Us.map { " (p99 back under \(Units.figure($0 * 1.1)) µs, 110 % of the pre-fault \(Units.figure($0)) µs)" } ?? ""))
+                    + (w.recoveryLimitUs.map { " (p99 back under \(Units.figure($0)) µs, the upper limit of \(w.baselineSeconds ?? 0) pre-fault seconds whose highest p99 was \(Units.figure(w.preFaultP99Us ?? 0)) µs)" } ?? ""))
             }
             if let a = f.audit {
                 lines.append("families audited after the run: \(a.checked) checked, \(a.intact) intact, \(a.lost) lost, \(a.corrupted) corrupted, \(a.notJudged) not judged")

@@ -310,8 +310,9 @@ public enum HTMLReport {
     package static func faultsSection(_ r: RunResult) -> String {
         guard let f = r.faults else { return "" }
         var s = "<section id=\"faults\"><h2>Faults</h2>"
-        s += table(["fault", "operations", "errors", "false valid", "pre-fault p99 (µs)", "recovery (s)"], f.windows.map { w in
-            [w.fault, "\(w.operations)", "\(w.errors)", "\(w.falseValid)", w.preFaultP99Us.map(num) ?? "-", w.recoveryS.map(num) ?? "not recovered"]
+        s += table(["fault", "operations", "errors", "false valid", "pre-fault p99 (µs)", "recovered under (µs)", "recovery (s)"], f.windows.map { w in
+            [w.fault, "\(w.operations)", "\(w.errors)", "\(w.falseValid)", w.preFaultP99Us.map(num) ?? "-", w.recoveryLimitUs.map(num) ?? "-",
+             w.recoveryS.map(num) ?? "not recovered"]
         }, rowClass: { i in f.windows[i].falseValid > 0 || f.windows[i].recoveryS == nil ? "fail" : nil })
         if let a = f.audit {
             s += "<p>Families audited after the run: \(a.checked) checked, \(a.intact) intact, \(a.lost) lost, \(a.corrupted) corrupted, \(a.notJudged) not judged"

@@ -63,8 +63,24 @@ struct FaultAndStabilityTests {
                         entry(7, ops: 100, p99: 5000), entry(8, ops: 100, p99: 320), entry(9, ops: 100, p99: 200)]
         let r = FaultWindowReport(try Fault(parsing: "store-outage@4s..6s"), timeline: timeline)
         #expect(r.operations == 170 && r.errors == 160)
-        #expect(r.preFaultP99Us == 300)
-        #expect(r.recoveryS == 1, "second 7 is slow, second 8 is within 10 % of 300 µs: recovered 1 s after the window")
+        #expect(r.preFaultP99Us == 300 && r.baselineSeconds == 4)
+        // Mean 272.5 µs, moving ranges 20, 50, 10 (mean 26.67): 272.5 + 2.66 × 26.67 = 343.43 µs.
+        #expect(abs((r.recoveryLimitUs ?? 0) - 343.433) < 0.01, "\(String(describing: r.recoveryLimitUs))")
+        #expect(r.recoveryS == 1, "second 7 is slow, second 8 (320 µs) is under the limit: recovered 1 s after the window")
+        // 340 µs is under the limit, though over 110 % of the highest baseline second (330 µs).
+        var noisy = timeline
+        noisy[7] = entry(8, ops: 100, p99: 340)
+        #expect(FaultWindowReport(try Fault(parsing: "store-outage@4s..6s"), timeline: noisy).recoveryS == 1)
+        noisy[7] = entry(8, ops: 100, p99: 350)
+        #expect(FaultWindowReport(try Fault(parsing: "store-outage@4s..6s"), timeline: noisy).recoveryS == 2, "350 µs is over it; second 9 is not")
+        // The baseline leaves out seconds with errors and seconds another window touches; with
+        // one second left, the limit is 110 % of it.
+        var spilled = timeline
+        spilled[3] = entry(4, ops: 100, errors: 3, p99: 900)
+        let other = try Fault(parsing: "store-latency=5ms@0s..2s")
+        let one = FaultWindowReport(try Fault(parsing: "store-outage@4s..6s"), all: [other, try Fault(parsing: "store-outage@4s..6s")], timeline: spilled)
+        #expect(one.baselineSeconds == 1 && one.preFaultP99Us == 250 && one.recoveryLimitUs == 275)
+        #expect(one.recoveryS == 2, "second 8 (320 µs) is over 275 µs, second 9 (200 µs) under")
         #expect(r.falseValid == 1)
         // Never recovered: errors to the end.
         let stuck = timeline.prefix(6) + [entry(7, ops: 10, errors: 10, p99: 100)]

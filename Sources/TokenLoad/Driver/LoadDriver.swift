@@ -119,7 +119,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         // wind-down showed as +3 MB in one sample), not during the steady run.
         result.stability = StabilitySummary(timeline: timeline.count > 2 ? Array(timeline.dropLast()) : timeline)
         if let faults = c.faults, !faults.isEmpty {
-            result.faults = FaultReport(windows: faults.map { FaultWindowReport($0, timeline: timeline) },
+            result.faults = FaultReport(windows: faults.map { FaultWindowReport($0, all: faults, timeline: timeline) },
                                         injections: faultSchedule?.injections, audit: audit)
             result.verdict = result.judgedVerdict
         }

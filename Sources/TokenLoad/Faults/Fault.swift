@@ -147,8 +147,10 @@ public final class FaultSchedule: Sendable {
 }
 
 extension FaultWindowReport {
-    /// The report of `fault` over a run's timeline.
-    package init(_ fault: Fault, timeline: [TimelineEntry]) {
-        self.init(fault: fault.description, from: fault.from, until: fault.until, timeline: timeline)
+    /// The report of `fault` over a run's timeline; `all` is every fault of the run (the
+    /// others' seconds are no baseline).
+    package init(_ fault: Fault, all: [Fault] = [], timeline: [TimelineEntry]) {
+        let others = all.filter { $0 != fault }.map { (from: $0.from, until: $0.until) }
+        self.init(fault: fault.description, from: fault.from, until: fault.until, others: others, timeline: timeline)
     }
 }

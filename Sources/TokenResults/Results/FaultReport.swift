@@ -28,12 +28,20 @@ public struct FaultWindowReport: Codable, Sendable, Hashable {
     /// Invariant violations from the window's start until recovery (or the end): a false
     /// "valid" answer during a fault. Must be 0.
     public var falseValid: Int
-    /// The highest per-second p99 of the (up to 10) seconds before the window, µs; `nil`
-    /// when the window starts at 0.
+    /// The highest per-second p99 of the baseline seconds, µs: up to 10 seconds before the
+    /// window that no fault window touches and that had no errors; `nil` when there are none
+    /// (a window from 0).
     public var preFaultP99Us: Double?
+    /// How many baseline seconds ``preFaultP99Us`` and ``recoveryLimitUs`` come from.
+    public var baselineSeconds: Int?
+    /// The per-second p99 a second after the window must be under to count as recovered, µs:
+    /// the upper natural process limit of the baseline seconds' p99s, mean + 2.66 × their mean
+    /// moving range (Wheeler's XmR individuals chart: what one second's noise can reach), and
+    /// never under 110 % of ``preFaultP99Us``; with one baseline second, 110 % of it.
+    public var recoveryLimitUs: Double?
     /// Seconds after the window's end until the first second without errors whose p99 is
-    /// back under ``preFaultP99Us`` (with 10 % for the seconds' noise); 0 = the first second
-    /// after the window was clean. `nil`: not recovered by the end of the run.
+    /// under ``recoveryLimitUs``; 0 = the first second after the window was clean. `nil`: not
+    /// recovered by the end of the run.
     public var recoveryS: Double?
 
     enum CodingKeys: String, CodingKey {
@@ -42,6 +50,8 @@ public struct FaultWindowReport: Codable, Sendable, Hashable {
         case untilS = "until_s"
         case falseValid = "false_valid"
         case preFaultP99Us = "pre_fault_p99_us"
+        case baselineSeconds = "baseline_s"
+        case recoveryLimitUs = "recovery_limit_us"
         case recoveryS = "recovery_s"
     }
 
@@ -49,28 +59,44 @@ public struct FaultWindowReport: Codable, Sendable, Hashable {
     /// - Parameters:
     ///   - fault: the fault as given, e.g. `store-outage@10s..15s`.
     ///   - from, until: the window, seconds of measurement.
-    public init(fault description: String, from: Double, until: Double, timeline: [TimelineEntry]) {
-        struct Window { var from: Double; var until: Double }
-        let fault = Window(from: from, until: until)
+    ///   - others: the run's other fault windows (from, until), s: their seconds are no baseline.
+    public init(fault description: String, from: Double, until: Double, others: [(from: Double, until: Double)] = [], timeline: [TimelineEntry]) {
         self.fault = description
         fromS = from
         untilS = until
         // Entry k covers (k − 1, k] seconds of measurement.
-        func touches(_ e: TimelineEntry) -> Bool { Double(e.second) > fault.from && Double(e.second - 1) < fault.until }
-        let inside = timeline.filter(touches)
+        func touches(_ e: TimelineEntry, _ w: (from: Double, until: Double)) -> Bool { Double(e.second) > w.from && Double(e.second - 1) < w.until }
+        let inside = timeline.filter { touches($0, (from, until)) }
         operations = inside.reduce(0) { $0 + $1.operations.values.reduce(0, +) }
         errors = inside.reduce(0) { $0 + $1.errors }
-        let before = timeline.filter { Double($0.second) <= fault.from }.suffix(10)
-        let level = before.isEmpty ? nil : before.map(\.p99Us).max()
+        // The baseline: seconds before the window, none touched by a fault and none with errors
+        // (an operation scheduled just before a window that ran into it counts in the second it
+        // was due: the driver records by intended time).
+        let baseline = timeline.filter { e in
+            Double(e.second) <= from && e.errors == 0 && e.operations.values.reduce(0, +) > 0 && !others.contains { touches(e, $0) }
+        }.suffix(10).map(\.p99Us)
+        let level = baseline.max()
         preFaultP99Us = level
-        let after = timeline.filter { Double($0.second - 1) >= fault.until }
+        baselineSeconds = baseline.count
+        let limit = level.map { max($0 * 1.1, Self.upperNaturalProcessLimit(baseline) ?? 0) }
+        recoveryLimitUs = limit
+        let after = timeline.filter { Double($0.second - 1) >= until }
         func clean(_ e: TimelineEntry) -> Bool {
-            e.errors == 0 && e.operations.values.reduce(0, +) > 0 && (level.map { e.p99Us <= $0 * 1.1 } ?? true)
+            e.errors == 0 && e.operations.values.reduce(0, +) > 0 && (limit.map { e.p99Us <= $0 } ?? true)
         }
         let recovered = after.first(where: clean)
-        recoveryS = recovered.map { max(0, Double($0.second - 1) - fault.until) }
+        recoveryS = recovered.map { max(0, Double($0.second - 1) - until) }
         let last = recovered?.second ?? Int.max
-        falseValid = timeline.filter { Double($0.second) > fault.from && $0.second <= last }.reduce(0) { $0 + ($1.violations ?? 0) }
+        falseValid = timeline.filter { Double($0.second) > from && $0.second <= last }.reduce(0) { $0 + ($1.violations ?? 0) }
+    }
+
+    /// Mean + 2.66 × mean moving range of `values` (the XmR chart's upper natural process
+    /// limit; 2.66 = 3 / d₂ with d₂ = 1.128 for ranges of two); `nil` with fewer than two values.
+    static func upperNaturalProcessLimit(_ values: [Double]) -> Double? {
+        guard values.count >= 2 else { return nil }
+        let mean = values.reduce(0, +) / Double(values.count)
+        let ranges = zip(values.dropFirst(), values).map { abs($0 - $1) }
+        return mean + 2.66 * ranges.reduce(0, +) / Double(ranges.count)
     }
 }
 
