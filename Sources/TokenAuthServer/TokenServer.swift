@@ -49,6 +49,9 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     let logger: Logger
     /// HTTPS: the server's certificate chain and key (Hummingbird's TLS support, swift-nio-ssl).
     let tls: TLSConfiguration?
+    /// Called before each `/metrics` answer is rendered: brings sampled values (the process
+    /// metrics `tokenbench serve` reads from `/proc`) up to date in ``registry``.
+    let collect: @Sendable () -> Void
 
     /// - Parameters:
     ///   - service: the core.
@@ -58,15 +61,19 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
     ///   - metrics: where the server's own counters go (defaults to the bootstrapped system).
     ///   - logger: the server's logger (never given a token or a password).
     ///   - tls: serve HTTPS with this configuration (``tlsConfiguration(certificateFile:keyFile:)``).
+    ///   - collect: called before each `/metrics` answer is rendered, to update sampled values
+    ///     in `registry` (e.g. process metrics).
     public init(service: AuthService<Store, Users>, configuration: ServerConfiguration = ServerConfiguration(),
                 registry: PrometheusCollectorRegistry, metrics: any MetricsFactory = MetricsSystem.factory,
-                logger: Logger = Logger(label: "tokenbench.server"), tls: TLSConfiguration? = nil) {
+                logger: Logger = Logger(label: "tokenbench.server"), tls: TLSConfiguration? = nil,
+                collect: @escaping @Sendable () -> Void = {}) {
         self.service = service
         self.configuration = configuration
         self.registry = registry
         self.metrics = ServerMetrics(factory: metrics)
         self.logger = logger
         self.tls = tls
+        self.collect = collect
     }
 
     /// A TLS server configuration from PEM files: the certificate chain (leaf first) and its
@@ -127,7 +134,8 @@ public struct TokenServer<Store: RefreshTokenStore, Users: UserDirectory>: Senda
         router.get("/.well-known/jwks.json") { _, _ in self.jwks() }
         if let secret = configuration.adminSecret { registerAdminRoutes(router, secret: secret) }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            self.collect()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.registry.emitToBuffer())))
         }
         return router

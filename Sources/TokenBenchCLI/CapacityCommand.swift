@@ -95,6 +95,7 @@ struct CapacityCommand: AsyncParsableCommand {
         var configuration = try baseConfiguration(settings)
         let slos = try output.slos()
         let quiet = output.quiet
+        try load.pinProcesses()
         let httpTarget = try await http.prepareTarget(&configuration)
         let outputDirectory: URL?
         do {

@@ -53,8 +53,46 @@ struct LoadOptions: ParsableArguments {
     var targetPID: Int32?
     @Option(name: .customLong("store-pid"), help: ArgumentHelp("The store's process on this machine, counted with its descendants (PostgreSQL's postmaster and its backends): its CPU time per operation.", valueName: "pid"))
     var storePID: Int32?
+    @Option(name: .customLong("driver-cpus"), help: ArgumentHelp("Pin TokenBench's threads to these cores, e.g. 1 or 2-3 (taskset's list): on one machine, the driver's own cores; the result records each side's.", valueName: "list"))
+    var driverCPUs: String?
+    @Option(name: .customLong("target-cpus"), help: ArgumentHelp("Pin the --target-pid server's threads to these cores.", valueName: "list"))
+    var targetCPUs: String?
+    @Option(name: .customLong("store-cpus"), help: ArgumentHelp("Pin the --store-pid store (with its descendants) to these cores.", valueName: "list"))
+    var storeCPUs: String?
+    @Option(name: .customLong("target-metrics"), help: ArgumentHelp("A server's Prometheus endpoint, repeatable (one per server of the target): its process_cpu_seconds_total over the measured window is the target's CPU per operation, for servers not on this machine (tokenbench serve exports it at /metrics).", valueName: "url"))
+    var targetMetrics: [String] = []
     @Option(help: "Target: in-process (the core, no HTTP), noop (driver overhead only), simulated:CONCURRENCYxSERVICE_TIME (a target of known capacity, concurrency / service time, for checking the tool itself, e.g. simulated:8x10ms), or an HTTP server's URL (see --profile).")
     var target: String = "in-process"
+
+    /// `--driver-cpus`, `--target-cpus`, `--store-cpus`, checked: which process goes on
+    /// which cores.
+    /// - Throws: `ValidationError` for a list that is not this machine's cores, or a target or
+    ///   store pinned without its pid.
+    func pinning() throws -> [(flag: String, pid: String, cpus: [Int], descendants: Bool)] {
+        var pins: [(flag: String, pid: String, cpus: [Int], descendants: Bool)] = []
+        for (flag, text, pid, descendants) in [("--driver-cpus", driverCPUs, "self", false), ("--target-cpus", targetCPUs, targetPID.map(String.init), false),
+                                               ("--store-cpus", storeCPUs, storePID.map(String.init), true)] {
+            guard let text else { continue }
+            guard let cpus = CPUAffinity.parse(text) else {
+                throw ValidationError("\(flag): expected a list of this machine's cores such as 1 or 0-1,3 (it has 0-\(CPUAffinity.configured - 1); got '\(text)')")
+            }
+            guard let pid else {
+                throw ValidationError("\(flag): needs \(flag == "--target-cpus" ? "--target-pid" : "--store-pid") (the process to pin)")
+            }
+            pins.append((flag, pid, cpus, descendants))
+        }
+        return pins
+    }
+
+    /// Pins the processes `--driver-cpus`, `--target-cpus` and `--store-cpus` name.
+    /// - Throws: `ValidationError` when the system refuses (another user's process).
+    func pinProcesses() throws {
+        for pin in try pinning() {
+            if case .failure(let failure) = CPUAffinity.pin(pin.pid, cpus: pin.cpus, descendants: pin.descendants) {
+                throw ValidationError("\(pin.flag): could not pin \(pin.pid == "self" ? "tokenbench" : "process \(pin.pid)"): \(failure.reason)")
+            }
+        }
+    }
 
     /// The settings, checked.
     /// - Throws: `ValidationError` naming the flag and the accepted form.
@@ -117,6 +155,16 @@ struct LoadOptions: ParsableArguments {
         }
         c.targetPID = targetPID
         c.storePID = storePID
+        _ = try pinning()
+        if !targetMetrics.isEmpty {
+            if targetPID != nil { throw ValidationError("--target-metrics: not with --target-pid (both give the target's CPU: choose one)") }
+            guard target.hasPrefix("http://") || target.hasPrefix("https://") else {
+                throw ValidationError("--target-metrics: applies to an HTTP target (--target http://…); the in-process target's CPU is tokenbench's own")
+            }
+            let source = TargetMetricsSource(urls: targetMetrics)
+            do throws(HTTPTargetError) { try source.validate() } catch { throw ValidationError("\(error.flag): expected \(error.accepted)") }
+            c.targetMetrics = source
+        }
         if target.hasPrefix("simulated:"), SimulatedTarget(spec: target) == nil {
             throw ValidationError("--target: expected simulated:CONCURRENCYxSERVICE_TIME such as simulated:8x10ms (got '\(target)')")
         }

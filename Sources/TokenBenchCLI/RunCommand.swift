@@ -161,6 +161,7 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[2K\(line)" : "\(line)\n").utf8))
         }
 
+        try load.pinProcesses()
         let httpTarget = try await http.prepareTarget(&configuration)
         let outputDirectory: URL?
         do {

@@ -60,6 +60,19 @@ extension HTTPOptions {
                 "tokenbench: --refresh-lead: expected a duration below the server's access-token lifetime (\(Units.figure(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
             throw ExitCode(64)
         }
+        if var metrics = configuration.targetMetrics {
+            // Read once now: a wrong URL fails here, not as a missing figure after the run.
+            metrics.tls = tls
+            configuration.targetMetrics = metrics
+            let reader = try TargetMetricsReader(metrics)
+            let read = await reader.cpuSeconds()
+            await reader.shutdown()
+            if case .failure(let failure) = read {
+                await target.shutdown()
+                FileHandle.standardError.write(Data("tokenbench: preflight: \(failure) (expected the server's Prometheus text with \(TargetMetricsSource.metric))\n".utf8))
+                throw ExitCode(Verdict.unreachable.exitCode)
+            }
+        }
         return target
     }
 

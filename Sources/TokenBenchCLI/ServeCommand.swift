@@ -123,7 +123,9 @@ struct ServeCommand: AsyncParsableCommand {
             let host = server.host
             let tls = try tlsConfiguration()
             let scheme = tls == nil ? "http" : "https"
-            let app = try TokenServer(service: service, configuration: server, registry: registry, tls: tls).application { port in
+            let process = ProcessMetrics(registry: registry)
+            let app = try TokenServer(service: service, configuration: server, registry: registry, tls: tls,
+                                      collect: { process.collect() }).application { port in
                 // One line on stdout, flushed, so scripts can wait for it and read the port.
                 FileHandle.standardOutput.write(Data(
                     "tokenbench serve: listening on \(scheme)://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue), crypto: \(crypto.name))\n".utf8))

@@ -41,6 +41,7 @@ public enum CapacityConsole {
             lines.append("note: in-process, the core runs on the driver's own threads: the capacity is the process's, driver included (--target noop shows the driver's own ceiling)")
         }
         lines.append(c.answer.line)
+        if let sizing = c.answer.sizing { lines.append(sizing.line) }
         return lines.joined(separator: "\n")
     }
 

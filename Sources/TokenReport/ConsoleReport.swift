@@ -63,6 +63,10 @@ public enum ConsoleReport {
             }
         }
         if let cpu = r.cpu { lines.append(Self.cpuLine(cpu)) }
+        if let placement = r.environment.cpus, placement.target != nil || placement.store != nil
+            || placement.tokenbench != CPUPlacement.list(Array(0..<r.environment.cores)) {
+            lines.append("cores: \(placement.text) (of \(r.environment.cores))")
+        }
         if let st = r.stability, r.measuredSeconds >= 60 {
             lines.append("stability: resident \(Units.figure(Double(st.residentMinBytes) / 1e6)) … \(Units.figure(Double(st.residentMaxBytes) / 1e6)) MB, drift \(Units.figure(st.residentDriftPercent)) %, "
                 + "slope \(Units.figure(st.residentSlopeBytesPerHour / 1e6)) MB/h; descriptors \(st.descriptorsFirst ?? 0) → \(st.descriptorsLast ?? 0) (max \(st.descriptorsMax ?? 0))")

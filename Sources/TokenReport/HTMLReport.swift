@@ -16,6 +16,7 @@ public enum HTMLReport {
         body += operationsSection(r, slos: r.slo.map(\.slo))
         body += faultsSection(r)
         body += phasesSection(r)
+        body += cpuSection(r)
         body += contentionSection(r)
         body += stabilitySection(r)
         body += settingsSection(config: r.config, environment: r.environment)
@@ -30,6 +31,7 @@ public enum HTMLReport {
         var body = header(title: "TokenBench capacity: \(c.scenario ?? c.environment.target)", verdict: c.answer.outcome.rawValue, style: style,
                           subtitle: "\(c.environment.target) · started \(c.environment.startedAt) · \(c.steps.count) steps")
         body += "<section id=\"answer\"><h2>Answer</h2><p class=\"answer\">\(escape(c.answer.line))</p>"
+            + (c.answer.sizing.map { "<p class=\"sizing\">\(escape($0.line))</p>" } ?? "")
         body += table(["setting", "value"], [
             ["SLOs", c.slo.joined(separator: ", ")],
             ["start rate", Units.opsRate(c.search.startRate)], ["max rate", Units.opsRate(c.search.maxRate)],
@@ -243,7 +245,7 @@ public enum HTMLReport {
         }
         var s = "<section id=\"configuration\"><h2>Configuration</h2>" + table(["setting", "value"], rows) + "</section>\n"
         s += "<section id=\"environment\"><h2>Environment</h2>" + table(["", ""], [
-            ["target", environment.target], ["cores", "\(environment.cores)"], ["OS", environment.os],
+            ["target", environment.target], ["cores", "\(environment.cores)" + (environment.cpus.map { " (\($0.text))" } ?? "")], ["OS", environment.os],
             ["Swift", environment.swiftVersion], ["git commit", environment.gitCommit], ["started", environment.startedAt],
         ]) + "</section>\n"
         return s
@@ -318,6 +320,20 @@ public enum HTMLReport {
             s += "<p>Families audited after the run: \(a.checked) checked, \(a.intact) intact, \(a.lost) lost, \(a.corrupted) corrupted, \(a.notJudged) not judged"
                 + (f.injections.map { "; \($0) store calls changed by the fault-injecting store wrapper" } ?? "") + ".</p>"
         }
+        return s + "</section>\n"
+    }
+
+    /// CPU time per operation of TokenBench, the target and the store over the measured window:
+    /// what sizing is done in.
+    package static func cpuSection(_ r: RunResult) -> String {
+        guard let cpu = r.cpu else { return "" }
+        let rows = [("tokenbench", cpu.tokenbench), cpu.target.map { ("target", $0) }, cpu.store.map { ("store", $0) }].compactMap { $0 }
+        var s = "<section id=\"cpu\"><h2>CPU per operation</h2>"
+        s += table(["process", "measured", "processes", "CPU (s)", "µs per operation", "operations per CPU-second"], rows.map { label, p in
+            [label, p.name, "\(p.processes)", num(p.cpuSeconds), num(p.microsecondsPerOperation), num(p.operationsPerCPUSecond)]
+        })
+        s += "<p>\(cpu.operations) operations in the measured window. Operations per CPU-second is what one fully used vCPU serves at this mix; "
+            + "on one machine the driver, the server and the store share its cores.</p>"
         return s + "</section>\n"
     }
 

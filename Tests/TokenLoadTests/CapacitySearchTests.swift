@@ -131,6 +131,46 @@ struct CapacityDecisionTests {
         #expect(answer.verdict.exitCode == 0)
     }
 
+    @Test("the sizing line: the answer step's rate of the objective's operation over each process's CPU seconds")
+    func sizing() async throws {
+        let template = await Self.template()
+        let (_, answer) = try await Self.search(confirm: 1).run(step: { c in
+            var r = template
+            let rate = c.rate!
+            r.measuredSeconds = 10
+            r.achievedRatePerS = rate
+            r.environment.target = "http://127.0.0.1:8080"
+            // 10 s at the rate, a fifth of it refreshes; the server spent 0.25 ms of CPU per
+            // refresh, the store a tenth of that.
+            let refreshes = Int(rate * 10 / 5)
+            r.operations["refresh"] = OperationSummary(count: refreshes, errors: 0, errorsByKind: [:], throughputPerS: Double(refreshes) / 10,
+                                                       latencyUs: LatencySummary(LatencyHistogram.latency()))
+            r.cpu = CPUSummary(operations: Int(rate * 10),
+                               tokenbench: .init(name: "tokenbench", processes: 1, cpuSeconds: 1, operations: Int(rate * 10)),
+                               target: .init(name: "pid 7", processes: 1, cpuSeconds: Double(refreshes) * 0.000_25, operations: Int(rate * 10)),
+                               store: .init(name: "pid 8", processes: 3, cpuSeconds: Double(refreshes) * 0.000_025, operations: Int(rate * 10)))
+            r.slo = [SLOResult(slo: "refresh.p99<20ms", observed: 10_000, passed: rate <= 1000)]
+            return r
+        })
+        #expect(answer.outcome == .found && answer.rate != nil, "\(answer.line)")
+        let sizing = try #require(answer.sizing)
+        #expect(sizing.operation == "refresh" && sizing.perTargetVCPU == 4000 && sizing.perStoreVCPU == 40_000, "\(sizing)")
+        #expect(sizing.operationsPerS == (answer.rate ?? 0) / 5)
+        #expect(sizing.line.hasPrefix("sizing at refresh.p99<20ms: 1 vCPU of the server per 4,000 refresh/s, of the store per 40,000 refresh/s"), "\(sizing.line)")
+        #expect(sizing.line.contains("(serving the mix's ") && sizing.line.contains("access"), "\(sizing.line)")
+        #expect(!sizing.line.contains("in-process core"), "an HTTP target's driver is not sized")
+        // Without CPU figures there is nothing to size on.
+        let (_, none) = try await Self.search(confirm: 1).run(step: { c in
+            var r = template
+            r.cpu = nil
+            r.measuredSeconds = 10
+            r.achievedRatePerS = c.rate!
+            r.slo = [SLOResult(slo: "refresh.p99<20ms", observed: 10_000, passed: c.rate! <= 1000)]
+            return r
+        })
+        #expect(none.outcome == .found && none.sizing == nil)
+    }
+
     @Test("a failed confirmation steps down (half the precision) and confirms again")
     func stepsDown() async throws {
         // Passes up to 1000, except the first step at a rate tried before: the first

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 import TokenAuthTesting
 
@@ -94,7 +96,7 @@ struct CryptoAllocatorCLITests {
         #expect((operations["refresh"]?["count"] as? Int ?? 0) > 0)
     }
 
-    @Test("CPU per operation: --target-pid reads the server's CPU from /proc over the measured window; a pid that is not there is refused")
+    @Test("CPU per operation: --target-pid reads the server's CPU from /proc over the measured window, each side pinned to its own core; a pid that is not there is refused")
     func cpuPerOperation() throws {
         let server = try BackgroundProcess(CLITests.binary.path, [
             "serve", "--port", "0", "--users", "100", "--access-ttl", "2s", "--password-hash", "bcrypt", "--password-hash-cost", "4",
@@ -103,10 +105,22 @@ struct CryptoAllocatorCLITests {
         let url = try #require(server.readyLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
         let out = cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
+        try #require(ProcessInfo.processInfo.processorCount >= 2, "this machine has 2 cores: one for the driver, one for the server")
         let r = try cli.run(["run", "--target", url, "--users", "20", "--duration", "3s", "--think-time", "20ms", "--target-pid", String(server.pid),
-                             "--out", out])
+                             "--driver-cpus", "1", "--target-cpus", "0", "--out", out])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("cpu: tokenbench ") && r.stdout.contains("; target pid \(server.pid) "), "\(r.stdout)")
+        // Each side on its own core: the server's threads as /proc says, and as the result records.
+        let status = try String(contentsOfFile: "/proc/\(server.pid)/status", encoding: .utf8)
+        #expect(status.contains("Cpus_allowed_list:\t0\n"), "\(status)")
+        let cpus = try #require((try result(out)["environment"] as? [String: Any])?["cpus"] as? [String: String])
+        #expect(cpus == ["tokenbench": "1", "target": "0"], "\(cpus)")
+        #expect(r.stdout.contains("cores: tokenbench on cores 1; target on 0 (of "), "\(r.stdout)")
+        for (args, needle) in [(["--target-cpus", "0"], "--target-cpus: needs --target-pid"), (["--driver-cpus", "1-99"], "--driver-cpus: expected a list of this machine's cores"),
+                               (["--driver-cpus", "x"], "--driver-cpus: expected")] {
+            let bad = try cli.run(["run", "--users", "2", "--duration", "1s"] + args)
+            #expect(bad.status == 64 && bad.stderr.contains(needle), "\(args): \(bad.stderr)")
+        }
         let cpu = try #require(try result(out)["cpu"] as? [String: Any])
         let operations = try #require(cpu["operations"] as? Int)
         let target = try #require(cpu["target"] as? [String: Any])
@@ -118,6 +132,74 @@ struct CryptoAllocatorCLITests {
         #expect(target["processes"] as? Int == 1 && target["name"] as? String == "pid \(server.pid)")
         let missing = try cli.run(["run", "--users", "2", "--duration", "1s", "--store-pid", "2147483000"])
         #expect(missing.status == 64 && missing.stderr.contains("--store-pid: expected the id of a running process"), "\(missing.stderr)")
+    }
+
+    /// utime + stime of `/proc/PID/stat` (proc(5): fields 14 and 15), seconds at 100 ticks/s.
+    static func procCPUSeconds(_ pid: Int32) throws -> Double {
+        let text = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = text[text.index(after: try #require(text.lastIndex(of: ")")))...].split(separator: " ")
+        return (Double(fields[11])! + Double(fields[12])!) / 100
+    }
+
+    @Test("serve's /metrics exports the standard process metrics, its CPU what /proc says; --target-metrics reads it for the server's CPU per operation")
+    func targetMetrics() async throws {
+        let server = try BackgroundProcess(CLITests.binary.path, [
+            "serve", "--port", "0", "--users", "100", "--access-ttl", "2s", "--password-hash", "bcrypt", "--password-hash-cost", "4",
+        ], ready: "tokenbench serve: listening on", timeout: 60)
+        defer { server.stop() }
+        let url = try #require(server.readyLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let before = try Self.procCPUSeconds(server.pid)
+        let r = try cli.run(["run", "--target", url, "--users", "20", "--duration", "3s", "--think-time", "20ms",
+                             "--target-metrics", url + "/metrics", "--out", out])
+        let after = try Self.procCPUSeconds(server.pid)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let cpu = try #require(try result(out)["cpu"] as? [String: Any])
+        let target = try #require(cpu["target"] as? [String: Any])
+        #expect(target["name"] as? String == "process_cpu_seconds_total of \(url)/metrics" && target["processes"] as? Int == 1, "\(target)")
+        // The measured window is inside the whole run (preflight and scrapes included), and the
+        // server worked through it.
+        let seconds = try #require(target["cpu_s"] as? Double)
+        #expect(seconds > 0 && seconds <= after - before + 0.02, "metrics \(seconds) s, /proc over the whole run \(after - before) s")
+        // The exporter against the ground truth: the counter a scrape renders is /proc's figure
+        // at that instant (at 100 ticks a second; the scrape itself costs a tick or two).
+        let (text, _) = try await Self.get(url + "/metrics")
+        let proc = try Self.procCPUSeconds(server.pid)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("process_cpu_seconds_total ") })
+        let exported = try #require(Double(line.split(separator: " ")[1]))
+        #expect(exported <= proc + 0.005 && exported >= proc - 0.03, "exported \(exported) s, /proc \(proc) s")
+        for name in ["# TYPE process_cpu_seconds_total counter", "process_resident_memory_bytes ", "process_virtual_memory_bytes ",
+                     "process_open_fds ", "process_max_fds ", "process_start_time_seconds "] {
+            #expect(text.contains("\n" + name) || text.hasPrefix(name), "\(name) in \(text.prefix(2000))")
+        }
+        let start = try #require(text.split(separator: "\n").first { $0.hasPrefix("process_start_time_seconds ") }.flatMap { Double($0.split(separator: " ")[1]) })
+        #expect(abs(start - Date().timeIntervalSince1970) < 600, "started within the test: \(start)")
+        // A wrong endpoint fails before the run: one line, exit 69, nothing written.
+        let wrong = cli.temporaryDirectory()
+        let bad = try cli.run(["run", "--target", url, "--users", "2", "--duration", "1s", "--target-metrics", url + "/healthz", "--out", wrong])
+        #expect(bad.status == 69 && bad.stderr.contains("--target-metrics \(url)/healthz: no process_cpu_seconds_total"), "\(bad.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: wrong + "/result.json"))
+        for (args, needle) in [(["--target-metrics", "ftp://h/m"], "--target-metrics: expected"),
+                               (["--target-metrics", url + "/metrics", "--target-pid", String(server.pid)], "not with --target-pid")] {
+            let x = try cli.run(["run", "--target", url, "--users", "2", "--duration", "1s"] + args)
+            #expect(x.status == 64 && x.stderr.contains(needle), "\(args): \(x.stderr)")
+        }
+        let inProcess = try cli.run(["run", "--users", "2", "--duration", "1s", "--target-metrics", url + "/metrics"])
+        #expect(inProcess.status == 64 && inProcess.stderr.contains("applies to an HTTP target"), "\(inProcess.stderr)")
+    }
+
+    static func get(_ url: String) async throws -> (String, Int) {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            try await client.shutdown()
+            return (String(buffer: body), Int(response.status.code))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     @Test("tokenbench-jemalloc runs on jemalloc: the allocator is recorded, the timeline samples mallctl's statistics")

@@ -150,7 +150,7 @@ public struct CapacitySearch: Sendable {
         var reasons: [String] = []
         let saturated = zip(r.inconclusiveKinds, r.inconclusive ?? []).filter { $0.0 == .driverSaturated }.map(\.1)
         if judgesDriverLag, let why = saturated.first {
-            return (.generatorBound, ["generator-bound at \(Units.opsRate(intended)): \(why)"])
+            return (.generatorBound, ["generator-bound at \(Units.opsRate(intended)): \(why)" + Self.oneMachineAdvice(configuration)])
         }
         for s in r.slo where !s.passed {
             if s.note == "no samples" {
@@ -179,7 +179,7 @@ public struct CapacitySearch: Sendable {
            r.schedulingLagUs.p99 >= budget / 4 {
             return (.generatorBound, ["generator-bound at \(Units.opsRate(intended)): the driver's own scheduling lag p99 was \(Units.figure(r.schedulingLagUs.p99 / 1000)) ms, "
                 + "a quarter or more of the \(Units.figure(budget / 1000)) ms objective, so the failure (\(reasons.joined(separator: "; "))) cannot be pinned on the target; "
-                + "use more cores or machines for the driver"])
+                + "use more cores or machines for the driver" + Self.oneMachineAdvice(configuration)])
         }
         return (reasons.isEmpty ? .pass : .fail, reasons)
     }
@@ -215,8 +215,22 @@ public struct CapacitySearch: Sendable {
             let reached = rate.map { "; the target passed at least \(Units.opsRate($0))" } ?? ""
             line = "capacity: inconclusive: \(reason ?? "")\(reached)"
         }
-        return CapacityAnswer(outcome: outcome, rate: rate, throughputPerS: throughput, operationsPerS: perOperation,
-                              confirmed: confirmed, confirmations: confirmations, stepDowns: stepDowns, line: line, reason: reason)
+        var answer = CapacityAnswer(outcome: outcome, rate: rate, throughputPerS: throughput, operationsPerS: perOperation,
+                                    confirmed: confirmed, confirmations: confirmations, stepDowns: stepDowns, line: line, reason: reason)
+        if let at, outcome == .found || outcome == .atLeast, let operation = slos.first?.operation {
+            answer.sizing = CapacitySizing(operation: operation, step: at.result, slo: sloText)
+        }
+        return answer
+    }
+
+    /// On one machine, the way to an answer: the driver and the server each on cores of their
+    /// own. Empty once they are (or for the driver-only targets).
+    package static func oneMachineAdvice(_ c: LoadConfiguration) -> String {
+        guard c.target.hasPrefix("http"), CPUAffinity.configured >= 2 else { return "" }
+        let own = CPUAffinity.allowed("self") ?? ""
+        guard own == "0-\(CPUAffinity.configured - 1)" else { return "" }
+        return "; on one machine, give each side cores of its own: --driver-cpus \(CPUAffinity.configured - 1) --target-pid PID --target-cpus 0"
+            + (CPUAffinity.configured > 2 ? "-\(CPUAffinity.configured - 2)" : "") + " (and --store-pid PID --store-cpus with the server's), or start each under taskset -c"
     }
 
     /// Rates as the search steps them: whole numbers at 100/s and above, else 0.1/s.

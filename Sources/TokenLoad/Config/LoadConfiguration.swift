@@ -94,6 +94,10 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     /// nothing about another run.
     public var targetPID: Int32? = nil
     public var storePID: Int32? = nil
+    /// `--target-metrics`: the servers' Prometheus endpoints, whose `process_cpu_seconds_total`
+    /// over the measured window is the target's CPU (servers on other machines, or several).
+    /// Not recorded either.
+    public var targetMetrics: TargetMetricsSource? = nil
 
     public init() {}
 

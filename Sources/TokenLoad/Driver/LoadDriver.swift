@@ -58,6 +58,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let statistics = store?.statistics
         let countersAtStart = SnapshotBox()
         let cpuAtStart = CPUBox()
+        let metrics = c.targetMetrics.flatMap { try? TargetMetricsReader($0) }
         var numbers = [[Int32]](repeating: [], count: workerCount)
         for (i, n) in users.enumerated() { numbers[i % workerCount].append(Int32(n)) }
         let workers = (0..<workerCount).map {
@@ -66,6 +67,10 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         }
         var environment = RunEnvironment.current(target: target.name)
         environment.crypto = target.crypto.map { CryptoEnvironment(backend: $0.name, library: $0.library) }
+        environment.cpus = CPUAffinity.allowed("self").map {
+            CPUPlacement(tokenbench: $0, target: c.targetPID.flatMap { CPUAffinity.allowed(String($0)) },
+                         store: c.storePID.flatMap { CPUAffinity.allowed(String($0)) })
+        }
 
         let collector = IntervalCollector(
             workers: workers.map(\.recorder), phases: phases, start: start, measureStart: measureStart, end: end,
@@ -88,7 +93,8 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
                 let now = monotonicNanoseconds()
                 if measureStart > now { try? await Task.sleep(nanoseconds: measureStart - now) }
                 if let statistics { countersAtStart.value.withLock { $0 = statistics.snapshot } }
-                cpuAtStart.value.withLock { $0 = CPUSample.now(target: c.targetPID, store: c.storePID) }
+                let sample = await CPUSample.now(target: c.targetPID, store: c.storePID, metrics: metrics)
+                cpuAtStart.value.withLock { $0 = sample }
                 return nil
             }
             var ticked: IntervalCollector?
@@ -133,15 +139,21 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         result.measureStartUnixS = (intervals.log.startTime * 1000).rounded() / 1000
         if let first = cpuAtStart.value.withLock({ $0 }) {
             let operations = result.operations.values.reduce(0) { $0 + $1.count }
-            result.cpu = first.summary(until: CPUSample.now(target: c.targetPID, store: c.storePID), operations: operations,
-                                       target: c.targetPID, store: c.storePID)
+            let last = await CPUSample.now(target: c.targetPID, store: c.storePID, metrics: metrics)
+            result.cpu = first.summary(until: last, operations: operations, target: c.targetPID, store: c.storePID, metrics: metrics?.name)
             if c.targetPID != nil, result.cpu?.target == nil {
                 result.notes = (result.notes ?? []) + ["--target-pid \(c.targetPID!): the process ended during the run; its CPU is not reported"]
+            }
+            if metrics != nil, result.cpu?.target == nil {
+                let why = [first.metricsFailure, last.metricsFailure].compactMap { $0?.description }.first
+                    ?? "--target-metrics: \(TargetMetricsSource.metric) went down during the run (a server restarted)"
+                result.notes = (result.notes ?? []) + [why + "; the servers' CPU is not reported"]
             }
             if c.storePID != nil, result.cpu?.store == nil {
                 result.notes = (result.notes ?? []) + ["--store-pid \(c.storePID!): the process ended during the run; its CPU is not reported"]
             }
         }
+        await metrics?.shutdown()
         if let reason = abort.reason {
             result.aborted = RunAbortSummary(reason)
             result.verdict = .unreachable
@@ -376,21 +388,35 @@ package struct CPUSample: Sendable {
     var own: Double
     var target: (seconds: Double, processes: Int)?
     var store: (seconds: Double, processes: Int)?
+    /// Why `--target-metrics` gave no CPU time at this instant.
+    var metricsFailure: TargetMetricsFailure?
 
-    static func now(target: Int32?, store: Int32?) -> CPUSample {
-        CPUSample(own: ProcessCPU.own(), target: target.flatMap { ProcessCPU.seconds($0, descendants: true) },
-                  store: store.flatMap { ProcessCPU.seconds($0, descendants: true) })
+    /// The target's CPU comes from `--target-pid`, else from `--target-metrics`.
+    static func now(target: Int32?, store: Int32?, metrics: TargetMetricsReader?) async -> CPUSample {
+        var sample = CPUSample(own: ProcessCPU.own(), target: target.flatMap { ProcessCPU.seconds($0, descendants: true) },
+                               store: store.flatMap { ProcessCPU.seconds($0, descendants: true) })
+        if target == nil, let metrics {
+            switch await metrics.cpuSeconds() {
+            case .success(let seconds): sample.target = (seconds, metrics.readers.count)
+            case .failure(let failure): sample.metricsFailure = failure
+            }
+        }
+        return sample
     }
 
-    /// The CPU from this sample to `end`, per operation.
-    func summary(until end: CPUSample, operations: Int, target: Int32?, store: Int32?) -> CPUSummary {
+    /// The CPU from this sample to `end`, per operation; `metrics`: the name of the
+    /// `--target-metrics` servers. A counter that went down (a restarted server) gives no
+    /// target figure.
+    func summary(until end: CPUSample, operations: Int, target: Int32?, store: Int32?, metrics: String? = nil) -> CPUSummary {
         func process(_ name: String, _ a: (seconds: Double, processes: Int)?, _ b: (seconds: Double, processes: Int)?) -> CPUSummary.Process? {
             guard let a, let b else { return nil }
             return CPUSummary.Process(name: name, processes: b.processes, cpuSeconds: max(0, b.seconds - a.seconds), operations: operations)
         }
+        let fromMetrics = target == nil && metrics != nil
+        if fromMetrics, let a = self.target, let b = end.target, b.seconds < a.seconds { return summary(until: end, operations: operations, target: nil, store: store) }
         return CPUSummary(operations: operations,
                           tokenbench: CPUSummary.Process(name: "tokenbench", processes: 1, cpuSeconds: max(0, end.own - own), operations: operations),
-                          target: target.flatMap { process("pid \($0)", self.target, end.target) },
+                          target: (target.map { "pid \($0)" } ?? metrics).flatMap { process($0, self.target, end.target) },
                           store: store.flatMap { process("pid \($0)", self.store, end.store) })
     }
 }

@@ -8,23 +8,41 @@ package enum ProcessCPU {
     /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`, 100 on Linux).
     static let ticksPerSecond = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
 
-    /// One `/proc/PID/stat`: its parent and its CPU ticks (utime, stime, and the cutime and
-    /// cstime of children it has waited for).
+    /// One `/proc/PID/stat` (proc(5)): its parent, its CPU ticks (utime, stime, and the cutime
+    /// and cstime of children it has waited for), its threads and when it started (ticks after
+    /// boot).
     struct Stat {
         var parent: Int32
         var ticks: Double
+        var threads: Int
+        var startTicks: Double
     }
 
-    /// Reads `/proc/PID/stat`, or `nil` when there is no such process.
-    static func stat(_ pid: Int32) -> Stat? {
+    /// Reads `/proc/PID/stat` (`self` for this process), or `nil` when there is no such process.
+    static func stat(_ pid: String) -> Stat? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = text.lastIndex(of: ")") else { return nil }
-        // After the command name in parentheses: field 3 (state) is fields[0].
+        // After the command name in parentheses: field 3 (state) is fields[0], field N is fields[N − 3].
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 14, let parent = Int32(fields[1]) else { return nil }
+        guard fields.count > 19, let parent = Int32(fields[1]) else { return nil }
         var ticks = 0.0
         for i in 11...14 { ticks += Double(fields[i]) ?? 0 } // utime, stime, cutime, cstime
-        return Stat(parent: parent, ticks: ticks)
+        return Stat(parent: parent, ticks: ticks, threads: Int(fields[17]) ?? 0, startTicks: Double(fields[19]) ?? 0)
+    }
+
+    static func stat(_ pid: Int32) -> Stat? { stat(String(pid)) }
+
+    /// Threads of this process (`/proc/self/stat`, field 20).
+    package static func ownThreads() -> Int? { stat("self")?.threads }
+
+    /// When this process started, Unix seconds: `/proc/self/stat`'s starttime after `/proc/stat`'s
+    /// `btime` (the boot time); `nil` where there is no `/proc`.
+    package static func ownStartTime() -> Double? {
+        guard let start = stat("self")?.startTicks,
+              let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let boot = Double(line.dropFirst(6).trimmingCharacters(in: .whitespaces)) else { return nil }
+        return boot + start / ticksPerSecond
     }
 
     /// Whether a process of this id exists.
@@ -56,6 +74,6 @@ package enum ProcessCPU {
 
     /// This process's CPU seconds so far.
     package static func own() -> Double {
-        seconds(getpid(), descendants: false)?.seconds ?? 0
+        (stat("self")?.ticks ?? 0) / ticksPerSecond
     }
 }

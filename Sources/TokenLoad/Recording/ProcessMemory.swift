@@ -47,7 +47,13 @@ public enum ProcessMemory {
 
     /// Resident set size, bytes (`/proc/self/statm`, field 2 × the page size), or `nil` where
     /// there is no `/proc`.
-    public static func residentBytes() -> Int? {
+    public static func residentBytes() -> Int? { statm(field: 1) }
+
+    /// Virtual memory size, bytes (`/proc/self/statm`, field 1 × the page size), or `nil`
+    /// where there is no `/proc`.
+    package static func virtualBytes() -> Int? { statm(field: 0) }
+
+    private static func statm(field: Int) -> Int? {
         let fd = open("/proc/self/statm", O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -55,7 +61,7 @@ public enum ProcessMemory {
         let n = read(fd, &buffer, buffer.count)
         guard n > 0 else { return nil }
         let fields = buffer[..<n].split(separator: UInt8(ascii: " "))
-        guard fields.count >= 2, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return nil }
+        guard fields.count > field, let pages = Int(String(decoding: fields[field], as: UTF8.self)) else { return nil }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 

@@ -21,15 +21,6 @@ extension ProcessSample {
             let n = readlink("/proc/self/fd/\(fd)", &link, link.count - 1)
             if n >= 7, link.withUnsafeBufferPointer({ memcmp($0.baseAddress!, "socket:", 7) == 0 }) { sockets += 1 }
         }
-        return ProcessSample(openDescriptors: descriptors, sockets: sockets, threads: threadCount() ?? 0)
-    }
-
-    /// `num_threads` of `/proc/self/stat` (after the parenthesised command name, field 20).
-    package static func threadCount() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state): field 20 is fields[17].
-        return fields.count > 17 ? Int(fields[17]) : nil
+        return ProcessSample(openDescriptors: descriptors, sockets: sockets, threads: ProcessCPU.ownThreads() ?? 0)
     }
 }

@@ -658,6 +658,12 @@ public struct HTTPTarget: LoadTarget {
         return .success(Answer(status: answer.status, headers: answer.headers, json: json, server: server, errorPointer: errorPointer))
     }
 
+    /// Sends a request and returns the raw answer, body and all, or `nil` when none came
+    /// (a metrics endpoint's text).
+    package func fetch(_ request: HTTPRequestSpec) async -> HTTPAnswer? {
+        try? await client(pickServer()).execute(request)
+    }
+
     /// Sends a request and reads the answer, or `nil` when none came (the probe's raw requests).
     package func send(_ request: HTTPRequestSpec) async -> Answer? {
         try? await send(request, endpoint: .refresh).get()

@@ -44,7 +44,8 @@ enum FuzzTarget: String, CaseIterable {
     /// A server's answer as the HTTP target reads it (``HTTPTarget/implausible(_:)``,
     /// ``HTTPTarget/tokens(from:presented:)``, the error label and message, `Set-Cookie`, a
     /// JWT's claims) under four profiles, and as a discovery document
-    /// (``Discovery/metadata(from:issuer:targetURL:)``): what any server may send.
+    /// (``Discovery/metadata(from:issuer:targetURL:)``) and as a metrics endpoint's text
+    /// (``PrometheusText/sum(of:in:)``): what any server may send.
     case answer
 }
 
@@ -406,5 +407,9 @@ func answer(_ bytes: UnsafeBufferPointer<UInt8>) {
         case .failure(let failure):
             guard !failure.message.contains("\n") else { broken("a discovery failure of more than one line") }
         }
+    }
+    // The body as a metrics endpoint's Prometheus text (`--target-metrics`).
+    if let seconds = PrometheusText.sum(of: "process_cpu_seconds_total", in: body) {
+        guard seconds.isFinite, seconds >= 0 else { broken("a CPU time that is not a finite number ≥ 0: \(seconds)") }
     }
 }
