@@ -63,8 +63,8 @@ public enum ConsoleReport {
             }
         }
         if let cpu = r.cpu { lines.append(Self.cpuLine(cpu)) }
-        if let placement = r.environment.cpus, placement.target != nil || placement.store != nil
-            || placement.tokenbench != CPUPlacement.list(Array(0..<r.environment.cores)) {
+        let all = CPUPlacement.list(Array(0..<r.environment.cores))
+        if let placement = r.environment.cpus, [placement.tokenbench, placement.target, placement.store].contains(where: { $0 != nil && $0 != all }) {
             lines.append("cores: \(placement.text) (of \(r.environment.cores))")
         }
         if let st = r.stability, r.measuredSeconds >= 60 {

@@ -156,8 +156,13 @@ struct CapacityDecisionTests {
         let sizing = try #require(answer.sizing)
         #expect(sizing.operation == "refresh" && sizing.perTargetVCPU == 4000 && sizing.perStoreVCPU == 40_000, "\(sizing)")
         #expect(sizing.operationsPerS == (answer.rate ?? 0) / 5)
-        #expect(sizing.line.hasPrefix("sizing at refresh.p99<20ms: 1 vCPU of the server per 4,000 refresh/s, of the store per 40,000 refresh/s"), "\(sizing.line)")
-        #expect(sizing.line.contains("(serving the mix's ") && sizing.line.contains("access"), "\(sizing.line)")
+        #expect(sizing.line.hasPrefix("sizing at refresh.p99<20ms: 1 vCPU of the server per 4,000 refresh/s with "), "\(sizing.line)")
+        #expect(sizing.line.contains(", of the store per 40,000 refresh/s (the step's mix; "), "\(sizing.line)")
+        // The access calls the server served beside them, per the same vCPU: count / CPU seconds.
+        let accesses = try #require(template.operations["access"]?.count)
+        let stepRate = try #require(answer.rate)
+        let perVCPU = Double(accesses) / (Double(Int(stepRate * 10 / 5)) * 0.000_25)
+        #expect(sizing.line.contains("refresh/s with \(Units.grouped(perVCPU.rounded())) access/s"), "\(sizing.line)")
         #expect(!sizing.line.contains("in-process core"), "an HTTP target's driver is not sized")
         // Without CPU figures there is nothing to size on.
         let (_, none) = try await Self.search(confirm: 1).run(step: { c in

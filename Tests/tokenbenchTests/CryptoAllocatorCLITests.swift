@@ -96,13 +96,22 @@ struct CryptoAllocatorCLITests {
         #expect((operations["refresh"]?["count"] as? Int ?? 0) > 0)
     }
 
-    @Test("CPU per operation: --target-pid reads the server's CPU from /proc over the measured window, each side pinned to its own core; a pid that is not there is refused")
-    func cpuPerOperation() throws {
+    /// A memory-store `serve` on a free port, and its URL.
+    static func serve() throws -> (BackgroundProcess, String) {
         let server = try BackgroundProcess(CLITests.binary.path, [
             "serve", "--port", "0", "--users", "100", "--access-ttl", "2s", "--password-hash", "bcrypt", "--password-hash-cost", "4",
         ], ready: "tokenbench serve: listening on", timeout: 60)
+        guard let url = server.readyLine.split(separator: " ").first(where: { $0.hasPrefix("http://") }).map(String.init) else {
+            server.stop()
+            throw CocoaError(.coderReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "no URL in serve's line: \(server.readyLine)"])
+        }
+        return (server, url)
+    }
+
+    @Test("CPU per operation: --target-pid reads the server's CPU from /proc over the measured window, each side pinned to its own core; a pid that is not there is refused")
+    func cpuPerOperation() throws {
+        let (server, url) = try Self.serve()
         defer { server.stop() }
-        let url = try #require(server.readyLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
         let out = cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         try #require(ProcessInfo.processInfo.processorCount >= 2, "this machine has 2 cores: one for the driver, one for the server")
@@ -143,11 +152,8 @@ struct CryptoAllocatorCLITests {
 
     @Test("serve's /metrics exports the standard process metrics, its CPU what /proc says; --target-metrics reads it for the server's CPU per operation")
     func targetMetrics() async throws {
-        let server = try BackgroundProcess(CLITests.binary.path, [
-            "serve", "--port", "0", "--users", "100", "--access-ttl", "2s", "--password-hash", "bcrypt", "--password-hash-cost", "4",
-        ], ready: "tokenbench serve: listening on", timeout: 60)
+        let (server, url) = try Self.serve()
         defer { server.stop() }
-        let url = try #require(server.readyLine.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
         let out = cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let before = try Self.procCPUSeconds(server.pid)

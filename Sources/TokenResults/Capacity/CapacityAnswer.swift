@@ -78,17 +78,22 @@ public struct CapacitySizing: Codable, Sendable, Hashable {
         perStoreVCPU = per(cpu.store)
         perTokenBenchVCPU = per(cpu.tokenbench)
         let unit = "\(operation)/s"
+        // The rest of the mix, per the same vCPU: "with 8,990 access/s".
+        func alongside(_ p: CPUSummary.Process?) -> String {
+            guard let p, p.cpuSeconds > 0 else { return "" }
+            let others = r.operations.filter { $0.key != operation && $0.value.count > 0 }.sorted { $0.key < $1.key }
+            guard !others.isEmpty else { return "" }
+            return " with " + others.map { "\(Units.grouped((Double($0.value.count) / p.cpuSeconds).rounded())) \($0.key)/s" }.joined(separator: " and ")
+        }
         var parts: [String] = []
-        if let t = perTargetVCPU { parts.append("1 vCPU of the server per \(Units.grouped(t)) \(unit)") }
+        if let t = perTargetVCPU { parts.append("1 vCPU of the server per \(Units.grouped(t)) \(unit)" + alongside(cpu.target)) }
         if let s = perStoreVCPU { parts.append("of the store per \(Units.grouped(s)) \(unit)") }
         if r.environment.target == "in-process", let own = perTokenBenchVCPU {
-            parts.append("1 vCPU of the in-process core with its driver per \(Units.grouped(own)) \(unit)")
+            parts.append("1 vCPU of the in-process core with its driver per \(Units.grouped(own)) \(unit)" + alongside(cpu.tokenbench))
         }
         guard !parts.isEmpty else { return nil }
-        let others = r.operations.filter { $0.key != operation && $0.value.count > 0 }.keys.sorted()
         line = "sizing at \(slo): " + parts.joined(separator: ", ")
-            + (others.isEmpty ? "" : " (serving the mix's \(others.joined(separator: ", ")) alongside)")
-            + " — \(Units.grouped(operationsPerS)) \(unit) measured, from CPU time over the step's measured window"
+            + " (the step's mix; CPU time over its measured window, at \(Units.grouped(operationsPerS)) \(unit))"
     }
 
     enum CodingKeys: String, CodingKey {
