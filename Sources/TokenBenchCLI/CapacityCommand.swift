@@ -172,7 +172,8 @@ struct CapacityCommand: AsyncParsableCommand {
                     let phases = PhaseRecorder(stripes: c.workers)
                     let target: InProcessTarget<Store, InMemoryUserDirectory>
                     do {
-                        target = try await InProcessTarget.make(c, store: store, phases: phases, crypto: load.core.cryptoBackend)
+                        target = try await InProcessTarget.make(c, store: store, phases: phases, crypto: load.core.cryptoBackend,
+                                                      lanes: backend != "memory")
                     } catch let error as ConfigurationError {
                         throw ValidationError("\(error.setting): expected \(error.accepted)")
                     }

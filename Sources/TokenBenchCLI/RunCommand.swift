@@ -125,7 +125,8 @@ struct RunCommand: AsyncParsableCommand {
         let phases = PhaseRecorder(stripes: configuration.workers)
         let target: InProcessTarget<Store, InMemoryUserDirectory>
         do {
-            target = try await InProcessTarget.make(prepared, store: store, phases: phases, crypto: load.core.cryptoBackend)
+            target = try await InProcessTarget.make(prepared, store: store, phases: phases, crypto: load.core.cryptoBackend,
+                                                      lanes: backend != "memory")
         } catch let error as ConfigurationError {
             throw ValidationError("\(error.setting): expected \(error.accepted)")
         }

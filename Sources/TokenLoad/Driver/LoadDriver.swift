@@ -169,7 +169,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
     package func summarize(workers: [Worker<Target>], timeline: [TimelineEntry], environment: RunEnvironment) -> RunResult {
         let c = configuration
         let seconds = c.duration
-        let http = target.operationsWaitOnIO
+        let http = target.countsStatuses
         var operations: [String: OperationSummary] = [:]
         var encoded = EncodedHistograms()
         var attempted = [Int](repeating: 0, count: Operation.allCases.count)

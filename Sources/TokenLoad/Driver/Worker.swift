@@ -50,7 +50,7 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
          start: UInt64, measureStart: UInt64, end: UInt64, abort: RunAbort) {
         self.index = index
         self.credentials = credentials
-        self.recorder = WorkerRecorder(measureStart: measureStart, measureEnd: end, countsStatuses: target.operationsWaitOnIO)
+        self.recorder = WorkerRecorder(measureStart: measureStart, measureEnd: end, countsStatuses: target.countsStatuses)
         self.target = target
         self.configuration = c
         self.start = start

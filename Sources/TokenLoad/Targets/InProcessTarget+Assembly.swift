@@ -14,13 +14,16 @@ extension InProcessTarget where Store == MemoryRefreshTokenStore, Users == InMem
 
 extension InProcessTarget where Users == InMemoryUserDirectory {
     /// Assembles the core over a given store; see ``make(_:phases:crypto:)``.
-    /// - Parameter crypto: the library of the signing key and the refresh-token codec (`--crypto`).
+    /// - Parameters:
+    ///   - crypto: the library of the signing key and the refresh-token codec (`--crypto`).
+    ///   - lanes: the store's calls wait on I/O (every store but memory): run users in lanes
+    ///     (``lanes``).
     public static func make(_ c: LoadConfiguration, store: Store, phases: PhaseRecorder?,
-                            crypto: any CryptoBackend = SwiftCryptoBackend()) async throws -> Self {
+                            crypto: any CryptoBackend = SwiftCryptoBackend(), lanes: Bool = false) async throws -> Self {
         let service = try await AuthService.synthetic(
             configuration: c.authConfiguration, store: store, syntheticUsers: c.users,
             algorithm: c.algorithm, password: c.passwordAlgorithm, instrumentation: phases, crypto: crypto)
-        return InProcessTarget(service: service)
+        return InProcessTarget(service: service, lanes: lanes)
     }
 }
 

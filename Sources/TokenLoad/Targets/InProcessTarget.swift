@@ -4,12 +4,21 @@ import TokenResults
 /// The core called directly, no HTTP: `AuthService` over any store.
 public struct InProcessTarget<Store: RefreshTokenStore, Users: UserDirectory>: LoadTarget {
     public let service: AuthService<Store, Users>
+    /// Run the virtual users in lanes, as for HTTP: set for a store whose calls wait on the
+    /// network or a disk (PostgreSQL, Redis, SQLite), so that as many store calls are in flight
+    /// as users and the store's pool allow, as behind a server. `false` (the memory store):
+    /// each worker runs its users' operations inline, one at a time.
+    public var lanes: Bool
 
-    public init(service: AuthService<Store, Users>) {
+    public init(service: AuthService<Store, Users>, lanes: Bool = false) {
         self.service = service
+        self.lanes = lanes
     }
 
     public var name: String { "in-process" }
+
+    public var operationsWaitOnIO: Bool { lanes }
+    public var countsStatuses: Bool { false }
 
     /// The library the core signs and hashes with (`--crypto`), for `result.json`.
     public var crypto: (any CryptoBackend)? { service.keys.currentKey.crypto }

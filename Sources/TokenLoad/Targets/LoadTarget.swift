@@ -26,6 +26,9 @@ public protocol LoadTarget: Sendable {
     /// own lane so that all users can have a request in flight at once. `false` (the default)
     /// runs each worker's users inline, one operation at a time.
     var operationsWaitOnIO: Bool { get }
+    /// `true` when outcomes carry HTTP statuses worth counting per operation
+    /// (`responses_by_status`); by default ``operationsWaitOnIO``.
+    var countsStatuses: Bool { get }
     /// With ``operationsWaitOnIO``: the serial executor worker `index` runs its lanes on (for
     /// HTTP, the event loop its connections live on), or `nil` for a private serial queue.
     func laneExecutor(worker index: Int) -> (any TaskExecutor)?
@@ -43,6 +46,7 @@ extension LoadTarget {
     public func connectionSummary() -> ConnectionSummary? { nil }
     public var canRevoke: Bool { true }
     public var operationsWaitOnIO: Bool { false }
+    public var countsStatuses: Bool { operationsWaitOnIO }
     public func laneExecutor(worker index: Int) -> (any TaskExecutor)? { nil }
     public var crypto: (any CryptoBackend)? { nil }
 }
