@@ -217,6 +217,22 @@ public enum HTMLReport {
             return [name, "\(o.count)", num(o.throughputPerS), num(o.latencyUs.p50), num(o.latencyUs.p99), num(o.latencyUs.p999),
                     num(o.latencyUs.mean), String(format: "%.1f %%", share)]
         })
+        let seconds = r.timeline.compactMap { t in t.store.map { (Double(t.second), $0) } }
+        if !seconds.isEmpty {
+            var series: [SVGChart.Series] = [.init(name: "calls in flight (mean)", points: seconds.map { ($0.0, $0.1.inFlight) })]
+            if seconds.contains(where: { $0.1.poolWaits != nil }) {
+                series.append(.init(name: "pool waits per call", points: seconds.map { ($0.0, $0.1.calls > 0 ? Double($0.1.poolWaits ?? 0) / Double($0.1.calls) : 0) }, dashed: true))
+            }
+            s += SVGChart(
+                id: "store-in-flight", title: "Store: calls in flight per second", xLabel: "second of the run (s)", yLabel: "calls (mean over the second)",
+                series: series,
+                table: (["second", "store calls", "in flight (mean)", "pool waits", "pool wait (µs)", "retries"], seconds.map { second, st in
+                    ["\(Int(second))", "\(st.calls)", num(st.inFlight), st.poolWaits.map { "\($0)" } ?? "-", st.poolWaitUs.map { "\($0)" } ?? "-",
+                     st.retries.map { "\($0)" } ?? "-"]
+                })
+            ).html()
+            s += "<p>Calls in flight: the time the store calls that completed in a second took, over the second (Little's law).</p>"
+        }
         return s + "</section>\n"
     }
 

@@ -180,6 +180,28 @@ struct CLITests {
         #expect(!r.stdout.contains("verdict"))
     }
 
+    @Test("in-process on PostgreSQL, users run in lanes: more store calls in flight than workers; each second's store figures in the timeline and the report")
+    func inProcessLanes() throws {
+        let store = try #require(ProcessInfo.processInfo.environment["TOKENBENCH_POSTGRES_URL"], "TOKENBENCH_POSTGRES_URL is not set: run script/test")
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // 64 users with no think time on 2 workers: inline, at most 2 store calls could be in flight.
+        let r = try run(["run", "--store", store, "--users", "64", "--workers", "2", "--think-time", "0s", "--duration", "3s",
+                         "--access-ttl", "2s", "--refresh-lead", "500ms", "--session-length", "1h", "--password-hash", "bcrypt", "--password-hash-cost", "4", "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("result.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let seconds = try #require(json["timeline"] as? [[String: Any]]).compactMap { $0["store"] as? [String: Any] }
+        #expect(seconds.count == 3, "a store entry every second")
+        let inFlight = seconds.compactMap { $0["in_flight"] as? Double }
+        #expect((inFlight.max() ?? 0) > 2.5, "in flight per second: \(inFlight)")
+        for second in seconds {
+            #expect((second["calls"] as? Int ?? 0) > 0 && second["pool_waits"] is Int && second["retries"] is Int, "\(second)")
+        }
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        #expect(html.contains("data-chart=\"store-in-flight\""))
+    }
+
     @Test("--store sqlite with --sweep-concurrency: the store section holds one contention point per level")
     func sqliteSweep() throws {
         let out = temporaryDirectory()

@@ -75,7 +75,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         let collector = IntervalCollector(
             workers: workers.map(\.recorder), phases: phases, start: start, measureStart: measureStart, end: end,
             measureStartUnix: clock.unix(monotonic: measureStart), schedule: c.stages == nil ? nil : c.schedule,
-            openModel: c.model == .open, spool: spoolIntervals)
+            openModel: c.model == .open, spool: spoolIntervals, storeStatistics: statistics)
         let ticked = await withTaskGroup(of: IntervalCollector?.self) { group in
             for worker in workers {
                 group.addTask {

@@ -55,10 +55,14 @@ package struct IntervalCollector: Sendable {
     private var accumulator = WorkerRecorder.Interval()
     /// The in-process phases' histograms of that second, by `AuthPhase.allCases` index.
     private var phaseAccumulator = AuthPhase.allCases.map { _ in LatencyHistogram.latency() }
+    /// The in-process store's counters, and their values at the previous second.
+    package let storeStatistics: StoreStatistics?
+    private var storeBefore: StoreStatistics.Snapshot?
 
     package init(workers: [WorkerRecorder], phases: PhaseRecorder?, start: UInt64, measureStart: UInt64, end: UInt64,
-         measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool, spool: Bool = false) {
+         measureStartUnix: Double, schedule: LoadSchedule?, openModel: Bool, spool: Bool = false, storeStatistics: StoreStatistics? = nil) {
         self.workers = workers
+        self.storeStatistics = storeStatistics
         self.phases = phases
         self.start = start
         self.measureStart = measureStart
@@ -141,6 +145,9 @@ package struct IntervalCollector: Sendable {
             entry.byOperation = byOperation
             entry.memory = memory
             entry.process = ProcessSample.now()
+            if phases != nil {
+                entry.store = storeSecond(seconds: labelEnd > max(intervalStart, measureStart) ? Double(labelEnd - max(intervalStart, measureStart)) / 1e9 : 0)
+            }
             if violations > violationsBefore { entry.violations = violations - violationsBefore }
             if let schedule {
                 let level = schedule.level(at: Double(labelEnd &- start) / 1e9)
@@ -163,8 +170,39 @@ package struct IntervalCollector: Sendable {
             }
             if let spool = log.spool { for line in lines { spool.append(HistogramLog.line(line)) } } else { log.intervals += lines }
         }
+        if labelEnd <= measureStart { storeBefore = storeStatistics?.snapshot }
         progress(ProgressSnapshot(
             elapsed: Double(labelEnd &- start) / 1e9, total: Double(end &- start) / 1e9, warmingUp: labelEnd <= measureStart,
             operationsPerSecond: counts.reduce(0, +), p99Us: p99, interval: interval, errors: errors, violations: violations))
+    }
+
+    /// The store's second from the phases drained for it and the store's counters: calls,
+    /// mean calls in flight over `seconds`, and the counters' growth since the previous second.
+    private mutating func storeSecond(seconds: Double) -> StoreSecond? {
+        var calls = 0
+        var busy = 0.0 // ns
+        for (i, phase) in AuthPhase.allCases.enumerated() where phase.isStoreCall && phaseAccumulator[i].totalCount > 0 {
+            calls += Int(phaseAccumulator[i].totalCount)
+            busy += phaseAccumulator[i].mean * Double(phaseAccumulator[i].totalCount)
+        }
+        var second = StoreSecond(calls: calls, inFlight: seconds > 0 ? (busy / 1e9 / seconds).rounded(toPlaces: 2) : 0)
+        if let now = storeStatistics?.snapshot {
+            let before = storeBefore ?? StoreStatistics.Snapshot()
+            second.poolWaits = now.poolWaits - before.poolWaits
+            second.poolWaitUs = now.poolWaitUs - before.poolWaitUs
+            second.retries = now.retries - before.retries
+            storeBefore = now
+        }
+        return second
+    }
+}
+
+extension AuthPhase {
+    /// A call into the refresh-token store (`store_*`).
+    package var isStoreCall: Bool {
+        switch self {
+        case .storeLookup, .storeRotate, .storeCreate, .storeRevoke, .storeRevokeAll: true
+        case .passwordHash, .sign, .verify: false
+        }
     }
 }

@@ -21,6 +21,8 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
     public var process: ProcessSample?
     /// Invariant violations counted in this second (absent when none).
     public var violations: Int?
+    /// In-process runs: the store's second (calls in flight, pool waits, retries).
+    public var store: StoreSecond?
 
     public init(second: Int, operations: [String: Int], errors: Int, p99Us: Double) {
         self.second = second
@@ -35,6 +37,35 @@ public struct TimelineEntry: Codable, Sendable, Hashable {
         case targetUsers = "target_users"
         case targetRate = "target_rate"
         case byOperation = "by_operation"
-        case memory, process, violations
+        case memory, process, violations, store
+    }
+}
+
+/// One second of the in-process core's store: how busy it was and what it waited for.
+public struct StoreSecond: Codable, Sendable, Hashable {
+    /// Store calls that completed in this second.
+    public var calls: Int
+    /// Store calls in flight on average over the second: the time the calls that completed in
+    /// it took, over the second's length (Little's law, L = λW).
+    public var inFlight: Double
+    /// Calls that waited for a pooled connection, and how long in all, µs; retries after a
+    /// transient failure (``StoreStatistics``; absent for a store that keeps no counters).
+    public var poolWaits: Int?
+    public var poolWaitUs: Int?
+    public var retries: Int?
+
+    public init(calls: Int, inFlight: Double, poolWaits: Int? = nil, poolWaitUs: Int? = nil, retries: Int? = nil) {
+        self.calls = calls
+        self.inFlight = inFlight
+        self.poolWaits = poolWaits
+        self.poolWaitUs = poolWaitUs
+        self.retries = retries
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case calls, retries
+        case inFlight = "in_flight"
+        case poolWaits = "pool_waits"
+        case poolWaitUs = "pool_wait_us"
     }
 }
