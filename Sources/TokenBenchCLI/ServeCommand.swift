@@ -40,8 +40,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("admin-secret-file"), help: ArgumentHelp("Turns on POST /admin/users/disable and /admin/users/enable (username=…), which need `Authorization: Bearer SECRET`: a file holding SECRET, at least 32 characters of letters, digits and -._~+/ (e.g. `openssl rand -hex 32 > admin.secret`). Default: $TOKENBENCH_ADMIN_SECRET_FILE, else the routes do not exist.", valueName: "file"))
     var adminSecretFile: String?
+    @Option(name: .customLong("purge-interval"), help: ArgumentHelp("How often families past their absolute lifetime (--refresh-ttl) are deleted from the store: expired and abandoned sessions would otherwise pile up in a durable store. 0s: never (another server of the service sweeps).", valueName: "duration"))
+    var purgeInterval: String = "60s"
     @OptionGroup var core: CoreOptions
     @OptionGroup(title: "Store") var storeOptions: StoreOptions
+
+    /// `--purge-interval`, seconds (0: no sweeping).
+    /// - Throws: `ValidationError` outside 0 s … 1 day.
+    func purgeSeconds() throws -> Double {
+        let seconds = try Flags.seconds(purgeInterval, "--purge-interval")
+        guard seconds == 0 || (0.1...86_400).contains(seconds) else {
+            throw ValidationError("--purge-interval: expected 0s (never) or 100ms … 24h (got '\(purgeInterval)')")
+        }
+        return seconds
+    }
 
     func settings() throws -> LoadConfiguration {
         var c = LoadConfiguration()
@@ -63,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-body: expected 256 ... 16777216 bytes (got \(maxBody))")
         }
         _ = try tlsConfiguration()
+        _ = try purgeSeconds()
     }
 
     /// The TLS configuration of `--tls-cert` and `--tls-key`, or `nil` for plain HTTP.
@@ -130,7 +143,28 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(
                     "tokenbench serve: listening on \(scheme)://\(host):\(port) (store: \(opened.backend), alg: \(c.algorithm.rawValue), crypto: \(crypto.name))\n".utf8))
             }
-            try await app.runService()
+            let interval = try purgeSeconds()
+            let purged = registry.makeCounter(descriptor: MetricNameDescriptor(
+                namespace: "tokenauth", metricName: "purged_families", unitName: "total",
+                helpText: "Refresh-token families deleted past their absolute lifetime."))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if interval > 0 {
+                    // The sweeper: expired families (logged out, revoked, abandoned) out of the store.
+                    group.addTask {
+                        let logger = Logger(label: "tokenbench.serve.purge")
+                        while true {
+                            do { try await Task.sleep(nanoseconds: UInt64(interval * 1e9)) } catch { return }
+                            do throws(AuthError) {
+                                purged.increment(by: Int64(try await service.purgeExpired()))
+                            } catch {
+                                logger.warning("purging expired families failed: the store is unavailable; next try in \(DurationValue.text(interval))")
+                            }
+                        }
+                    }
+                }
+                try await app.runService()
+                group.cancelAll()
+            }
         }
     }
 }
