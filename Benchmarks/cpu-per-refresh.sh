@@ -28,12 +28,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$build" = 1 ] && swift build -c release --product tokenbench >/dev/null
 
-source script/stores.sh
-work=$(mktemp -d)
-server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; stop_stores; rm -rf "$work"; }
-trap cleanup EXIT
-start_stores >/dev/null
+source Benchmarks/serve-on-stores.sh
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # utime + stime, clock ticks (proc(5))
 hz=$(getconf CLK_TCK)
@@ -48,11 +43,7 @@ for store in memory postgres redis; do
     postgres) spec=$TOKENBENCH_POSTGRES_URL; store_pid=$pg_pid ;;
     redis) spec=$TOKENBENCH_REDIS_URL; store_pid=$redis_pid ;;
   esac
-  "$bin/tokenbench" serve --port 0 --store "$spec" --users "$users" --password-hash bcrypt --password-hash-cost 4 \
-    --access-ttl 1s >"$work/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 600); do grep -q 'listening on' "$work/serve.log" && break; sleep 0.1; done
-  url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
+  bench_serve "$bin" --store "$spec" --users "$users" --password-hash bcrypt --password-hash-cost 4 --access-ttl 1s
   for how in pid metrics; do
     if [ "$how" = pid ]; then flags=(--target-pid "$server"); else flags=(--target-metrics "$url/metrics"); fi
     [ -n "$store_pid" ] && flags+=(--store-pid "$store_pid")
@@ -75,6 +66,6 @@ print(f'{store:<9} {"--target-" + how:<15} {r["operations"]["refresh"]["throughp
       f'{by_hand:>14,.1f} {t.get("operations_per_cpu_s", 0):>12,.0f} {s["us_per_operation"] if s else float("nan"):>14,.1f}')
 EOF
   done
-  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  bench_stop_serve
 done
 echo "($(nproc) cores shared by the driver, the server and the store; $users users, $duration per run; ops/vCPU: the server's operations per CPU-second)"

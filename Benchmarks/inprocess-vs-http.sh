@@ -25,12 +25,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$build" = 1 ] && swift build -c release --product tokenbench >/dev/null
 
-source script/stores.sh
-work=$(mktemp -d)
-server=""
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null || true; stop_stores; rm -rf "$work"; }
-trap cleanup EXIT
-start_stores >/dev/null
+source Benchmarks/serve-on-stores.sh
 
 scenario=(--users 1000 --access-ttl 2s --refresh-lead 500ms --session-length 5m --duration "$duration" --warmup 5s
           --password-hash bcrypt --password-hash-cost 4 --quiet)
@@ -50,14 +45,10 @@ for round in $(seq 1 "$rounds"); do
     if [ $store = postgres ]; then spec=$TOKENBENCH_POSTGRES_URL; rate=$pg_rate; else spec=$TOKENBENCH_REDIS_URL; rate=$redis_rate; fi
     "$bin/tokenbench" run --store "$spec" --rate "$rate" "${scenario[@]}" --out "$work/$store-in-$round" >/dev/null 2>&1 || true
     report "$work/$store-in-$round" "$store" in-process
-    "$bin/tokenbench" serve --port 0 --store "$spec" --users 1000 --access-ttl 2s --password-hash bcrypt --password-hash-cost 4 \
-      >"$work/serve.log" 2>&1 &
-    server=$!
-    for _ in $(seq 1 600); do grep -q 'listening on' "$work/serve.log" && break; sleep 0.1; done
-    url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
+    bench_serve "$bin" --store "$spec" --users 1000 --access-ttl 2s --password-hash bcrypt --password-hash-cost 4
     "$bin/tokenbench" run --target "$url" --rate "$rate" "${scenario[@]}" --out "$work/$store-http-$round" >/dev/null 2>&1 || true
     report "$work/$store-http-$round" "$store" "over HTTP"
-    kill "$server"; wait "$server" 2>/dev/null || true; server=""
+    bench_stop_serve
   done
 done
 echo "(round-robin, $rounds rounds; $(nproc) cores shared by the driver, the server and the store; $duration measured after 5 s)"
