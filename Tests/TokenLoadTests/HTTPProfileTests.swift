@@ -166,6 +166,18 @@ struct ProcessCPUTests {
         let alone = try #require(ProcessCPU.seconds(shell.processIdentifier, descendants: false))
         #expect(running.processes == 3, "the parent and its two children: \(running.processes)")
         #expect(alone.processes == 1 && alone.seconds < running.seconds, "\(alone) \(running)")
+        // --store-cpus pins the same tree: every process of it, as /proc then says.
+        let tree = ProcessCPU.tree(shell.processIdentifier)
+        #expect(tree.count == 3)
+        guard case .success(let threads) = CPUAffinity.pin(String(shell.processIdentifier), cpus: [0], descendants: true) else {
+            Issue.record("pinning the tree failed")
+            return
+        }
+        #expect(threads >= 3)
+        for member in tree {
+            let status = (try? String(contentsOfFile: "/proc/\(member.pid)/status", encoding: .utf8)) ?? ""
+            #expect(status.contains("Cpus_allowed_list:\t0\n"), "pid \(member.pid)")
+        }
         shell.waitUntilExit()
         #expect(ProcessCPU.seconds(shell.processIdentifier, descendants: true) == nil, "gone")
         #expect(!ProcessCPU.exists(shell.processIdentifier))

@@ -408,15 +408,15 @@ package struct CPUSample: Sendable {
     /// `--target-metrics` servers. A counter that went down (a restarted server) gives no
     /// target figure.
     func summary(until end: CPUSample, operations: Int, target: Int32?, store: Int32?, metrics: String? = nil) -> CPUSummary {
-        func process(_ name: String, _ a: (seconds: Double, processes: Int)?, _ b: (seconds: Double, processes: Int)?) -> CPUSummary.Process? {
-            guard let a, let b else { return nil }
+        /// `counter`: a metric that went down is a restarted server, no figure.
+        func process(_ name: String, _ a: (seconds: Double, processes: Int)?, _ b: (seconds: Double, processes: Int)?,
+                     counter: Bool = false) -> CPUSummary.Process? {
+            guard let a, let b, !(counter && b.seconds < a.seconds) else { return nil }
             return CPUSummary.Process(name: name, processes: b.processes, cpuSeconds: max(0, b.seconds - a.seconds), operations: operations)
         }
-        let fromMetrics = target == nil && metrics != nil
-        if fromMetrics, let a = self.target, let b = end.target, b.seconds < a.seconds { return summary(until: end, operations: operations, target: nil, store: store) }
         return CPUSummary(operations: operations,
                           tokenbench: CPUSummary.Process(name: "tokenbench", processes: 1, cpuSeconds: max(0, end.own - own), operations: operations),
-                          target: (target.map { "pid \($0)" } ?? metrics).flatMap { process($0, self.target, end.target) },
+                          target: (target.map { "pid \($0)" } ?? metrics).flatMap { process($0, self.target, end.target, counter: target == nil) },
                           store: store.flatMap { process("pid \($0)", self.store, end.store) })
     }
 }

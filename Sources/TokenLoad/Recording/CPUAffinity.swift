@@ -46,19 +46,9 @@ package enum CPUAffinity {
         guard let setAffinity else { return .failure(AffinityFailure(reason: "sched_setaffinity is not available")) }
         var mask = [UInt64](repeating: 0, count: 16) // 1,024 CPUs, glibc's cpu_set_t
         for cpu in cpus where cpu < 1024 { mask[cpu / 64] |= 1 << UInt64(cpu % 64) }
-        var processes = [pid]
-        if descendants, let root = Int32(pid) {
-            var children: [Int32: [Int32]] = [:]
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let id = Int32(name), let s = ProcessCPU.stat(id) else { continue }
-                children[s.parent, default: []].append(id)
-            }
-            var queue = children[root] ?? []
-            while let next = queue.popLast() {
-                processes.append(String(next))
-                queue += children[next] ?? []
-            }
-        }
+        let tree = descendants ? Int32(pid).map { ProcessCPU.tree($0).map { String($0.pid) } } : nil
+        if tree?.isEmpty == true { return .failure(AffinityFailure(reason: "no process \(pid) in /proc")) }
+        let processes = tree ?? [pid]
         var pinned = 0
         for process in processes {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process)/task")) ?? []

@@ -54,22 +54,25 @@ package enum ProcessCPU {
     package static func seconds(_ pid: Int32, descendants: Bool) -> (seconds: Double, processes: Int)? {
         guard let root = stat(pid) else { return nil }
         guard descendants else { return (root.ticks / ticksPerSecond, 1) }
-        var children: [Int32: [Int32]] = [:]
-        var stats: [Int32: Stat] = [pid: root]
+        let tree = self.tree(pid)
+        return (tree.reduce(0) { $0 + $1.stat.ticks } / ticksPerSecond, tree.count)
+    }
+
+    /// `pid` and every process below it, with their `/proc/PID/stat`; empty when `pid` is gone.
+    static func tree(_ pid: Int32) -> [(pid: Int32, stat: Stat)] {
+        guard let root = stat(pid) else { return [] }
+        var children: [Int32: [(pid: Int32, stat: Stat)]] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
             guard let id = Int32(name), id != pid, let s = stat(id) else { continue }
-            stats[id] = s
-            children[s.parent, default: []].append(id)
+            children[s.parent, default: []].append((id, s))
         }
-        var total = 0.0, count = 0
-        var queue = [pid]
+        var out = [(pid: pid, stat: root)]
+        var queue = children[pid] ?? []
         while let next = queue.popLast() {
-            guard let s = stats[next] else { continue }
-            total += s.ticks
-            count += 1
-            queue += children[next] ?? []
+            out.append(next)
+            queue += children[next.pid] ?? []
         }
-        return (total / ticksPerSecond, count)
+        return out
     }
 
     /// This process's CPU seconds so far.
