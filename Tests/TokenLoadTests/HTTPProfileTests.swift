@@ -150,27 +150,39 @@ extension Array where Element == (String, String) {
 struct ProcessCPUTests {
     @Test("a process and its descendants: two busy children are counted with their parent, and their CPU with it", .timeLimit(.minutes(1)))
     func descendants() throws {
+        // A parent and two children that spin until the test removes the `go` file; the parent
+        // waits for them with waitpid (a shell's `wait` needs SIGCHLD, which the test runner's
+        // signal mask blocks). How long Python takes to start them depends on the machine's
+        // load, so the test waits for the tree to appear instead of sleeping a fixed time.
+        let go = FileManager.default.temporaryDirectory.appendingPathComponent("tokenbench-cpu-\(UUID().uuidString)")
+        try Data().write(to: go)
+        defer { try? FileManager.default.removeItem(at: go) }
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        // A parent and two children that spin for a second; the parent waits for them with
-        // waitpid (a shell's `wait` needs SIGCHLD, which the test runner's signal mask blocks).
         shell.arguments = ["python3", "-c", """
             import subprocess, sys
-            spin = "import time\\nt = time.time()\\nwhile time.time() - t < 1: pass"
-            children = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+            spin = "import os, sys\\nwhile os.path.exists(sys.argv[1]): pass"
+            children = [subprocess.Popen([sys.executable, "-c", spin, sys.argv[1]]) for _ in range(2)]
             for c in children: c.wait()
-            """]
+            """, go.path]
         try shell.run()
-        Thread.sleep(forTimeInterval: 0.5)
-        let running = try #require(ProcessCPU.seconds(shell.processIdentifier, descendants: true))
-        let alone = try #require(ProcessCPU.seconds(shell.processIdentifier, descendants: false))
-        #expect(running.processes == 3, "the parent and its two children: \(running.processes)")
-        #expect(alone.processes == 1 && alone.seconds < running.seconds, "\(alone) \(running)")
+        let deadline = Date().addingTimeInterval(30)
+        var running = ProcessCPU.seconds(shell.processIdentifier, descendants: true)
+        var alone = ProcessCPU.seconds(shell.processIdentifier, descendants: false)
+        while Date() < deadline, !(running?.processes == 3 && (running?.seconds ?? 0) > (alone?.seconds ?? 0) + 0.05) {
+            Thread.sleep(forTimeInterval: 0.1)
+            alone = ProcessCPU.seconds(shell.processIdentifier, descendants: false)
+            running = ProcessCPU.seconds(shell.processIdentifier, descendants: true)
+        }
+        #expect(running?.processes == 3, "the parent and its two children: \(String(describing: running))")
+        #expect(alone?.processes == 1 && (alone?.seconds ?? 0) < (running?.seconds ?? 0), "\(String(describing: alone)) \(String(describing: running))")
         // --store-cpus pins the same tree: every process of it, as /proc then says.
         let tree = ProcessCPU.tree(shell.processIdentifier)
         #expect(tree.count == 3)
         guard case .success(let threads) = CPUAffinity.pin(String(shell.processIdentifier), cpus: [0], descendants: true) else {
             Issue.record("pinning the tree failed")
+            try? FileManager.default.removeItem(at: go)
+            shell.waitUntilExit()
             return
         }
         #expect(threads >= 3)
@@ -178,6 +190,7 @@ struct ProcessCPUTests {
             let status = (try? String(contentsOfFile: "/proc/\(member.pid)/status", encoding: .utf8)) ?? ""
             #expect(status.contains("Cpus_allowed_list:\t0\n"), "pid \(member.pid)")
         }
+        try FileManager.default.removeItem(at: go)
         shell.waitUntilExit()
         #expect(ProcessCPU.seconds(shell.processIdentifier, descendants: true) == nil, "gone")
         #expect(!ProcessCPU.exists(shell.processIdentifier))
