@@ -203,6 +203,26 @@ struct LoadDriverTests {
         #expect(total > 2000 && total <= 4200, "about rate × duration = 4000 operations, got \(total)")
     }
 
+    @Test("open model: a target that keeps up achieves the intended rate, whatever its latency (no edge bias from answers in flight at the end)")
+    func achievedRate() async throws {
+        var c = LoadConfiguration()
+        c.model = .open
+        c.rate = 200
+        c.users = 100
+        c.duration = 2
+        c.warmup = 0.5
+        c.accessTTL = 3600
+        c.sessionLength = 3600
+        c.target = "simulated:100x100ms"
+        try c.validate()
+        // 1,000 ops/s of capacity at 200 ops/s: every arrival is served 100 ms after it is due.
+        // Arrivals due in the window's last 100 ms are still in flight at its end (5 % of the
+        // window); the ones due in the warm-up's last 100 ms complete in it instead.
+        let result = await LoadDriver(configuration: c, target: SimulatedTarget(spec: c.target)!).run()
+        let achieved = try #require(result.achievedRatePerS)
+        #expect(abs(achieved - 200) <= 3, "achieved \(achieved) ops/s of 200")
+    }
+
     @Test("SLOs: a breach sets the verdict")
     func sloBreach() async throws {
         var c = LoadConfiguration()

@@ -33,16 +33,19 @@ struct CapacityCLITests {
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
-    @Test("a target of known capacity (4 × 10 ms = 400 ops/s): exit 0, the answer within 10 %, capacity.json and report.html")
+    /// 20 ms calls (not 10): the search calls a step generator-bound when the driver's lag p99
+    /// reaches a quarter of the objective, and a shared CI machine's timer lag once reached
+    /// 8.3 ms, over a quarter of 30 ms; a quarter of 60 ms leaves twice the room.
+    @Test("a target of known capacity (4 × 20 ms = 200 ops/s): exit 0, the answer within 10 %, capacity.json and report.html")
     func found() throws {
         let out = cli.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let r = try cli.run(["capacity", "--target", "simulated:4x10ms", "--slo", "access.p99<30ms", "--start-rate", "300",
-                             "--max-rate", "2000", "--precision", "10%", "--confirm", "1", "--step-duration", "1500ms",
+        let r = try cli.run(["capacity", "--target", "simulated:4x20ms", "--slo", "access.p99<60ms", "--start-rate", "150",
+                             "--max-rate", "1000", "--precision", "10%", "--confirm", "1", "--step-duration", "1500ms",
                              "--step-warmup", "1s", "--users", "200", "--out", out] + Self.simulated)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         let answer = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("capacity: ") })
-        #expect(answer.contains("at access.p99<30ms, confirmed 1/1"), "\(answer)")
+        #expect(answer.contains("at access.p99<60ms, confirmed 1/1"), "\(answer)")
         #expect(r.stdout.contains("intended/s") && r.stdout.contains("access p50/p99/p99.9 ms"), "the table of steps")
         let data = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("capacity.json"))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
@@ -50,7 +53,7 @@ struct CapacityCLITests {
         let result = try #require(json["answer"] as? [String: Any])
         #expect(result["outcome"] as? String == "found")
         let rate = try #require(result["rate"] as? Double)
-        #expect(abs(rate - 400) <= 40, "\(rate)")
+        #expect(abs(rate - 200) <= 20, "\(rate)")
         let steps = try #require(json["steps"] as? [[String: Any]])
         #expect(steps.count >= 3)
         for step in steps {

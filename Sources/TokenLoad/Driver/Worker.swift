@@ -230,7 +230,7 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
             let arrival = arrivalDue(u)
             if due >= arrival {
                 u.arrivals &+= 1
-                recorder.arrivalServed(due: arrival, done: done)
+                recorder.arrivalServed(done: done)
             }
             next = arrivalDue(u)
         } else {
