@@ -24,7 +24,7 @@ import TokenAuth
 /// - Every operation has a deadline (`operationTimeout`, default 2 s): a server that is down
 ///   or not answering gives ``StoreError/Code/unavailable``, never a hang and never a "valid".
 public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatisticsReporting, Service, Sendable {
-    public let statistics = StoreStatistics()
+    public let statistics: StoreStatistics
     /// The client; ``run()`` runs it.
     public let client: PostgresClient
     private let table: String
@@ -85,16 +85,19 @@ public final class PostgresRefreshTokenStore: RefreshTokenStore, StoreStatistics
         configuration.options.connectTimeout = .seconds(max(1, Int64(min(3600, max(0, operationTimeout)).rounded(.up))))
         // Prepared statements name the table without its schema (see PreparedStatements.swift).
         configuration.options.additionalStartupParameters = [("search_path", schema)]
-        try self.init(client: PostgresClient(configuration: configuration), schema: schema, operationTimeout: operationTimeout)
+        try self.init(client: PostgresClient(configuration: configuration), schema: schema, operationTimeout: operationTimeout,
+                      poolSize: max(1, maxConnections))
     }
 
     /// A store on a client the caller runs (its `ServiceGroup` runs `client`, not this store).
+    /// - Parameter poolSize: the client's connections, when known (``StoreStatistics/poolSize``).
     /// - Throws: ``StoreError`` `.unavailable` if the schema or timeout is malformed.
-    public init(client: PostgresClient, schema: String = "tokenbench", operationTimeout: Double = 2) throws(StoreError) {
+    public init(client: PostgresClient, schema: String = "tokenbench", operationTimeout: Double = 2, poolSize: Int? = nil) throws(StoreError) {
         try Self.checkSchema(schema)
         guard operationTimeout > 0, operationTimeout <= 3600 else {
             throw StoreError(.unavailable, "postgres: operation timeout must be more than 0 s and at most 1 h")
         }
+        self.statistics = StoreStatistics(poolSize: poolSize)
         self.client = client
         self.schema = schema
         self.table = "\(schema).refresh_families"

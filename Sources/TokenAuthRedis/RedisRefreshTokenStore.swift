@@ -74,8 +74,8 @@ public final class RedisRefreshTokenStore: RefreshTokenStore, StoreStatisticsRep
         guard operationTimeout > 0, operationTimeout <= 3600 else {
             throw StoreError(.unavailable, "redis: operation timeout must be more than 0 s and at most 1 h")
         }
-        let statistics = StoreStatistics()
         let count = max(1, connections)
+        let statistics = StoreStatistics(poolSize: count)
         let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
         let used = Array(loops.prefix(count))
         let pools = used.indices.map { i in

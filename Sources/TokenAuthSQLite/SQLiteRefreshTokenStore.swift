@@ -92,7 +92,7 @@ public final class SQLiteRefreshTokenStore: RefreshTokenStore, StoreStatisticsRe
             try? await threadPool.shutdownGracefully()
             throw StoreError(.unavailable, "sqlite: cannot open \(location): \(Self.describe(error))")
         }
-        let statistics = StoreStatistics()
+        let statistics = StoreStatistics(poolSize: opened.count)
         let store = SQLiteRefreshTokenStore(
             connections: opened, threadPool: threadPool,
             maxBusyRetries: max(0, maxBusyRetries), statistics: statistics)

@@ -17,6 +17,8 @@ struct CapacityCommand: AsyncParsableCommand {
         commandName: "capacity",
         abstract: "Find the highest arrival rate (open model) at which every --slo holds, and confirm it.",
         discussion: """
+            The rate searched is --rate's arrivals (each a resource call), or with --for refresh the refresh \
+            arrivals themselves (resource calls held at --rate access=N): the answer is then N refreshes/s. \
             Doubles the rate from --start-rate until a step fails, bisects between the last pass and the first \
             failure down to --precision, then runs --confirm steps at the answer (a failed confirmation steps \
             down by the precision and confirms again). Each step is its own run with its own warm-up, judged \
@@ -47,15 +49,23 @@ struct CapacityCommand: AsyncParsableCommand {
     var precision: String = "5%"
     @Option(help: "Confirmation steps at the answer, all of which must pass.")
     var confirm: Int = 3
+    @Option(name: .customLong("for"), help: ArgumentHelp("What rate is searched: 'arrivals' (default: --rate's arrivals, each a resource call, the refreshes following from the token lifetime) or 'refresh' (refresh arrivals, with resource calls held at --rate access=N if given): the answer is then N refreshes/s.", valueName: "operation"))
+    var searched: String = "arrivals"
 
     /// The search settings, checked.
     func settings() throws -> CapacitySettings {
         let warmupGiven = (try? Flags.seconds(load.warmup, "--warmup")).map { $0 > 0 } ?? false
+        guard ["arrivals", "refresh"].contains(searched) else { throw ValidationError("--for: expected arrivals or refresh (got '\(searched)')") }
+        let given = try load.configuration()
+        if searched == "arrivals", given.refreshRate != nil {
+            throw ValidationError("--rate: refresh=N searches the refresh rate: add --for refresh")
+        }
         let s = CapacitySettings(
-            startRate: startRate ?? load.rate ?? 100, maxRate: maxRate,
+            startRate: startRate ?? (searched == "refresh" ? given.refreshRate : given.rate) ?? 100, maxRate: maxRate,
             stepDuration: try Flags.seconds(stepDuration ?? load.duration ?? "10s", "--step-duration"),
             stepWarmup: try Flags.seconds(stepWarmup ?? (warmupGiven ? load.warmup : "3s"), "--step-warmup"),
-            precision: try Flags.ratio(precision, "--precision"), confirm: confirm)
+            precision: try Flags.ratio(precision, "--precision"), confirm: confirm,
+            operation: searched == "refresh" ? "refresh" : nil)
         do throws(SettingError) { try s.validate() } catch {
             throw ValidationError("\(error.setting): expected \(error.accepted)")
         }
@@ -72,7 +82,8 @@ struct CapacityCommand: AsyncParsableCommand {
                 try search.stepConfiguration(rate: rate).validate()
             } catch {
                 // The step's rate is the search's: name the flag that set it.
-                throw ValidationError("\(error.setting == "--rate" ? flag : error.setting): expected \(error.accepted)")
+                let accepted = error.accepted.replacingOccurrences(of: "refresh=N with N", with: "a refresh rate")
+                throw ValidationError("\(error.setting == "--rate" ? flag : error.setting): expected \(accepted)")
             }
         }
         c = search.stepConfiguration(rate: settings.startRate)
@@ -105,7 +116,7 @@ struct CapacityCommand: AsyncParsableCommand {
             throw error
         }
         let progress: (CapacityStep) -> Void = { step in
-            if !quiet { FileHandle.standardError.write(Data((CapacityConsole.stepLine(step) + "\n").utf8)) }
+            if !quiet { FileHandle.standardError.write(Data((CapacityConsole.stepLine(step, search: settings) + "\n").utf8)) }
         }
         let outcome: (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool)
         do {

@@ -12,8 +12,8 @@ import TokenProbe
 struct LoadOptions: ParsableArguments {
     @Option(help: "Virtual users (closed model; default 100), or the user pool of the open model.")
     var users: Int?
-    @Option(help: "Open model: arrival rate, operations per second (e.g. 5000). Omit for the closed model.")
-    var rate: Double?
+    @Option(help: ArgumentHelp("Open model: R arrivals per second in all, each a resource call (a login when the user has no session); refreshes, logins and logouts come on top, as the token lifetime and session length make them due. Or rates per operation, each its own arrival stream: 'refresh=2000,access=8000' (logins and logouts on top). Omit for the closed model.", valueName: "rate"))
+    var rate: String?
     @Option(help: ArgumentHelp("Ramping stages, as k6's: DURATION:TARGET,… where every target is a number of users (closed model, e.g. '30s:100,2m:1000,30s:0') or every one a rate (open model, '30s:100/s,2m:1000/s'). The run lasts as long as the stages; --warmup is their first part.", valueName: "stages"))
     var stages: String?
     @Option(help: "Measured duration (e.g. 30s, 2m; default 10s).")
@@ -99,7 +99,11 @@ struct LoadOptions: ParsableArguments {
     func configuration() throws -> LoadConfiguration {
         var c = LoadConfiguration()
         c.users = users ?? 100
-        c.rate = rate
+        if let rate {
+            do throws(ConfigurationError) { try c.setRates(rate) } catch {
+                throw ValidationError("\(error.setting): expected \(error.accepted) (got '\(rate)')")
+            }
+        }
         c.model = rate == nil ? .closed : .open
         c.warmup = try Flags.seconds(warmup, "--warmup")
         if let stages {

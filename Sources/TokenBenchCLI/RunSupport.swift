@@ -60,6 +60,14 @@ extension HTTPOptions {
                 "tokenbench: --refresh-lead: expected a duration below the server's access-token lifetime (\(Units.figure(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
             throw ExitCode(64)
         }
+        if configuration.refreshRate != nil {
+            // Each user's refresh interval (users ÷ refresh rate) against the server's lifetime.
+            do throws(ConfigurationError) { try configuration.validate() } catch {
+                await target.shutdown()
+                FileHandle.standardError.write(Data("tokenbench: \(error.setting): expected \(error.accepted) (the server's access tokens live \(Units.figure(findings.accessLifetime)) s, from \(findings.accessLifetimeSource))\n".utf8))
+                throw ExitCode(64)
+            }
+        }
         if var metrics = configuration.targetMetrics {
             // Read once now: a wrong URL fails here, not as a missing figure after the run.
             metrics.tls = tls

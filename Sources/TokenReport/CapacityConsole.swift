@@ -4,9 +4,10 @@ import TokenResults
 /// The console output of `tokenbench capacity`: a table of steps, then the answer line.
 public enum CapacityConsole {
     /// One line per step as it ends (progress on stderr).
-    public static func stepLine(_ s: CapacityStep) -> String {
+    /// - Parameter search: the search's settings, which say what rate is stepped (refreshes or arrivals).
+    public static func stepLine(_ s: CapacityStep, search: CapacitySettings? = nil) -> String {
         let why = s.reasons.isEmpty ? "" : ": " + s.reasons.joined(separator: "; ")
-        return "step \(s.index) (\(s.stage)) \(Units.opsRate(s.intendedRate)): achieved \(Units.grouped(s.achievedRate))/s, \(s.verdict.rawValue)\(why)"
+        return "step \(s.index) (\(s.stage)) \(search?.rateText(s.intendedRate) ?? Units.opsRate(s.intendedRate)): achieved \(Units.grouped(s.achievedRate))/s, \(s.verdict.rawValue)\(why)"
     }
 
     /// The table of steps: intended and achieved rate, p50 / p99 / p99.9 per operation (ms),

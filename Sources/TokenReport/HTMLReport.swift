@@ -172,8 +172,10 @@ public enum HTMLReport {
             + ((r.invariants.unjudged ?? 0) > 0 ? ", \(r.invariants.unjudged!) not judged" : "")
             + ((r.invariants.checkedByKind ?? [:]).isEmpty ? "" : "; checked: " + r.invariants.checkedByKind!.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", "))]]
         for (label, text) in HostileText.lines(r.hostile) { rows.append([label, text]) }
-        if let rate = r.config.rate, r.config.model == "open" {
-            rows.append(["arrival rate", "intended \(num(rate))/s, achieved \(r.achievedRatePerS.map(num) ?? "-")/s"])
+        if r.config.model == "open", r.config.rate != nil || r.config.refreshRate != nil {
+            let streams = r.config.refreshRate.map { "refresh \(num($0))/s + access \(num(r.config.rate ?? 0))/s = " } ?? ""
+            let intended = (r.config.rate ?? 0) + (r.config.refreshRate ?? 0)
+            rows.append(["arrival rate", "intended \(streams)\(num(intended))/s, achieved \(r.achievedRatePerS.map(num) ?? "-")/s"])
         }
         rows.append(["driver scheduling lag", "p99 \(num(r.schedulingLagUs.p99)) µs, max \(num(r.schedulingLagUs.max)) µs"])
         if let c = r.connections {
@@ -223,12 +225,15 @@ public enum HTMLReport {
             if seconds.contains(where: { $0.1.poolWaits != nil }) {
                 series.append(.init(name: "pool waits per call", points: seconds.map { ($0.0, $0.1.calls > 0 ? Double($0.1.poolWaits ?? 0) / Double($0.1.calls) : 0) }, dashed: true))
             }
+            if seconds.contains(where: { $0.1.poolSize != nil }) {
+                series.append(.init(name: "pool size", points: seconds.map { ($0.0, Double($0.1.poolSize ?? 0)) }, dashed: true))
+            }
             s += SVGChart(
                 id: "store-in-flight", title: "Store: calls in flight per second", xLabel: "second of the run (s)", yLabel: "calls (mean over the second)",
                 series: series,
-                table: (["second", "store calls", "in flight (mean)", "pool waits", "pool wait (µs)", "retries"], seconds.map { second, st in
-                    ["\(Int(second))", "\(st.calls)", num(st.inFlight), st.poolWaits.map { "\($0)" } ?? "-", st.poolWaitUs.map { "\($0)" } ?? "-",
-                     st.retries.map { "\($0)" } ?? "-"]
+                table: (["second", "store calls", "in flight (mean)", "pool size", "pool waits", "pool wait (µs)", "retries"], seconds.map { second, st in
+                    ["\(Int(second))", "\(st.calls)", num(st.inFlight), st.poolSize.map { "\($0)" } ?? "-", st.poolWaits.map { "\($0)" } ?? "-",
+                     st.poolWaitUs.map { "\($0)" } ?? "-", st.retries.map { "\($0)" } ?? "-"]
                 })
             ).html()
             s += "<p>Calls in flight: the time the store calls that completed in a second took, over the second (Little's law).</p>"

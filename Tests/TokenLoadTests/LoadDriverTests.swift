@@ -223,6 +223,37 @@ struct LoadDriverTests {
         #expect(abs(achieved - 200) <= 3, "achieved \(achieved) ops/s of 200")
     }
 
+    @Test("per-operation rates: refreshes and resource calls each arrive at their own rate, the core refreshing before its tokens fall due and violating nothing")
+    func perOperationRates() async throws {
+        var c = smallRun()
+        c.model = .open
+        c.users = 50
+        c.accessTTL = 30 // the tokens would not fall due in the run: every refresh is an arrival
+        c.refreshLead = 1
+        c.sessionLength = 3600
+        c.replayRatio = 0
+        c.concurrentRefreshRatio = 0
+        c.expiredAccessRatio = 0
+        c.forgedAccessRatio = 0
+        c.warmup = 1
+        c.duration = 3
+        try c.setRates("refresh=200,access=100")
+        try c.validate()
+        let target = try await InProcessTarget.make(c, phases: nil)
+        let result = await LoadDriver(configuration: c, target: target).run()
+        // 200 refreshes and 100 resource calls a second for 3 s, each user refreshing every
+        // 0.25 s; the 50 logins fell in the warm-up.
+        let refreshes = try #require(result.operations["refresh"]).count
+        let accesses = try #require(result.operations["access"]).count
+        #expect(abs(refreshes - 600) <= 6, "\(refreshes) refreshes")
+        #expect(abs(accesses - 300) <= 3, "\(accesses) resource calls")
+        #expect(result.operations["login"]?.count ?? 0 == 0)
+        #expect(abs((result.achievedRatePerS ?? 0) - 300) <= 3, "\(result.achievedRatePerS ?? 0)")
+        #expect(result.operations["refresh"]?.errors == 0 && result.operations["access"]?.errors == 0)
+        #expect(result.invariants.violations == 0, "\(result.invariants.byKind)")
+        #expect(result.verdict == .pass, "\(result.inconclusive ?? [])")
+    }
+
     @Test("SLOs: a breach sets the verdict")
     func sloBreach() async throws {
         var c = LoadConfiguration()

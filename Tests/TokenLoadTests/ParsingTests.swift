@@ -48,6 +48,40 @@ struct ParsingTests {
         #expect(throws: ConfigurationError(setting: "--rate", accepted: "required by the open model")) { try c.validate() }
     }
 
+    @Test("--rate: a total, or per-operation rates; anything else refused; a refresh rate too low for the users and token lifetime refused")
+    func rates() throws {
+        var c = LoadConfiguration()
+        c.model = .open
+        try c.setRates("5000")
+        #expect(c.rate == 5000 && c.refreshRate == nil && c.intendedArrivalRate == 5000)
+        try c.setRates("refresh=2000,access=8000")
+        #expect(c.rate == 8000 && c.refreshRate == 2000 && c.intendedArrivalRate == 10_000)
+        try c.setRates(" access = 10 , refresh = 250.5 ")
+        #expect(c.rate == 10 && c.refreshRate == 250.5)
+        try c.setRates("refresh=500")
+        #expect(c.rate == nil && c.refreshRate == 500 && c.intendedArrivalRate == 500)
+        try c.validate()
+        for bad in ["", "fast", "refresh", "refresh=", "=5", "login=5", "refresh=1,refresh=2", "refresh=1,,access=2", "refresh=1;access=2"] {
+            var d = LoadConfiguration()
+            #expect(throws: ConfigurationError.self, "\(bad)") { try d.setRates(bad) }
+        }
+        // 100 users refreshing 20 times a second in all: each every 5 s, as long as its 5 s token.
+        c = LoadConfiguration()
+        c.model = .open
+        c.users = 100
+        c.accessTTL = 5
+        c.refreshLead = 1
+        try c.setRates("refresh=20")
+        #expect(throws: ConfigurationError.self) { try c.validate() }
+        try c.setRates("refresh=25") // every 4 s: the token's 5 s less the 1 s lead
+        try c.validate()
+        c.refreshRate = 0
+        #expect(throws: ConfigurationError.self) { try c.validate() }
+        c.refreshRate = 100
+        c.model = .closed
+        #expect(throws: ConfigurationError.self) { try c.validate() }
+    }
+
     @Test("phase ordinals follow AuthPhase.allCases")
     func phaseOrdinals() {
         #expect(AuthPhase.allCases.map(PhaseRecorder.ordinal) == Array(AuthPhase.allCases.indices))

@@ -197,6 +197,7 @@ struct CLITests {
         #expect((inFlight.max() ?? 0) > 2.5, "in flight per second: \(inFlight)")
         for second in seconds {
             #expect((second["calls"] as? Int ?? 0) > 0 && second["pool_waits"] is Int && second["retries"] is Int, "\(second)")
+            #expect(second["pool_size"] as? Int == 16, "the default pool: \(second)")
         }
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         #expect(html.contains("data-chart=\"store-in-flight\""))

@@ -22,6 +22,9 @@ struct CapacityCLITests {
             (["--slo", "access.p99<30ms", "--target", "simulated:0x10ms"], "--target"),
             (["--slo", "refresh.p99"], "--slo"),
             (["--slo", "access.p99<30ms", "--start-rate", "0.001", "--users", "100000"], "--start-rate"),
+            (["--slo", "refresh.p99<30ms", "--rate", "refresh=300"], "--for refresh"),
+            (["--slo", "refresh.p99<30ms", "--for", "login"], "--for"),
+            (["--slo", "refresh.p99<30ms", "--for", "refresh", "--start-rate", "1", "--users", "200"], "--start-rate"),
           ])
     func badInput(_ extra: [String], _ flag: String) throws {
         let out = cli.temporaryDirectory()
@@ -64,6 +67,30 @@ struct CapacityCLITests {
         let html = try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("data-chart=\"capacity-rates\"") && html.contains("data-chart=\"capacity-p99\""))
         #expect(html.contains(String(answer).replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")))
+    }
+
+    /// The simulated target serves 200 calls a second of any kind; 50 of them are resource
+    /// calls held by `--rate access=50`, so 150 refreshes a second are left.
+    @Test("--for refresh: the refresh rate is searched with resource calls held; the answer is in refreshes/s")
+    func forRefresh() throws {
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["capacity", "--target", "simulated:4x20ms", "--for", "refresh", "--rate", "access=50",
+                             "--slo", "refresh.p99<60ms", "--start-rate", "100", "--max-rate", "1000", "--precision", "10%",
+                             "--confirm", "1", "--step-duration", "1500ms", "--step-warmup", "1s", "--users", "20",
+                             "--access-ttl", "1h", "--session-length", "1h", "--quiet", "--out", out])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let answer = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("capacity: ") })
+        #expect(answer.contains(" refreshes/s (") && answer.contains("at refresh.p99<60ms, confirmed 1/1"), "\(answer)")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("capacity.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect((json["search"] as? [String: Any])?["operation"] as? String == "refresh")
+        let result = try #require(json["answer"] as? [String: Any])
+        let rate = try #require(result["rate"] as? Double)
+        #expect(abs(rate - 150) <= 15, "\(rate)")
+        let perOperation = try #require(result["operations_per_s"] as? [String: Double])
+        #expect(abs((perOperation["refresh"] ?? 0) - rate) <= 0.02 * rate, "\(perOperation)")
+        #expect(abs((perOperation["access"] ?? 0) - 50) <= 2, "\(perOperation)")
     }
 
     @Test("not even the start rate passes: exit 2; still passing at --max-rate: exit 3, 'at least'")

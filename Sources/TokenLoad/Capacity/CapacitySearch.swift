@@ -28,11 +28,16 @@ public struct CapacitySearch: Sendable {
         self.judgesDriverLag = judgesDriverLag
     }
 
-    /// The settings of the step at `rate`: open model, the step's window and warm-up.
+    /// The settings of the step at `rate`: open model, the step's window and warm-up; `rate`
+    /// is the arrival rate, or with `--for refresh` the refresh rate (the other streams held).
     public func stepConfiguration(rate: Double) -> LoadConfiguration {
         var c = configuration
         c.model = .open
-        c.rate = rate
+        if settings.operation == "refresh" {
+            c.refreshRate = rate
+        } else {
+            c.rate = rate
+        }
         c.stages = nil
         c.duration = settings.stepDuration
         c.warmup = settings.stepWarmup
@@ -72,7 +77,7 @@ public struct CapacitySearch: Sendable {
             switch s.verdict {
             case .pass:
                 lastPass = rate
-                if rate >= settings.maxRate { return end(.atLeast, rate: rate, reason: "still passing at --max-rate \(Units.opsRate(settings.maxRate))") }
+                if rate >= settings.maxRate { return end(.atLeast, rate: rate, reason: "still passing at --max-rate \(settings.rateText(settings.maxRate))") }
                 rate = min(rate * 2, settings.maxRate)
             case .fail:
                 firstFail = rate
@@ -85,7 +90,7 @@ public struct CapacitySearch: Sendable {
         }
         guard var pass = lastPass, var fail = firstFail else {
             let why = steps.last?.reasons.first.map { ": \($0)" } ?? ""
-            return end(.none, rate: nil, reason: "not even the start rate \(Units.opsRate(settings.startRate)) passes\(why)")
+            return end(.none, rate: nil, reason: "not even the start rate \(settings.rateText(settings.startRate)) passes\(why)")
         }
         var stepDowns = 0
         var firstAnswer: Double?
@@ -127,14 +132,14 @@ public struct CapacitySearch: Sendable {
             if stepDowns == maximumStepDowns {
                 // The target's capacity moves more than the precision from step to step.
                 return end(.inconclusive, rate: nil,
-                           reason: "the answer did not repeat: \(stepDowns) confirmations failed stepping down from \(Units.opsRate(firstAnswer ?? pass)) to \(Units.opsRate(pass)); the target's capacity varies more than --precision between steps (lengthen --step-duration, widen --precision)",
+                           reason: "the answer did not repeat: \(stepDowns) confirmations failed stepping down from \(settings.rateText(firstAnswer ?? pass)) to \(settings.rateText(pass)); the target's capacity varies more than --precision between steps (lengthen --step-duration, widen --precision)",
                            stepDowns: stepDowns)
             }
             stepDowns += 1
             fail = pass
             pass = Self.round(pass * (1 - settings.precision / 2))
             if pass < settings.startRate {
-                return end(.none, rate: nil, reason: "the answer did not repeat down to the start rate \(Units.opsRate(settings.startRate))",
+                return end(.none, rate: nil, reason: "the answer did not repeat down to the start rate \(settings.rateText(settings.startRate))",
                            stepDowns: stepDowns)
             }
             if steps.count >= maximumSteps { return end(.inconclusive, rate: pass, reason: "the search took \(maximumSteps) steps") }
@@ -150,7 +155,7 @@ public struct CapacitySearch: Sendable {
         var reasons: [String] = []
         let saturated = zip(r.inconclusiveKinds, r.inconclusive ?? []).filter { $0.0 == .driverSaturated }.map(\.1)
         if judgesDriverLag, let why = saturated.first {
-            return (.generatorBound, ["generator-bound at \(Units.opsRate(intended)): \(why)" + Self.oneMachineAdvice(configuration)])
+            return (.generatorBound, ["generator-bound at \(settings.rateText(intended)): \(why)" + Self.oneMachineAdvice(configuration)])
         }
         for s in r.slo where !s.passed {
             if s.note == "no samples" {
@@ -167,17 +172,19 @@ public struct CapacitySearch: Sendable {
         // saturation, which is what its capacity measures.
         if !judgesDriverLag, let why = saturated.first { reasons.append(why.replacingOccurrences(of: "the driver was saturated", with: "the process was saturated")) }
         // At least 99 % of the arrivals due in the window were served in it (one arrival of
-        // slack: a window holds its arrivals give or take one at its edges).
+        // slack: a window holds its arrivals give or take one at its edges), every stream's
+        // arrivals together.
         let achieved = r.achievedRatePerS ?? 0
-        if achieved * r.measuredSeconds < 0.99 * intended * r.measuredSeconds - 1 {
-            reasons.append("achieved \(Units.opsRate(achieved)) of the intended \(Units.opsRate(intended)) (under 99 %)")
+        let arrivals = stepConfiguration(rate: intended).intendedArrivalRate ?? intended
+        if achieved * r.measuredSeconds < 0.99 * arrivals * r.measuredSeconds - 1 {
+            reasons.append("achieved \(Units.opsRate(achieved)) of the intended \(Units.opsRate(arrivals)) (under 99 %)")
         }
         // A failure the driver's own lateness could explain is not the target's: its lag adds
         // to every latency (measured from the intended start), so a lag p99 of a quarter of
         // the tightest latency objective or more leaves the failure unattributable.
         if judgesDriverLag, !reasons.isEmpty, let budget = slos.filter({ $0.metric.isLatency }).map(\.threshold).min(),
            r.schedulingLagUs.p99 >= budget / 4 {
-            return (.generatorBound, ["generator-bound at \(Units.opsRate(intended)): the driver's own scheduling lag p99 was \(Units.figure(r.schedulingLagUs.p99 / 1000)) ms, "
+            return (.generatorBound, ["generator-bound at \(settings.rateText(intended)): the driver's own scheduling lag p99 was \(Units.figure(r.schedulingLagUs.p99 / 1000)) ms, "
                 + "a quarter or more of the \(Units.figure(budget / 1000)) ms objective, so the failure (\(reasons.joined(separator: "; "))) cannot be pinned on the target; "
                 + "use more cores or machines for the driver" + Self.oneMachineAdvice(configuration)])
         }
@@ -204,15 +211,15 @@ public struct CapacitySearch: Sendable {
         switch outcome {
         case .found:
             let down = stepDowns > 0 ? " after \(stepDowns) step\(stepDowns == 1 ? "" : "s") down" : ""
-            line = "capacity: \(Units.opsRate(rate ?? 0))\(detail) at \(sloText), confirmed \(confirmed)/\(confirmations)\(down)"
+            line = "capacity: \(settings.rateText(rate ?? 0))\(detail) at \(sloText), confirmed \(confirmed)/\(confirmations)\(down)"
         case .atLeast:
-            line = "capacity: at least \(Units.opsRate(rate ?? 0))\(detail) at \(sloText): still passing at --max-rate"
+            line = "capacity: at least \(settings.rateText(rate ?? 0))\(detail) at \(sloText): still passing at --max-rate"
         case .none:
             line = "capacity: none at \(sloText): \(reason ?? "no step passed")"
         case .invariantViolation:
             line = "capacity: none: the target broke refresh-token semantics: \(reason ?? "")"
         default:
-            let reached = rate.map { "; the target passed at least \(Units.opsRate($0))" } ?? ""
+            let reached = rate.map { "; the target passed at least \(settings.rateText($0))" } ?? ""
             line = "capacity: inconclusive: \(reason ?? "")\(reached)"
         }
         var answer = CapacityAnswer(outcome: outcome, rate: rate, throughputPerS: throughput, operationsPerS: perOperation,

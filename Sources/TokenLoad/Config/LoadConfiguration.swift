@@ -17,8 +17,17 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     public var model: Model = .closed
     /// Virtual users (and synthetic accounts `user0 … user{N-1}`).
     public var users: Int = 100
-    /// Open model: arrival rate, operations per second (all users together).
+    /// Open model: arrival rate, per second (all users together). Each arrival is a resource
+    /// call, or a login when the user has no session; refreshes, logins and logouts follow from
+    /// the token lifetime and the session length, as extra operations. With ``refreshRate``
+    /// (`--rate refresh=N,access=M`) this is the rate of resource calls alone (`nil`: none).
     public var rate: Double? = nil
+    /// Open model: refresh arrivals per second (all users together), or `nil` for refreshes when
+    /// the access token is due (`--rate refresh=N`). User `n` of `N` takes refresh arrivals
+    /// `n + N, n + 2N, …`, so each refreshes every `users / refreshRate` s, earlier than its
+    /// token falls due (as a client with a long lead would); logins and logouts come as needed
+    /// to keep sessions flowing, and a login never serves an arrival.
+    public var refreshRate: Double? = nil
     /// Measured duration, seconds.
     public var duration: Double = 10
     /// Warm-up before measurement, seconds (operations run but are not recorded).
@@ -153,6 +162,7 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     /// Keys are the `run` flags without their dashes, so a scenario file reads like a command line.
     enum CodingKeys: String, CodingKey {
         case model, users, rate, duration, warmup, grace, leeway, seed, workers, target, stages, http, shard
+        case refreshRate = "refresh-rate"
         case faults = "fault"
         case maxErrorRate = "max-error-rate"
         case maxLag = "max-lag"
@@ -181,7 +191,17 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         }
         try need(users >= 1 && users <= 10_000_000, "--users", "an integer 1 ... 10000000")
         if let rate { try need(rate.isFinite && rate > 0 && rate <= 10_000_000, "--rate", "a number > 0 (operations per second), e.g. 5000") }
-        try need(model == .closed || rate != nil || stages != nil, "--rate", "required by the open model")
+        try need(model == .closed || rate != nil || refreshRate != nil || stages != nil, "--rate", "required by the open model")
+        if let refreshRate {
+            try need(model == .open, "--rate", "refresh=N with the open model")
+            try need(refreshRate.isFinite && refreshRate > 0 && refreshRate <= 10_000_000, "--rate", "refresh=N with N > 0 (refreshes per second), e.g. refresh=2000")
+            try need(stages == nil, "--stages", "not with --rate refresh=N (per-operation rates are constant)")
+            // Each user refreshes every users / rate seconds: before its access token expires.
+            if let accessTTL {
+                try need(Double(users) / refreshRate <= accessTTL - refreshLead, "--rate",
+                         "refresh=N with N ≥ users ÷ (access-token lifetime − refresh lead) = \(Units.figure(Double(users) / max(0.001, accessTTL - refreshLead)))/s: each of the \(users) users refreshes every \(Units.figure(Double(users) / refreshRate)) s, later than its \(Units.figure(accessTTL)) s access token allows (raise the rate, or lower --users)")
+            }
+        }
         try need(duration.isFinite && duration > 0 && duration <= 86_400, "--duration", "a duration > 0, e.g. 30s, 2m")
         try need(warmup.isFinite && warmup >= 0 && warmup <= 3600, "--warmup", "a duration ≥ 0, e.g. 5s")
         let http = target.hasPrefix("http://") || target.hasPrefix("https://")
@@ -249,6 +269,48 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         if let stages { return stages.reduce(0) { $0 + $1.duration } }
         return warmup + duration
     }
+
+    /// Sets the open model's rates from `--rate`: a number (arrivals per second, each a
+    /// resource call or a login; `5000`), or per-operation rates (`refresh=2000,access=8000`,
+    /// `refresh=500`), each an operation with its own arrival stream.
+    /// - Throws: ``ConfigurationError`` for anything else: another operation, a repeated one,
+    ///   a value that is not a number.
+    public mutating func setRates(_ text: String) throws(ConfigurationError) {
+        let accepted = "a number (arrivals per second, e.g. 5000) or per-operation rates, e.g. refresh=2000,access=8000"
+        if !text.contains("=") {
+            guard let r = Double(text.trimmingCharacters(in: .whitespaces)) else { throw ConfigurationError(setting: "--rate", accepted: accepted) }
+            rate = r
+            refreshRate = nil
+            return
+        }
+        var access: Double?, refresh: Double?
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2, let value = Double(pair[1].trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError(setting: "--rate", accepted: accepted)
+            }
+            switch pair[0].trimmingCharacters(in: .whitespaces) {
+            case "refresh" where refresh == nil: refresh = value
+            case "access" where access == nil: access = value
+            default:
+                throw ConfigurationError(setting: "--rate", accepted: "refresh=N and access=N, each at most once (logins and logouts follow from the sessions), e.g. refresh=2000,access=8000")
+            }
+        }
+        rate = access
+        refreshRate = refresh
+        if refresh == nil, access == nil { throw ConfigurationError(setting: "--rate", accepted: accepted) }
+    }
+
+    /// Open model: arrivals per second of every stream together (resource calls and, with
+    /// per-operation rates, refreshes): what the achieved rate is measured against.
+    public var intendedArrivalRate: Double? {
+        guard model == .open else { return nil }
+        if rate == nil, refreshRate == nil { return nil }
+        return (rate ?? 0) + (refreshRate ?? 0)
+    }
+
+    /// The refresh arrivals over the run, when refreshes have their own rate.
+    package var refreshSchedule: LoadSchedule? { refreshRate.map { LoadSchedule(constant: $0) } }
 
     /// The level over the run: users (closed) or arrivals per second (open).
     package var schedule: LoadSchedule {

@@ -33,6 +33,9 @@ package struct VirtualUser {
     /// Open model: how many of this user's arrivals have been served (user `n` of `N` takes
     /// arrivals `n, n + N, …` of ``LoadSchedule/arrival(_:)``).
     package var arrivals: UInt32 = 0
+    /// Open model with a refresh rate: how many of this user's refresh arrivals have been
+    /// served or missed (it takes refresh arrivals `n + N, n + 2N, …`).
+    package var refreshArrivals: UInt32 = 0
 
     package init(number: Int32, seed: UInt64) {
         self.number = number

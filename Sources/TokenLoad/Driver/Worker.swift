@@ -39,6 +39,8 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
     private let open: Bool
     /// The load level over the run (users or arrivals per second).
     private let schedule: LoadSchedule
+    /// Open model with per-operation rates: the refresh arrivals (``LoadConfiguration/refreshRate``).
+    private let refreshSchedule: LoadSchedule?
     /// Closed model with stages: users come and go with the level.
     private let rampingUsers: Bool
     private let totalUsers: Double
@@ -60,6 +62,7 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
         self.grace = c.grace
         self.leeway = c.leeway
         self.schedule = c.schedule
+        self.refreshSchedule = c.model == .open ? c.refreshSchedule : nil
         self.rampingUsers = c.model == .closed && c.stages != nil
         self.totalUsers = Double(c.users)
         self.abort = abort
@@ -73,7 +76,9 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
         for (i, n) in userNumbers.enumerated() {
             let due: UInt64
             if open {
-                due = schedule.arrival(Double(n)).map { start &+ ns($0) } ?? .max
+                // With a refresh rate, the user logs in at its first slot of either stream.
+                let refresh = refreshSchedule?.arrival(Double(n)).map { start &+ ns($0) } ?? .max
+                due = min(schedule.arrival(Double(n)).map { start &+ ns($0) } ?? .max, refresh)
             } else if rampingUsers {
                 due = schedule.activation(of: Int(n), after: 0).map { start &+ ns($0) } ?? .max
             } else {
@@ -199,8 +204,54 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
         schedule.arrival(Double(u.number) + Double(u.arrivals) * totalUsers).map { start &+ ns($0) } ?? .max
     }
 
+    /// When the user's next refresh arrival is due (monotonic ns), or `.max` without a refresh
+    /// rate: user `n` of `N` takes refresh arrivals `n + N, n + 2N, …` (slot `n` is its login).
+    private func refreshArrivalDue(_ u: VirtualUser) -> UInt64 {
+        guard let refreshSchedule else { return .max }
+        return refreshSchedule.arrival(Double(u.number) + Double(u.refreshArrivals &+ 1) * totalUsers).map { start &+ ns($0) } ?? .max
+    }
+
+    /// One action of one user in the open model with per-operation rates: a refresh when its
+    /// refresh arrival is due, a resource call when its access arrival is, each measured from
+    /// its arrival's intended time; a login when it has no session, and at once after a session
+    /// ends, so that sessions keep flowing (a login never serves an arrival: one that falls due
+    /// meanwhile waits, and its latency includes the wait). Arrivals that fall due while a login
+    /// fails are missed: the achieved rate shows them, and a down target is not hammered.
+    private func perOperationStep(_ u: inout VirtualUser, due: UInt64, started: UInt64) async -> UInt64 {
+        let accessArrival = arrivalDue(u)
+        switch u.phase {
+        case .loggedOut:
+            await login(&u, base: due)
+            if u.phase == .active {
+                u.refreshDueAt = refreshArrivalDue(u)
+            } else {
+                let now = monotonicNanoseconds()
+                while arrivalDue(u) <= now { u.arrivals &+= 1 }
+                while refreshArrivalDue(u) <= now { u.refreshArrivals &+= 1 }
+            }
+        case .active where started >= u.sessionEndsAt:
+            await endSession(&u, base: due)
+            return monotonicNanoseconds()
+        case .active where started >= u.refreshDueAt:
+            await refresh(&u, base: u.refreshDueAt)
+            u.refreshArrivals &+= 1
+            recorder.arrivalServed(done: monotonicNanoseconds())
+            if u.phase == .active { u.refreshDueAt = refreshArrivalDue(u) }
+        case .active where started >= accessArrival:
+            await access(&u, base: accessArrival)
+            u.arrivals &+= 1
+            recorder.arrivalServed(done: monotonicNanoseconds())
+        case .active:
+            break
+        }
+        var next = min(arrivalDue(u), refreshArrivalDue(u))
+        if u.phase == .active { next = min(next, u.refreshDueAt, u.sessionEndsAt) }
+        return next
+    }
+
     /// One action of one user; returns when the user is next due (`.max`: never again).
     private func step(_ u: inout VirtualUser, due: UInt64, started: UInt64) async -> UInt64 {
+        if refreshSchedule != nil { return await perOperationStep(&u, due: due, started: started) }
         let base = open ? due : started
         if rampingUsers {
             let t = Double(started &- start) / 1e9

@@ -191,6 +191,7 @@ package struct IntervalCollector: Sendable {
             second.poolWaits = now.poolWaits - before.poolWaits
             second.poolWaitUs = now.poolWaitUs - before.poolWaitUs
             second.retries = now.retries - before.retries
+            second.poolSize = storeStatistics?.poolSize
             storeBefore = now
         }
         return second

@@ -15,9 +15,19 @@ public struct CapacitySettings: Codable, Sendable, Hashable {
     public var precision: Double
     /// Confirmation steps at the answer, all of which must pass.
     public var confirm: Int
+    /// The operation whose arrival rate is searched (`--for refresh`), the other streams held
+    /// at their `--rate`; `nil`: the arrivals of the open model (each a resource call, the
+    /// refreshes following from the token lifetime).
+    public var operation: String?
+
+    /// The searched rate as text: `1,234 refreshes/s` with `--for refresh`, else `1,234 ops/s`.
+    public func rateText(_ rate: Double) -> String {
+        operation == "refresh" ? "\(Units.grouped(rate)) refreshes/s" : Units.opsRate(rate)
+    }
 
     public init(startRate: Double, maxRate: Double, stepDuration: Double, stepWarmup: Double,
-                precision: Double = 0.05, confirm: Int = 3) {
+                precision: Double = 0.05, confirm: Int = 3, operation: String? = nil) {
+        self.operation = operation
         self.startRate = startRate
         self.maxRate = maxRate
         self.stepDuration = stepDuration
@@ -27,7 +37,7 @@ public struct CapacitySettings: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case precision, confirm
+        case precision, confirm, operation
         case startRate = "start_rate"
         case maxRate = "max_rate"
         case stepDuration = "step_duration_s"
@@ -47,5 +57,6 @@ public struct CapacitySettings: Codable, Sendable, Hashable {
         try need(stepWarmup.isFinite && stepWarmup >= 0 && stepWarmup <= 3600, "--step-warmup", "a duration of 0 ... 1h")
         try need(precision.isFinite && precision >= 0.001 && precision <= 0.5, "--precision", "a share of 0.1% ... 50%, e.g. 5%")
         try need((1...20).contains(confirm), "--confirm", "an integer 1 ... 20")
+        try need(operation == nil || operation == "refresh", "--for", "arrivals or refresh")
     }
 }

@@ -42,9 +42,10 @@ public struct RunResult: Codable, Sendable {
     public var notes: [String]?
     /// The run stopped at once: the profile names an endpoint the server does not serve.
     public var aborted: RunAbortSummary?
-    /// Open model: arrivals due in the measured window and served within it, per second (the
-    /// achieved rate against the intended `config.rate`; refreshes and logouts due between
-    /// arrivals are extra operations, not arrivals).
+    /// Open model: arrivals served in the measured window (their operation completed in it), per
+    /// second: the achieved rate against the intended `config.rate` plus, with per-operation
+    /// rates, `config.refresh-rate`. Refreshes, logins and logouts that fall due between
+    /// arrivals are extra operations, not arrivals.
     public var achievedRatePerS: Double?
     /// Why the run is inconclusive, by class, in the order of ``inconclusive`` (`capacity`
     /// and `merge` read it; absent from results written before it was kept).

@@ -51,6 +51,8 @@ public struct RunSettings: Codable, Sendable, Hashable {
     public var users: Int? { values["users"]?.number.map { Int($0.clamped(to: -9e15 ... 9e15)) } }
     /// Open model: intended arrivals per second (all shards together).
     public var rate: Double? { values["rate"]?.number }
+    /// `--rate refresh=N`: refresh arrivals per second, when refreshes have their own rate.
+    public var refreshRate: Double? { values["refresh-rate"]?.number }
     /// Measured seconds.
     public var duration: Double? { values["duration"]?.number }
     /// `in-process`, `noop`, `simulated:…` or a URL.

@@ -53,8 +53,12 @@ public struct StoreSecond: Codable, Sendable, Hashable {
     public var poolWaits: Int?
     public var poolWaitUs: Int?
     public var retries: Int?
+    /// Connections in the store's pool (``StoreStatistics/poolSize``): in-flight calls near it,
+    /// with pool waits, say the pool, not the store, is the limit.
+    public var poolSize: Int?
 
-    public init(calls: Int, inFlight: Double, poolWaits: Int? = nil, poolWaitUs: Int? = nil, retries: Int? = nil) {
+    public init(calls: Int, inFlight: Double, poolWaits: Int? = nil, poolWaitUs: Int? = nil, retries: Int? = nil, poolSize: Int? = nil) {
+        self.poolSize = poolSize
         self.calls = calls
         self.inFlight = inFlight
         self.poolWaits = poolWaits
@@ -67,5 +71,6 @@ public struct StoreSecond: Codable, Sendable, Hashable {
         case inFlight = "in_flight"
         case poolWaits = "pool_waits"
         case poolWaitUs = "pool_wait_us"
+        case poolSize = "pool_size"
     }
 }

@@ -56,7 +56,15 @@ public final class StoreStatistics: Sendable {
     private let reconnects = Atomic<Int>(0)
     private let unavailable = Atomic<Int>(0)
 
-    public init() {}
+    /// Connections the store's pool holds, all opened at start (PostgreSQL, Redis: the
+    /// configured pool; SQLite: its connections); `nil` when the store keeps no fixed pool
+    /// (Redis Cluster opens connections per node as it finds them).
+    public let poolSize: Int?
+
+    /// - Parameter poolSize: see ``poolSize``.
+    public init(poolSize: Int? = nil) {
+        self.poolSize = poolSize
+    }
 
     public func countRetry() { retries.add(1, ordering: .relaxed) }
     public func countBusy() { busy.add(1, ordering: .relaxed) }
