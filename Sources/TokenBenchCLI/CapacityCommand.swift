@@ -98,7 +98,13 @@ struct CapacityCommand: AsyncParsableCommand {
         guard !slos.isEmpty else {
             throw ValidationError("--slo: capacity needs at least one, e.g. --slo 'refresh.p99<20ms' (the rate is searched against it)")
         }
-        try validateTargetFlags(c, store: storeOptions, http: http, slos: slos, output: output)
+        for i in storeOptions.stores.indices.dropFirst() {
+            _ = try storeOptions.only(i).spec() // each malformed store is one line, exit 64
+        }
+        if storeOptions.stores.count > 1, c.target != "in-process" {
+            throw ValidationError("--store: stores are compared with the core in-process (not with --target \(c.target))")
+        }
+        try validateTargetFlags(c, store: storeOptions.stores.count > 1 ? storeOptions.only(0) : storeOptions, http: http, slos: slos, output: output)
     }
 
     func run() async throws {
@@ -107,6 +113,10 @@ struct CapacityCommand: AsyncParsableCommand {
         let slos = try output.slos()
         let quiet = output.quiet
         try load.pinProcesses()
+        if storeOptions.stores.count > 1 {
+            try await compareStores(configuration, settings: settings, slos: slos)
+            return
+        }
         let httpTarget = try await http.prepareTarget(&configuration)
         let outputDirectory: URL?
         do {
@@ -120,18 +130,15 @@ struct CapacityCommand: AsyncParsableCommand {
         }
         let outcome: (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool)
         do {
-            outcome = try await search(configuration, settings: settings, slos: slos, httpTarget: httpTarget, progress: progress)
+            outcome = try await search(configuration, settings: settings, slos: slos, httpTarget: httpTarget, storeOptions: storeOptions,
+                                       progress: progress)
         } catch {
             if let httpTarget { await httpTarget.shutdown() }
             if let outputDirectory { RunCommand.removeIfEmpty(outputDirectory) }
             throw error
         }
         if let httpTarget { await httpTarget.shutdown() }
-        let result = CapacityResult(
-            scenario: scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent },
-            config: configuration.record, environment: RunEnvironment.current(target: outcome.steps.first?.result.environment.target ?? configuration.target),
-            slo: slos.map(\.text), search: settings, judgesDriverLag: outcome.judgesDriverLag,
-            steps: outcome.steps, answer: outcome.answer)
+        let result = capacityResult(configuration, settings: settings, slos: slos, outcome)
         print(CapacityConsole.render(result))
         if let outputDirectory {
             let json = outputDirectory.appendingPathComponent("capacity.json")
@@ -144,10 +151,80 @@ struct CapacityCommand: AsyncParsableCommand {
         try outcome.answer.verdict.exitUnlessPass()
     }
 
+    /// `capacity.json`'s content for a search's outcome.
+    private func capacityResult(_ c: LoadConfiguration, settings: CapacitySettings, slos: [SLO],
+                                _ outcome: (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool)) -> CapacityResult {
+        CapacityResult(
+            scenario: scenario.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent },
+            config: c.record, environment: RunEnvironment.current(target: outcome.steps.first?.result.environment.target ?? c.target),
+            slo: slos.map(\.text), search: settings, judgesDriverLag: outcome.judgesDriverLag,
+            steps: outcome.steps, answer: outcome.answer)
+    }
+
+    /// `--store A --store B …`: each store's search, one after the other with the same
+    /// settings; then each store once more at the common rate (the lowest answer), followed
+    /// by its own benchmark tool against the same server; one console table, `comparison.json`,
+    /// a side-by-side `report.html`, and each store's own `store-N-BACKEND/` capacity files.
+    /// Exits with the most severe of the stores' verdicts.
+    private func compareStores(_ c: LoadConfiguration, settings: CapacitySettings, slos: [SLO]) async throws {
+        let quiet = output.quiet
+        let outputDirectory = try output.prepareDirectory { $0 == "comparison.json" || $0 == "report.html" || $0.hasPrefix("store-") }
+        func say(_ line: String) { if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
+        let progress: (CapacityStep) -> Void = { step in say(CapacityConsole.stepLine(step, search: settings)) }
+        var entries: [StoreComparison.Entry] = []
+        for i in storeOptions.stores.indices {
+            let options = storeOptions.only(i)
+            let backend = try options.spec().backend
+            say("store \(i + 1) of \(storeOptions.stores.count): \(backend)")
+            let outcome = try await search(c, settings: settings, slos: slos, httpTarget: nil, storeOptions: options, progress: progress)
+            entries.append(StoreComparison.Entry(store: backend, capacity: capacityResult(c, settings: settings, slos: slos, outcome)))
+        }
+        let common = StoreComparison.commonRate(of: entries.map(\.capacity.answer))
+        for i in entries.indices {
+            let options = storeOptions.only(i)
+            if let common {
+                // One step: start and max rate both the common rate.
+                var once = settings
+                once.startRate = common
+                once.maxRate = common
+                once.confirm = 1
+                say("store \(entries[i].store): one step at the common rate, \(settings.rateText(common))")
+                let outcome = try await search(c, settings: once, slos: slos, httpTarget: nil, storeOptions: options, progress: progress)
+                entries[i].atCommonRate = outcome.steps.first?.result
+            }
+            let runs = entries[i].capacity.steps.map(\.result) + [entries[i].atCommonRate].compactMap { $0 }
+            let pool = runs.lazy.flatMap(\.timeline).compactMap(\.store?.poolSize).first
+            if let reference = StoreReference.measure(try options.spec(), clients: pool ?? options.storeConnections ?? 16) {
+                say("store \(entries[i].store): \(reference.workload)")
+                entries[i].reference = reference
+            }
+        }
+        let comparison = StoreComparison(slo: slos.map(\.text), search: settings, commonRate: common, stores: entries)
+        print(CapacityConsole.storeComparison(comparison))
+        if let outputDirectory {
+            for (i, entry) in entries.enumerated() {
+                let directory = outputDirectory.appendingPathComponent("store-\(i + 1)-\(entry.store)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                try writeAtomically(try entry.capacity.jsonData(), to: directory.appendingPathComponent("capacity.json"))
+                try writeAtomically(Data(HTMLReport.capacity(entry.capacity).utf8), to: directory.appendingPathComponent("report.html"))
+            }
+            let json = outputDirectory.appendingPathComponent("comparison.json")
+            try writeAtomically(try comparison.jsonData(), to: json)
+            let html = outputDirectory.appendingPathComponent("report.html")
+            try writeAtomically(Data(HTMLReport.storeComparison(comparison).utf8), to: html)
+            print("result: \(json.path)")
+            print("report: \(html.path)")
+        }
+        let severity: [Verdict] = [.invariantViolation, .unreachable, .sloBreach, .inconclusive]
+        if let worst = severity.first(where: { v in entries.contains { $0.capacity.answer.verdict == v } }) {
+            try worst.exitUnlessPass()
+        }
+    }
+
     /// Runs the search against the chosen target. A step whose run stopped at once (a wrong
     /// endpoint) ends it; the caller reports that step's reason.
     private func search(
-        _ c: LoadConfiguration, settings: CapacitySettings, slos: [SLO], httpTarget: HTTPTarget?,
+        _ c: LoadConfiguration, settings: CapacitySettings, slos: [SLO], httpTarget: HTTPTarget?, storeOptions: StoreOptions,
         progress: (CapacityStep) -> Void
     ) async throws -> (steps: [CapacityStep], answer: CapacityAnswer, judgesDriverLag: Bool) {
         func over<T: LoadTarget>(_ target: T, judgesDriverLag: Bool, phases: PhaseRecorder? = nil,

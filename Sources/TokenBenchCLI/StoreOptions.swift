@@ -87,16 +87,29 @@ struct OpenedStore {
 
 /// `--store` and its pool size, shared by `run` and `serve`.
 struct StoreOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Refresh-token store: \(StoreSpec.accepted).", valueName: "store"))
-    var store: String = "memory"
+    @Option(name: .customLong("store"), help: ArgumentHelp("Refresh-token store: \(StoreSpec.accepted) (default memory). capacity takes it more than once, to compare stores.", valueName: "store"))
+    var stores: [String] = []
+    /// The one store of a command that takes one (`memory` when none is given).
+    var store: String { stores.last ?? "memory" }
     @Option(name: .customLong("store-connections"), help: "Pooled store connections (default: sqlite 4, postgres 16, redis 8, redis-cluster 4 per node).")
     var storeConnections: Int?
 
+    /// The store, checked; one at most.
+    /// - Throws: `ValidationError` for a malformed `--store`, a pool size out of range, or
+    ///   several stores (only `capacity` compares them, store by store).
     func spec() throws -> StoreSpec {
         if let n = storeConnections, !(1...1024).contains(n) {
             throw ValidationError("--store-connections: expected 1 ... 1024 (got \(n))")
         }
+        if stores.count > 1 { throw ValidationError("--store: expected one store (capacity --store A --store B compares stores)") }
         return try StoreSpec(parsing: store)
+    }
+
+    /// These options with only the `index`-th store.
+    func only(_ index: Int) -> StoreOptions {
+        var one = self
+        one.stores = [stores[index]]
+        return one
     }
 
     /// Whether the store outlives the process and can be shared (PostgreSQL, Redis, Redis Cluster).

@@ -46,6 +46,57 @@ public enum CapacityConsole {
         return lines.joined(separator: "\n")
     }
 
+    /// The side-by-side table of a store comparison, for the console and the report: per store
+    /// its answer; at the common rate the first objective's operation's p50 / p99 (ms),
+    /// TokenBench's CPU per operation (the in-process core with its driver and the store
+    /// client) and operations per vCPU, and the store's contention counters over that step;
+    /// then its reference tool and the capacity's ratio to it.
+    package static func storeComparisonTable(_ c: StoreComparison) -> (header: [String], rows: [[String]]) {
+        let op = c.slo.first.flatMap { try? SLO(parsing: $0) }?.operation ?? "refresh"
+        let at = c.commonRate.map { " at \(c.search.rateText($0))" } ?? ""
+        let header = ["store", "capacity", "\(op) p50/p99 ms\(at)", "CPU µs/op", "ops per vCPU", "retries", "serialization failures",
+                      "pool waits", "reference", "capacity ÷ reference"]
+        let rows = c.stores.map { e -> [String] in
+            let answer = e.capacity.answer
+            let capacity = answer.rate.map { (answer.outcome == .atLeast ? "≥ " : "") + c.search.rateText($0) } ?? answer.outcome.rawValue
+            var row = [e.store, capacity]
+            if let r = e.atCommonRate {
+                row.append(r.operations[op].map { $0.count > 0 ? "\(ms($0.latencyUs.p50))/\(ms($0.latencyUs.p99))" : "-" } ?? "-")
+                row.append(r.cpu.map { Units.figure($0.tokenbench.microsecondsPerOperation) } ?? "-")
+                row.append(r.cpu.map { Units.grouped($0.tokenbench.operationsPerCPUSecond) } ?? "-")
+                let counters = r.store?.counters
+                row += [counters?.retries, counters?.serializationFailures, counters?.poolWaits].map { $0.map { "\($0)" } ?? "-" }
+            } else {
+                row += Array(repeating: "-", count: 6)
+            }
+            if let ref = e.reference {
+                row.append(ref.operationsPerS.map { "\(ref.tool) \(Units.grouped($0))/s (\(ref.clients) clients)" } ?? "\(ref.tool): \(ref.note ?? "no figure")")
+            } else {
+                row.append("-")
+            }
+            row.append(e.referenceRatio.map { (answer.outcome == .atLeast ? "≥ " : "") + String(format: "%.1f %%", $0 * 100) } ?? "-")
+            return row
+        }
+        return (header, rows)
+    }
+
+    /// The console's store comparison: each store's answer line, then the side-by-side table.
+    public static func storeComparison(_ c: StoreComparison) -> String {
+        var lines = c.stores.map { "\($0.store): \($0.capacity.answer.line)" }
+        lines.append(c.commonRate.map { "common rate: \(c.search.rateText($0)) (the lowest answer; every store ran one more step there)" }
+                     ?? "common rate: none (no store has an answer)")
+        let (header, rows) = storeComparisonTable(c)
+        let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, cell in i < 2 ? pad(cell, widths[i] + 2) : lpad(cell, widths[i] + 2) }.joined()
+        }
+        lines.append("")
+        lines.append(line(header))
+        lines.append(String(repeating: "-", count: widths.reduce(0) { $0 + $1 + 2 }))
+        lines += rows.map(line)
+        return lines.joined(separator: "\n")
+    }
+
     package static func ms(_ us: Double) -> String {
         let v = us / 1000
         if v >= 100 { return String(format: "%.0f", v) }

@@ -93,6 +93,65 @@ struct CapacityCLITests {
         #expect(abs((perOperation["access"] ?? 0) - 50) <= 2, "\(perOperation)")
     }
 
+    /// Each search is one step (the start rate is the maximum), so every answer is "at least"
+    /// (exit 3) and the common rate is the start rate; each store runs one more step there, and
+    /// PostgreSQL and Redis their own tools (pgbench, redis-benchmark from the test set-up).
+    @Test("capacity --store A --store B …: each store searched in turn, one step each at the common rate, the store tools beside them, one report",
+          .enabled(if: ProcessInfo.processInfo.environment["TOKENBENCH_POSTGRES_URL"] != nil || ProcessInfo.processInfo.environment["TOKENBENCH_REQUIRE_STORES"] == "1",
+                   "skipped: no PostgreSQL or Redis (run script/test)"))
+    func storeComparison() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let postgres = try #require(environment["TOKENBENCH_POSTGRES_URL"], "TOKENBENCH_POSTGRES_URL is not set: run script/test")
+        let redis = try #require(environment["TOKENBENCH_REDIS_URL"], "TOKENBENCH_REDIS_URL is not set: run script/test")
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try cli.run(["capacity", "--for", "refresh", "--store", "memory", "--store", "sqlite::memory:", "--store", postgres, "--store", redis,
+                             "--users", "50", "--access-ttl", "30s", "--session-length", "1h", "--slo", "refresh.p99<500ms",
+                             "--start-rate", "100", "--max-rate", "100", "--confirm", "1", "--step-duration", "1s", "--step-warmup", "1s",
+                             "--password-hash", "bcrypt", "--password-hash-cost", "4", "--out", out])
+        #expect(r.status == 3, "every answer is 'at least': \(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("common rate: 100 refreshes/s") && r.stdout.contains("capacity ÷ reference"), "\(r.stdout)")
+        #expect(!r.stdout.contains(postgres) && !r.stderr.contains(postgres), "the store URL is never printed")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("comparison.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["schema"] as? String == "tokenbench.store-comparison/v1")
+        #expect(json["common_rate"] as? Double == 100)
+        let stores = try #require(json["stores"] as? [[String: Any]])
+        #expect(stores.map { $0["store"] as? String } == ["memory", "sqlite", "postgres", "redis"])
+        for (i, store) in stores.enumerated() {
+            let name = store["store"] as? String ?? ""
+            let step = try #require(store["at_common_rate"] as? [String: Any], "\(name): a step at the common rate")
+            let refresh = try #require((step["operations"] as? [String: [String: Any]])?["refresh"])
+            #expect(abs((refresh["count"] as? Int ?? 0) - 100) <= 2, "\(name): 100 refreshes in its 1 s window")
+            let answer = try #require((store["capacity"] as? [String: Any])?["answer"] as? [String: Any])
+            #expect(answer["outcome"] as? String == "at_least", "\(name): \(answer)")
+            let directory = "\(out)/store-\(i + 1)-\(name)"
+            #expect(FileManager.default.fileExists(atPath: directory + "/capacity.json") && FileManager.default.fileExists(atPath: directory + "/report.html"))
+            let reference = store["reference"] as? [String: Any]
+            switch name {
+            case "postgres", "redis":
+                #expect(reference?["tool"] as? String == (name == "postgres" ? "pgbench" : "redis-benchmark"))
+                #expect((reference?["operations_per_s"] as? Double ?? 0) > 100, "\(name): \(reference ?? [:])")
+                // The pool the store used: PostgreSQL 16, Redis 8 connections by default.
+                #expect(reference?["clients"] as? Int == (name == "postgres" ? 16 : 8))
+            default:
+                #expect(reference == nil, "\(name) has no tool")
+            }
+        }
+        let html = try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("data-chart=\"stores-p99\"") && html.contains("store-3-postgres/report.html") && html.contains("pgbench"))
+    }
+
+    @Test("several stores: only capacity compares them, in-process, each well formed; one line, exit 64",
+          arguments: [["run", "--store", "memory", "--store", "memory", "--duration", "1s"],
+                      ["capacity", "--slo", "refresh.p99<20ms", "--store", "memory", "--store", "mongodb://x"],
+                      ["capacity", "--slo", "refresh.p99<20ms", "--store", "memory", "--store", "memory", "--target", "http://127.0.0.1:1"]])
+    func severalStores(_ arguments: [String]) throws {
+        let r = try cli.run(arguments)
+        #expect(r.status == 64, "\(r.stdout)\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--store"), "\(r.stderr)")
+    }
+
     @Test("not even the start rate passes: exit 2; still passing at --max-rate: exit 3, 'at least'")
     func bounds() throws {
         let none = try cli.run(["capacity", "--target", "simulated:1x100ms", "--slo", "access.p99<300ms", "--start-rate", "100",
