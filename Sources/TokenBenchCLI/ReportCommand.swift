@@ -46,6 +46,7 @@ struct ReportCommand: ParsableCommand {
             let page: String
             switch input {
             case .capacity(let c): page = HTMLReport.capacity(c)
+            case .storeComparison(let c): page = HTMLReport.storeComparison(c)
             case .runs(let runs) where runs.count == 1: page = HTMLReport.run(runs[0].result, source: results)
             case .runs(let runs): page = HTMLReport.runs(runs, title: "TokenBench: \(runs.count) runs in \(results)")
             }

@@ -33,10 +33,13 @@ extension HTMLReport {
             }, markers: true)
         }
         let all = series.flatMap { $0.points.map(\.y) } + latencySLOs.map(\.threshold)
+        // Stores a hundred times apart (memory and PostgreSQL) share the chart on a log axis.
+        let rates = series.flatMap { $0.points.map(\.x) }
+        let wide = (rates.max() ?? 0) > 20 * max(rates.min() ?? 0, 1e-9)
         body += "<section id=\"p99-by-rate\"><h2>\(escape(op)) p99 by rate, per store</h2>"
         body += SVGChart(
             id: "stores-p99", title: "\(op) p99 by intended rate, every step of every store's search", xLabel: "intended rate (\(c.search.operation == "refresh" ? "refreshes" : "ops")/s)",
-            yLabel: "\(op) p99 (\(unitName(all)))", yScale: logScale(all) ? .log : .linear, yDivisor: divisor(all),
+            yLabel: "\(op) p99 (\(unitName(all)))", xScale: wide ? .log : .linear, yScale: logScale(all) ? .log : .linear, yDivisor: divisor(all),
             series: series,
             horizontalRules: latencySLOs.map { SVGChart.Rule(label: "SLO \($0.text)", value: $0.threshold) },
             verticalRules: c.commonRate.map { [SVGChart.Rule(label: "common \(c.search.rateText($0))", value: $0)] } ?? [],

@@ -1,10 +1,11 @@
 import Foundation
 import TokenResults
 
-/// What `report --html` reads: one run, several runs, or a capacity search.
+/// What `report --html` reads: one run, several runs, a capacity search, or a store comparison.
 public enum ReportInput: Sendable {
     case runs([(label: String, result: RunResult)])
     case capacity(CapacityResult)
+    case storeComparison(StoreComparison)
 
     /// Reads a `result.json`, a `capacity.json`, or a directory of them (searched recursively;
     /// JSON files that claim neither schema are skipped).
@@ -19,23 +20,29 @@ public enum ReportInput: Sendable {
             switch try decode(path) {
             case .run(let r): return .runs([(label(r, relative: nil), r)])
             case .capacity(let c): return .capacity(c)
+            case .storeComparison(let c): return .storeComparison(c)
             }
         }
         let root = URL(fileURLWithPath: path).standardizedFileURL
         let files = jsonFiles(under: root)
         var runs: [(label: String, result: RunResult)] = []
         var capacities: [CapacityResult] = []
+        var comparisons: [StoreComparison] = []
         for relative in files.sorted() {
             let full = root.appendingPathComponent(relative).path
             guard let data = readSmall(full), data.range(of: Data("tokenbench.".utf8)) != nil,
                   data.range(of: Data(RunResult.schemaID.utf8)) != nil || data.range(of: Data(CapacityResult.schemaID.utf8)) != nil
+                    || data.range(of: Data(StoreComparison.schemaID.utf8)) != nil
             else { continue }
             switch try decode(full) {
             case .run(let r): runs.append((label(r, relative: relative), r))
             case .capacity(let c): capacities.append(c)
+            case .storeComparison(let c): comparisons.append(c)
             }
         }
-        if runs.isEmpty, capacities.count == 1 { return .capacity(capacities[0]) }
+        // A comparison's directory also holds each store's capacity.json: the comparison is the report.
+        if runs.isEmpty, comparisons.count == 1 { return .storeComparison(comparisons[0]) }
+        if runs.isEmpty, comparisons.isEmpty, capacities.count == 1 { return .capacity(capacities[0]) }
         guard !runs.isEmpty else {
             throw ComparisonError(capacities.isEmpty ? "\(path): no \(RunResult.schemaID) or \(CapacityResult.schemaID) file found"
                                                      : "\(path): holds several capacity searches; give one capacity.json")
@@ -78,6 +85,7 @@ public enum ReportInput: Sendable {
     package enum Decoded {
         case run(RunResult)
         case capacity(CapacityResult)
+        case storeComparison(StoreComparison)
     }
 
     package struct Schema: Decodable { var schema: String }
@@ -96,6 +104,7 @@ public enum ReportInput: Sendable {
         switch try decode(path) {
         case .run(let r): return r
         case .capacity: throw ComparisonError("\(path): a capacity search (\(CapacityResult.schemaID)), not a run's result")
+        case .storeComparison: throw ComparisonError("\(path): a store comparison (\(StoreComparison.schemaID)), not a run's result")
         }
     }
 
@@ -130,6 +139,13 @@ public enum ReportInput: Sendable {
                 let c = try JSONDecoder().decode(CapacityResult.self, from: data)
                 for step in c.steps { try check(step.result, path) }
                 return .capacity(c)
+            case StoreComparison.schemaID:
+                let c = try JSONDecoder().decode(StoreComparison.self, from: data)
+                for store in c.stores {
+                    for step in store.capacity.steps { try check(step.result, path) }
+                    if let r = store.atCommonRate { try check(r, path) }
+                }
+                return .storeComparison(c)
             default:
                 throw ComparisonError("\(path): schema '\(schema)' is not \(RunResult.schemaID) or \(CapacityResult.schemaID)")
             }

@@ -297,6 +297,9 @@ func result(_ bytes: UnsafeBufferPointer<UInt8>) {
         switch decoded {
         case .run(let r): _ = HTMLReport.run(r)
         case .capacity(let c): _ = HTMLReport.capacity(c)
+        case .storeComparison(let c):
+            _ = HTMLReport.storeComparison(c)
+            _ = CapacityConsole.storeComparison(c)
         }
     }
     _ = try? Comparison.decode(data, path: "fuzz.json")
