@@ -140,6 +140,11 @@ struct CapacityCLITests {
         }
         let html = try String(contentsOf: URL(fileURLWithPath: out).appendingPathComponent("report.html"), encoding: .utf8)
         #expect(html.contains("data-chart=\"stores-p99\"") && html.contains("store-3-postgres/report.html") && html.contains("pgbench"))
+        // report renders the comparison again from its directory (the stores' capacity.json files beside it).
+        let again = try cli.run(["report", out, "--html", out + "/again.html"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        let page = try String(contentsOf: URL(fileURLWithPath: out + "/again.html"), encoding: .utf8)
+        #expect(page.contains("TokenBench store comparison: memory, sqlite, postgres, redis") && page.contains("data-chart=\"stores-p99\""))
     }
 
     @Test("several stores: only capacity compares them, in-process, each well formed; one line, exit 64",

@@ -257,7 +257,7 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         if let shard = c.shard {
             let users = c.userNumbers
             result.shard = ShardSummary(index: shard.index, count: shard.count, firstUser: users.lowerBound, users: users.count,
-                                        ratePerS: c.rate.map { ($0 * Double(users.count) / Double(c.users) * 1000).rounded() / 1000 })
+                                        ratePerS: c.intendedArrivalRate.map { ($0 * Double(users.count) / Double(c.users) * 1000).rounded() / 1000 })
         }
         result.connections = target.connectionSummary()
         if c.model == .open { result.achievedRatePerS = (Double(arrivals) / seconds).rounded(toPlaces: 1) }

@@ -7,7 +7,8 @@ public struct ShardSummary: Codable, Sendable, Hashable {
     /// The first user number of the slice, and how many users it has.
     public var firstUser: Int
     public var users: Int
-    /// Open model: this shard's share of the arrival rate, per second (`rate × users / total`).
+    /// Open model: this shard's share of the arrival rate, every stream's (resource calls and, with
+    /// per-operation rates, refreshes), per second (`rate × users / total`).
     public var ratePerS: Double?
     /// `--start-at`, Unix seconds, when given.
     public var startAtUnixS: Double?
