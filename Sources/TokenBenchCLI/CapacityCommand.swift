@@ -102,7 +102,7 @@ struct CapacityCommand: AsyncParsableCommand {
             _ = try storeOptions.only(i).spec() // each malformed store is one line, exit 64
         }
         if storeOptions.stores.count > 1, c.target != "in-process" {
-            throw ValidationError("--store: stores are compared with the core in-process (not with --target \(c.target))")
+            throw ValidationError("--store: stores are compared with the core in-process (not with --target \(Redaction.url(c.target)))")
         }
         try validateTargetFlags(c, store: storeOptions.stores.count > 1 ? storeOptions.only(0) : storeOptions, http: http, slos: slos, output: output)
     }
@@ -118,6 +118,10 @@ struct CapacityCommand: AsyncParsableCommand {
             return
         }
         let httpTarget = try await http.prepareTarget(&configuration)
+        // A store that cannot be opened stops the search before --out is touched.
+        if httpTarget == nil, configuration.target == "in-process", try storeOptions.spec() != .memory {
+            try await storeOptions.withOpened { _ in }
+        }
         let outputDirectory: URL?
         do {
             outputDirectory = try output.prepareDirectory { $0 == "capacity.json" || $0 == "report.html" }
@@ -167,8 +171,21 @@ struct CapacityCommand: AsyncParsableCommand {
     /// a side-by-side `report.html`, and each store's own `store-N-BACKEND/` capacity files.
     /// Exits with the most severe of the stores' verdicts.
     private func compareStores(_ c: LoadConfiguration, settings: CapacitySettings, slos: [SLO]) async throws {
-        let quiet = output.quiet
+        // Every store answers before the first search, not after the others' searches ran.
+        for i in storeOptions.stores.indices where try storeOptions.only(i).spec() != .memory {
+            try await storeOptions.only(i).withOpened { _ in }
+        }
         let outputDirectory = try output.prepareDirectory { $0 == "comparison.json" || $0 == "report.html" || $0.hasPrefix("store-") }
+        do {
+            try await compareStores(c, settings: settings, slos: slos, outputDirectory: outputDirectory)
+        } catch {
+            if let outputDirectory { RunCommand.removeIfEmpty(outputDirectory) }
+            throw error
+        }
+    }
+
+    private func compareStores(_ c: LoadConfiguration, settings: CapacitySettings, slos: [SLO], outputDirectory: URL?) async throws {
+        let quiet = output.quiet
         func say(_ line: String) { if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) } }
         let progress: (CapacityStep) -> Void = { step in say(CapacityConsole.stepLine(step, search: settings)) }
         var entries: [StoreComparison.Entry] = []

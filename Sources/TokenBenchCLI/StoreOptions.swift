@@ -33,7 +33,7 @@ enum StoreSpec: Equatable {
     /// - Throws: `ValidationError` naming the accepted forms.
     init(parsing text: String) throws {
         func fail(_ why: String = "") -> ValidationError {
-            ValidationError("--store: expected \(Self.accepted) (got '\(text)')\(why.isEmpty ? "" : ": \(why)")")
+            ValidationError("--store: expected \(Self.accepted) (got '\(Redaction.url(text))')\(why.isEmpty ? "" : ": \(why)")")
         }
         if text == "memory" {
             self = .memory

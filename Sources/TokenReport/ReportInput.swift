@@ -127,7 +127,7 @@ public enum ReportInput: Sendable {
             if (try? JSONSerialization.jsonObject(with: data)) == nil {
                 throw ComparisonError("\(path): not valid JSON (damaged or truncated)")
             }
-            throw ComparisonError("\(path): not a tokenbench result (no schema field; expected \(RunResult.schemaID) or \(CapacityResult.schemaID))")
+            throw ComparisonError("\(path): not a tokenbench result (no schema field; expected \(RunResult.schemaID), \(CapacityResult.schemaID) or \(StoreComparison.schemaID))")
         }
         do {
             switch schema {
@@ -147,7 +147,7 @@ public enum ReportInput: Sendable {
                 }
                 return .storeComparison(c)
             default:
-                throw ComparisonError("\(path): schema '\(schema)' is not \(RunResult.schemaID) or \(CapacityResult.schemaID)")
+                throw ComparisonError("\(path): schema '\(schema)' is not \(RunResult.schemaID), \(CapacityResult.schemaID) or \(StoreComparison.schemaID)")
             }
         } catch let error as ComparisonError {
             throw error

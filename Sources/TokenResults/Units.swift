@@ -68,3 +68,20 @@ extension Units {
     /// An arrival or operation rate: `4,800 ops/s`.
     public static func opsRate(_ v: Double) -> String { "\(grouped(v)) ops/s" }
 }
+
+/// Text safe to print or store where a URL may carry a password.
+public enum Redaction {
+    /// `text` with the password of a URL's user information replaced by `***`
+    /// (`postgres://app:s3cret@db:5432/x` → `postgres://app:***@db:5432/x`), however malformed
+    /// the rest; other text unchanged.
+    public static func url(_ text: String) -> String {
+        guard let scheme = text.range(of: "://") else { return text }
+        let rest = text[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        guard let at = authority.lastIndex(of: "@") else { return text }
+        let userinfo = authority[..<at]
+        guard let colon = userinfo.firstIndex(of: ":") else { return text }
+        return String(text[..<colon]) + ":***" + String(text[at...])
+    }
+}

@@ -254,6 +254,30 @@ struct LoadDriverTests {
         #expect(result.verdict == .pass, "\(result.inconclusive ?? [])")
     }
 
+    @Test("per-operation rates: refreshes alone make a whole run; equal rates do not queue a user's resource calls behind its refreshes")
+    func refreshOnlyAndEqualRates() async throws {
+        var c = LoadConfiguration()
+        c.model = .open
+        c.users = 20
+        c.accessTTL = 3600
+        c.sessionLength = 3600
+        c.warmup = 1
+        c.duration = 2
+        c.target = "simulated:8x10ms"
+        try c.setRates("refresh=100")
+        try c.validate()
+        let alone = await LoadDriver(configuration: c, target: SimulatedTarget(spec: c.target)!).run()
+        #expect(alone.operations["access"]?.count ?? 0 == 0)
+        #expect(abs((alone.operations["refresh"]?.count ?? 0) - 200) <= 2)
+        #expect(alone.verdict == .pass, "no resource call is expected of a refresh-only run: \(alone.inconclusive ?? [])")
+        // 200 calls a second against 800 of capacity: every call takes its 10 ms.
+        try c.setRates("refresh=100,access=100")
+        let both = await LoadDriver(configuration: c, target: SimulatedTarget(spec: c.target)!).run()
+        let access = try #require(both.operations["access"])
+        #expect(abs(access.count - 200) <= 2)
+        #expect(access.latencyUs.p50 < 15_000, "a resource call waited for its user's refresh: p50 \(access.latencyUs.p50) µs")
+    }
+
     @Test("SLOs: a breach sets the verdict")
     func sloBreach() async throws {
         var c = LoadConfiguration()

@@ -82,6 +82,18 @@ struct ParsingTests {
         #expect(throws: ConfigurationError.self) { try c.validate() }
     }
 
+    @Test("a URL's password is never printed: user information redacted, however malformed the rest")
+    func redaction() {
+        #expect(Redaction.url("postgres://app:s3cret@db:5432/x") == "postgres://app:***@db:5432/x")
+        #expect(Redaction.url("postgres://app:s3cret@127.0.0.1:notaport/x") == "postgres://app:***@127.0.0.1:notaport/x")
+        #expect(Redaction.url("postgres://app:s3cret@[::1/x") == "postgres://app:***@[::1/x")
+        #expect(Redaction.url("redis://:s3cret@127.0.0.1:1/0") == "redis://:***@127.0.0.1:1/0")
+        #expect(Redaction.url("http://u:p:q@h:1/a@b") == "http://u:***@h:1/a@b")
+        for kept in ["postgres://app@db/x", "memory", "sqlite:/tmp/a:b@c", "http://h/p?u=a:b@c", ""] {
+            #expect(Redaction.url(kept) == kept)
+        }
+    }
+
     @Test("phase ordinals follow AuthPhase.allCases")
     func phaseOrdinals() {
         #expect(AuthPhase.allCases.map(PhaseRecorder.ordinal) == Array(AuthPhase.allCases.indices))

@@ -150,11 +150,27 @@ struct CapacityCLITests {
     @Test("several stores: only capacity compares them, in-process, each well formed; one line, exit 64",
           arguments: [["run", "--store", "memory", "--store", "memory", "--duration", "1s"],
                       ["capacity", "--slo", "refresh.p99<20ms", "--store", "memory", "--store", "mongodb://x"],
-                      ["capacity", "--slo", "refresh.p99<20ms", "--store", "memory", "--store", "memory", "--target", "http://127.0.0.1:1"]])
+                      ["capacity", "--slo", "refresh.p99<20ms", "--store", "memory", "--store", "memory", "--target", "http://127.0.0.1:1"],
+                      ["run", "--store", "postgres://app:secretpw@127.0.0.1:notaport/x"],
+                      ["capacity", "--slo", "refresh.p99<20ms", "--store", "redis://:secretpw@127.0.0.1:1/0", "--store", "memory"]])
     func severalStores(_ arguments: [String]) throws {
         let r = try cli.run(arguments)
         #expect(r.status == 64, "\(r.stdout)\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("--store"), "\(r.stderr)")
+        #expect(!r.stderr.contains("secretpw") && !r.stdout.contains("secretpw"), "a password is never printed: \(r.stderr)")
+    }
+
+    @Test("several stores, one unreachable: exit 69 before any search, the earlier results in --out left alone")
+    func unreachableStore() throws {
+        let out = cli.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: out + "/comparison.json"))
+        let r = try cli.run(["capacity", "--for", "refresh", "--store", "memory", "--store", "redis://127.0.0.1:1/0", "--slo", "refresh.p99<20ms",
+                             "--users", "20", "--access-ttl", "30s", "--start-rate", "40", "--out", out])
+        #expect(r.status == 69, "\(r.stdout)\(r.stderr)")
+        #expect(!r.stderr.contains("step 1"), "no search ran: \(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out + "/comparison.json"), "the earlier result is kept")
     }
 
     @Test("not even the start rate passes: exit 2; still passing at --max-rate: exit 3, 'at least'")

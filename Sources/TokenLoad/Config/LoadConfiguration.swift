@@ -24,7 +24,7 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
     public var rate: Double? = nil
     /// Open model: refresh arrivals per second (all users together), or `nil` for refreshes when
     /// the access token is due (`--rate refresh=N`). User `n` of `N` takes refresh arrivals
-    /// `n + N, n + 2N, …`, so each refreshes every `users / refreshRate` s, earlier than its
+    /// `n + 1.5N, n + 2.5N, …`, so each refreshes every `users / refreshRate` s, earlier than its
     /// token falls due (as a client with a long lead would); logins and logouts come as needed
     /// to keep sessions flowing, and a login never serves an arrival.
     public var refreshRate: Double? = nil
@@ -192,16 +192,6 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         try need(users >= 1 && users <= 10_000_000, "--users", "an integer 1 ... 10000000")
         if let rate { try need(rate.isFinite && rate > 0 && rate <= 10_000_000, "--rate", "a number > 0 (operations per second), e.g. 5000") }
         try need(model == .closed || rate != nil || refreshRate != nil || stages != nil, "--rate", "required by the open model")
-        if let refreshRate {
-            try need(model == .open, "--rate", "refresh=N with the open model")
-            try need(refreshRate.isFinite && refreshRate > 0 && refreshRate <= 10_000_000, "--rate", "refresh=N with N > 0 (refreshes per second), e.g. refresh=2000")
-            try need(stages == nil, "--stages", "not with --rate refresh=N (per-operation rates are constant)")
-            // Each user refreshes every users / rate seconds: before its access token expires.
-            if let accessTTL {
-                try need(Double(users) / refreshRate <= accessTTL - refreshLead, "--rate",
-                         "refresh=N with N ≥ users ÷ (access-token lifetime − refresh lead) = \(Units.figure(Double(users) / max(0.001, accessTTL - refreshLead)))/s: each of the \(users) users refreshes every \(Units.figure(Double(users) / refreshRate)) s, later than its \(Units.figure(accessTTL)) s access token allows (raise the rate, or lower --users)")
-            }
-        }
         try need(duration.isFinite && duration > 0 && duration <= 86_400, "--duration", "a duration > 0, e.g. 30s, 2m")
         try need(warmup.isFinite && warmup >= 0 && warmup <= 3600, "--warmup", "a duration ≥ 0, e.g. 5s")
         let http = target.hasPrefix("http://") || target.hasPrefix("https://")
@@ -218,6 +208,16 @@ public struct LoadConfiguration: Sendable, Hashable, Codable {
         if let leeway { try need(leeway.isFinite && leeway >= 0 && leeway <= (http ? 3600 : 60), "--leeway", http ? "a duration of 0 ... 1h" : "a duration of 0 ... 60s") }
         try need(refreshLead.isFinite && refreshLead >= 0 && refreshLead < (accessTTL ?? .infinity), "--refresh-lead", "a duration ≥ 0 and below the access-token lifetime (--access-ttl)")
         try need(refreshJitter.isFinite && refreshJitter >= 0 && refreshJitter <= (accessTTL ?? .infinity), "--refresh-jitter", "a duration of 0 ... the access-token lifetime (--access-ttl)")
+        if let refreshRate {
+            try need(model == .open, "--rate", "refresh=N with the open model")
+            try need(refreshRate.isFinite && refreshRate > 0 && refreshRate <= 10_000_000, "--rate", "refresh=N with 0 < N ≤ 10000000 (refreshes per second), e.g. refresh=2000")
+            try need(stages == nil, "--stages", "not with --rate refresh=N (per-operation rates are constant)")
+            // Each user refreshes every users / rate seconds: before its access token expires.
+            if let accessTTL {
+                try need(Double(users) / refreshRate <= accessTTL - refreshLead, "--rate",
+                         "refresh=N with N ≥ users ÷ (access-token lifetime − refresh lead) = \(Units.figure(Double(users) / max(0.001, accessTTL - refreshLead)))/s: each of the \(users) users refreshes every \(Units.figure(Double(users) / refreshRate)) s, later than its \(Units.figure(accessTTL)) s access token allows (raise the rate, or lower --users)")
+            }
+        }
         try need(maxErrorRate.isFinite && maxErrorRate >= 0 && maxErrorRate <= 1, "--max-error-rate", "a ratio 0 ... 1 or a percentage, e.g. 1%")
         if let maxLag { try need(maxLag.isFinite && maxLag > 0 && maxLag <= 3600, "--max-lag", "a duration > 0, e.g. 100ms") }
         if let stages {

@@ -291,7 +291,9 @@ public struct LoadDriver<Target: LoadTarget>: Sendable {
         // longer than its session; a refresh when sessions outlive the refresh point; a logout
         // when sessions end within the run and the target can revoke.
         if attempted[Operation.login.index] == 0 { reasons.append((.notExercised, "no login happened")) }
-        if attempted[Operation.access.index] == 0, c.effectiveThinkTime < c.sessionLength, c.effectiveThinkTime < total {
+        // (With a refresh rate and no access rate, the run sends no resource call by design.)
+        if attempted[Operation.access.index] == 0, c.effectiveThinkTime < c.sessionLength, c.effectiveThinkTime < total,
+           c.refreshRate == nil || c.rate != nil {
             reasons.append((.notExercised, "no resource call happened"))
         }
         if attempted[Operation.refresh.index] == 0, let ttl = c.accessTTL {

@@ -34,7 +34,7 @@ package struct VirtualUser {
     /// arrivals `n, n + N, …` of ``LoadSchedule/arrival(_:)``).
     package var arrivals: UInt32 = 0
     /// Open model with a refresh rate: how many of this user's refresh arrivals have been
-    /// served or missed (it takes refresh arrivals `n + N, n + 2N, …`).
+    /// served or missed (it takes refresh arrivals `n + 1.5N, n + 2.5N, …`).
     package var refreshArrivals: UInt32 = 0
 
     package init(number: Int32, seed: UInt64) {

@@ -205,10 +205,13 @@ package final class Worker<Target: LoadTarget>: @unchecked Sendable {
     }
 
     /// When the user's next refresh arrival is due (monotonic ns), or `.max` without a refresh
-    /// rate: user `n` of `N` takes refresh arrivals `n + N, n + 2N, …` (slot `n` is its login).
+    /// rate: user `n` of `N` takes refresh arrivals `n + 1.5N, n + 2.5N, …` (slot `n` is its
+    /// login). The half period keeps a user's refreshes off the instants of its resource calls
+    /// when both rates are equal: one user's operations run one after another, and a call due
+    /// at the same instant would wait for the refresh.
     private func refreshArrivalDue(_ u: VirtualUser) -> UInt64 {
         guard let refreshSchedule else { return .max }
-        return refreshSchedule.arrival(Double(u.number) + Double(u.refreshArrivals &+ 1) * totalUsers).map { start &+ ns($0) } ?? .max
+        return refreshSchedule.arrival(Double(u.number) + (Double(u.refreshArrivals) + 1.5) * totalUsers).map { start &+ ns($0) } ?? .max
     }
 
     /// One action of one user in the open model with per-operation rates: a refresh when its

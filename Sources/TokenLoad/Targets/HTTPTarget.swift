@@ -137,7 +137,7 @@ public struct HTTPTarget: LoadTarget {
             }
             let path = parsed.path == "/" ? "" : (parsed.path.hasSuffix("/") ? String(parsed.path.dropLast()) : parsed.path)
             if let first = parsedURLs.first, first.scheme != scheme || first.path != path {
-                throw HTTPTargetError("--target", "servers of one service: URLs of one scheme and path (got \(urls[0]) and \(one))")
+                throw HTTPTargetError("--target", "servers of one service: URLs of one scheme and path (got \(Redaction.url(urls[0])) and \(Redaction.url(one)))")
             }
             parsedURLs.append((parsed, scheme, host, path))
         }
